@@ -1,0 +1,1 @@
+"""Running the system: embedded services for development and tests, and the process supervisor."""

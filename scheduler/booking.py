@@ -1,0 +1,236 @@
+"""Booking a single visit: validate, check the slot, write patient, visit, link and messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from scheduler.availability import BookingPolicy, Interval, candidate_starts
+from scheduler.clinic_calendar import active_rooms, busy_times, weekly_hours
+from scheduler.config import Settings
+from scheduler.consent_wording import WORDING
+from scheduler.errors import SlotUnavailable, ValidationFailed
+from scheduler.models import (
+    Appointment,
+    AppointmentStatus,
+    Consent,
+    ConsentKind,
+    OutboundMessage,
+    Patient,
+    Practitioner,
+    Room,
+    Service,
+)
+from scheduler.outbox import plan_visit_messages
+from scheduler.patient_links import issue_link_token
+from scheduler.phones import InvalidPhone, to_e164
+
+NAME_MAX = 100
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    first_name: str
+    last_name: str
+    phone: str
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    service_id: int
+    practitioner_id: int
+    starts_at: datetime
+    patient: PatientDetails
+    consent_reminders: bool | None
+    consent_diary_prompts: bool | None
+    channel: str = "web"
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    appointment: Appointment
+    patient: Patient
+    manage_token: str
+    messages: list[OutboundMessage]
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise ValidationFailed(self.fields)
+
+
+def _check_patient(details: PatientDetails, settings: Settings, errors: _Errors) -> str:
+    for field in ("first_name", "last_name"):
+        value = getattr(details, field).strip()
+        if not value:
+            errors.add(field, "Enter a name.")
+        elif len(value) > NAME_MAX:
+            errors.add(field, f"Use at most {NAME_MAX} characters.")
+        elif any(ord(ch) < 32 for ch in value):
+            errors.add(field, "Use letters, spaces and punctuation only.")
+    if details.time_zone:
+        try:
+            ZoneInfo(details.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.add("time_zone", "Choose a time zone from the list.")
+    try:
+        return to_e164(details.phone, settings.default_phone_region)
+    except InvalidPhone as exc:
+        errors.add("phone", str(exc))
+        return ""
+
+
+def _check_time(
+    request: BookingRequest,
+    service: Service,
+    practitioner: Practitioner,
+    settings: Settings,
+    policy: BookingPolicy,
+    now: datetime,
+    errors: _Errors,
+) -> None:
+    start = request.starts_at
+    if start <= now:
+        errors.add("start", "That time has passed.")
+        return
+    if start < now + policy.minimum_notice:
+        hours = int(policy.minimum_notice.total_seconds() // 3600)
+        errors.add("start", f"Online bookings need {hours} hours' notice; please call us.")
+        return
+    if start > now + policy.horizon:
+        errors.add("start", f"Online bookings open {policy.horizon.days} days ahead.")
+        return
+    local_day = start.astimezone(settings.zone).date()
+    if not practitioner.licensed_on(local_day):
+        errors.add("practitioner_id", "This practitioner cannot be booked on that date.")
+        return
+    fits = candidate_starts(
+        local_day,
+        weekly_hours(practitioner),
+        settings.zone,
+        timedelta(minutes=service.duration_min),
+        policy.grid_minutes,
+    )
+    if not any(candidate == start for candidate, _ in fits):
+        errors.add("start", "That is not one of the practitioner's bookable times.")
+
+
+def _free_room(session: Session, service: Service, held: Interval) -> Room | None:
+    rooms = active_rooms(session)
+    _, by_room = busy_times(session, held.start, held.end, [])
+    for room in rooms:
+        busy = by_room.get(room.id)
+        if busy is None or busy.is_free(held):
+            return room
+    return None
+
+
+def book_visit(
+    session: Session,
+    request: BookingRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+    policy: BookingPolicy | None = None,
+) -> BookingResult:
+    """Book one visit for a new patient record and plan its messages, in the caller's transaction.
+
+    :raise ValidationFailed: with every field that is wrong; nothing is written.
+    :raise SlotUnavailable: if the practitioner or every room is taken at that time.
+    """
+    policy = policy or BookingPolicy()
+    errors = _Errors()
+    phone = _check_patient(request.patient, settings, errors)
+    for field, answer in (
+        ("consent_reminders", request.consent_reminders),
+        ("consent_diary_prompts", request.consent_diary_prompts),
+    ):
+        if answer is None:
+            errors.add(field, "Answer yes or no.")
+    service = session.get(Service, request.service_id)
+    if service is None or not service.active:
+        errors.add("service_id", "Choose one of the clinic's services.")
+    practitioner = session.get(Practitioner, request.practitioner_id)
+    if practitioner is None or not practitioner.active:
+        errors.add("practitioner_id", "Choose one of the clinic's practitioners.")
+    elif service is not None and not practitioner.offers(service):
+        errors.add("practitioner_id", "This practitioner does not offer that service.")
+    if service is not None and practitioner is not None and "practitioner_id" not in errors.fields:
+        _check_time(request, service, practitioner, settings, policy, now, errors)
+    errors.raise_if_any()
+    assert service is not None and practitioner is not None
+
+    start = request.starts_at
+    end = start + timedelta(minutes=service.duration_min)
+    held = Interval(start, end + timedelta(minutes=service.buffer_min))
+    by_practitioner, _ = busy_times(session, held.start, held.end, [practitioner.id])
+    if not by_practitioner[practitioner.id].is_free(held):
+        raise SlotUnavailable("the practitioner is already booked at that time")
+    room = _free_room(session, service, held) if service.needs_room else None
+    if service.needs_room and room is None:
+        raise SlotUnavailable("no treatment room is free at that time")
+
+    details = request.patient
+    patient = Patient(
+        first_name=details.first_name.strip(),
+        last_name=details.last_name.strip(),
+        phone_e164=phone,
+        time_zone=details.time_zone or settings.clinic_timezone,
+        created_at=now,
+    )
+    session.add(patient)
+    for kind, granted in (
+        (ConsentKind.REMINDERS, request.consent_reminders),
+        (ConsentKind.DIARY_PROMPTS, request.consent_diary_prompts),
+    ):
+        patient.consents.append(
+            Consent(
+                kind=kind,
+                granted=bool(granted),
+                wording=WORDING[kind],
+                channel=request.channel,
+                recorded_at=now,
+            )
+        )
+    appointment = Appointment(
+        patient=patient,
+        practitioner=practitioner,
+        service=service,
+        room=room,
+        starts_at=start,
+        ends_at=end,
+        blocked_until=held.end,
+        status=AppointmentStatus.BOOKED,
+        booked_via=request.channel,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(appointment)
+    token = issue_link_token(session, patient, now)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # On PostgreSQL a concurrent booking that won the race trips the exclusion constraint.
+        if "overlap" in str(exc.orig):
+            raise SlotUnavailable("the time was taken a moment ago") from exc
+        raise
+    messages = plan_visit_messages(
+        session,
+        appointment,
+        manage_url=settings.manage_url(token),
+        settings=settings,
+        now=now,
+    )
+    return BookingResult(appointment, patient, token, messages)

@@ -1,0 +1,171 @@
+"""The application's configuration: one typed object read from the environment once."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SMS_BACKENDS = ("console", "twilio")
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a configuration the application can run with."""
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    """Credentials and endpoints of the Twilio account that sends the clinic's SMS."""
+
+    account_sid: str = ""
+    auth_token: str = ""
+    from_number: str = ""
+    messaging_service_sid: str = ""
+    api_base_url: str = ""
+    request_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the web app, the workers and the tools need to know about their environment."""
+
+    environment: str = "development"
+    instance_path: Path = PROJECT_ROOT / "instance"
+    database_url: str = ""
+    redis_url: str = ""
+    sms_backend: str = "console"
+    twilio: TwilioSettings = field(default_factory=TwilioSettings)
+    clinic_name: str = "Clearwater Clinic"
+    clinic_phone: str = "+44 20 7946 0000"
+    clinic_timezone: str = "Europe/London"
+    default_phone_region: str = "GB"
+    public_base_url: str = "http://127.0.0.1:5000"
+    secret_key: str = ""
+    dispatch_interval_s: float = 2.0
+    dispatch_batch_size: int = 500
+    requeue_after_s: float = 120.0
+    heartbeat_interval_s: float = 10.0
+    max_request_bytes: int = 64 * 1024
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.clinic_timezone)
+
+    def manage_url(self, token: str) -> str:
+        """The patient's personal link for a manage token."""
+        return f"{self.public_base_url}/m/{token}"
+
+    @property
+    def status_callback_url(self) -> str:
+        return f"{self.public_base_url}/webhooks/twilio/status"
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields replaced (tests and tools)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _float(env, name, default)
+    if value != int(value) or value <= 0:
+        raise ConfigurationError(f"{name} must be a positive whole number")
+    return int(value)
+
+
+def _secret_key(env: Mapping[str, str], environment: str, instance_path: Path) -> str:
+    """The configured key; in development a key generated once into the instance folder."""
+    key = env.get("SECRET_KEY", "")
+    if key:
+        return key
+    if environment == "production":
+        raise ConfigurationError("SECRET_KEY must be set in production")
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment.
+
+    :raise ConfigurationError: if a value is malformed, or production lacks a secret.
+    """
+    env = os.environ if env is None else env
+    environment = env.get("APP_ENV", "development")
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    instance_path = Path(env.get("INSTANCE_PATH", str(PROJECT_ROOT / "instance"))).resolve()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'clinic.db'}"
+    sms_backend = env.get("SMS_BACKEND", "console")
+    if sms_backend not in SMS_BACKENDS:
+        raise ConfigurationError(f"SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}")
+    twilio = TwilioSettings(
+        account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+        auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+        from_number=env.get("TWILIO_FROM_NUMBER", ""),
+        messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        api_base_url=env.get("TWILIO_API_BASE_URL", ""),
+        request_timeout_s=_float(env, "TWILIO_REQUEST_TIMEOUT", 10.0),
+    )
+    if sms_backend == "twilio":
+        missing = [
+            name
+            for name, value in (
+                ("TWILIO_ACCOUNT_SID", twilio.account_sid),
+                ("TWILIO_AUTH_TOKEN", twilio.auth_token),
+            )
+            if not value
+        ]
+        if not (twilio.from_number or twilio.messaging_service_sid):
+            missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+        if missing:
+            raise ConfigurationError(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
+    clinic_timezone = env.get("CLINIC_TIMEZONE", "Europe/London")
+    try:
+        ZoneInfo(clinic_timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(f"CLINIC_TIMEZONE {clinic_timezone!r} is not a time zone") from exc
+    return Settings(
+        environment=environment,
+        instance_path=instance_path,
+        database_url=database_url,
+        redis_url=env.get("REDIS_URL", ""),
+        sms_backend=sms_backend,
+        twilio=twilio,
+        clinic_name=env.get("CLINIC_NAME", Settings.clinic_name),
+        clinic_phone=env.get("CLINIC_PHONE", Settings.clinic_phone),
+        clinic_timezone=clinic_timezone,
+        default_phone_region=env.get("DEFAULT_PHONE_REGION", "GB").upper(),
+        public_base_url=env.get("PUBLIC_BASE_URL", Settings.public_base_url).rstrip("/"),
+        secret_key=_secret_key(env, environment, instance_path),
+        dispatch_interval_s=_float(env, "DISPATCH_INTERVAL_SECONDS", 2.0),
+        dispatch_batch_size=_int(env, "DISPATCH_BATCH_SIZE", 500),
+        requeue_after_s=_float(env, "REQUEUE_AFTER_SECONDS", 120.0),
+        heartbeat_interval_s=_float(env, "HEARTBEAT_INTERVAL_SECONDS", 10.0),
+    )

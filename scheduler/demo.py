@@ -1,0 +1,76 @@
+"""Demo clinic data for development: the services of DOMAIN.md, practitioners, rooms, hours."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheduler.models import Practitioner, Room, Service, WorkingHours
+
+SERVICES = [
+    # code, name, minutes, buffer, needs a room, description
+    ("initial", "Initial consultation", 90, 10, True, "History, screening and a first treatment."),
+    ("acupuncture", "Acupuncture", 45, 10, True, "A course session."),
+    ("tuina", "Tui Na massage", 30, 0, True, "Often booked straight after acupuncture."),
+    ("dry_needling", "Dry needling", 30, 10, True, "Some soreness for a day or two is expected."),
+    ("maintenance", "Maintenance visit", 45, 10, True, "Acupuncture in the maintenance phase."),
+    ("telehealth", "Telehealth check-in", 20, 0, False, "A video call; no room needed."),
+]
+
+PRACTITIONERS = [
+    # name, title, licence, services
+    (
+        "Dr Mei Lin",
+        "Acupuncturist",
+        "BAcC-10421",
+        ["initial", "acupuncture", "maintenance", "telehealth"],
+    ),
+    ("Tom Okafor", "Tui Na therapist", "CThA-5530", ["tuina", "telehealth"]),
+    (
+        "Sara Novak",
+        "Physiotherapist",
+        "HCPC-PH88120",
+        ["initial", "acupuncture", "dry_needling", "maintenance", "telehealth"],
+    ),
+]
+
+WEEK = [(day, time(9, 0), time(13, 0)) for day in range(5)] + [
+    (day, time(14, 0), time(18, 0)) for day in range(5)
+]
+
+
+def clinic_is_empty(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(Service))
+
+
+def load_demo_clinic(session: Session) -> bool:
+    """Add the demo clinic when there are no services yet; returns whether it did."""
+    if not clinic_is_empty(session):
+        return False
+    services = {
+        code: Service(
+            code=code,
+            name=name,
+            duration_min=minutes,
+            buffer_min=buffer,
+            needs_room=needs_room,
+            description=description,
+        )
+        for code, name, minutes, buffer, needs_room, description in SERVICES
+    }
+    session.add_all(services.values())
+    session.add_all(Room(name=name) for name in ("Room 1", "Room 2", "Room 3"))
+    for name, title, licence, codes in PRACTITIONERS:
+        practitioner = Practitioner(
+            name=name,
+            title=title,
+            licence_number=licence,
+            licence_expires_on=date(2030, 12, 31),
+            services=[services[c] for c in codes],
+        )
+        practitioner.hours = [WorkingHours(weekday=d, starts=s, ends=e) for d, s, e in WEEK]
+        session.add(practitioner)
+    session.flush()
+    return True

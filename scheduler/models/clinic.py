@@ -1,0 +1,90 @@
+"""The clinic's set-up: services, practitioners, rooms and weekly working hours."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from sqlalchemy import Boolean, CheckConstraint, Column, Date, ForeignKey, String, Table, Time
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.models.base import Base
+
+practitioner_services = Table(
+    "practitioner_services",
+    Base.metadata,
+    Column("practitioner_id", ForeignKey("practitioners.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Service(Base):
+    """Something the clinic offers, with how long it takes and what it needs."""
+
+    __tablename__ = "services"
+    __table_args__ = (
+        CheckConstraint("duration_min > 0 AND duration_min <= 480", name="duration"),
+        CheckConstraint("buffer_min >= 0 AND buffer_min <= 120", name="buffer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    duration_min: Mapped[int]
+    buffer_min: Mapped[int] = mapped_column(default=0)
+    needs_room: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Practitioner(Base):
+    """A person who treats patients; bookable only while their licence is valid."""
+
+    __tablename__ = "practitioners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(120), default="")
+    licence_number: Mapped[str] = mapped_column(String(60), default="")
+    licence_expires_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    services: Mapped[list[Service]] = relationship(secondary=practitioner_services)
+    hours: Mapped[list[WorkingHours]] = relationship(
+        back_populates="practitioner", cascade="all, delete-orphan", order_by="WorkingHours.weekday"
+    )
+
+    def licensed_on(self, day: date) -> bool:
+        return self.licence_expires_on is None or day <= self.licence_expires_on
+
+    def offers(self, service: Service) -> bool:
+        return any(s.id == service.id for s in self.services)
+
+
+class Room(Base):
+    """A treatment room: one visit at a time."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WorkingHours(Base):
+    """One stretch of a practitioner's week, in the clinic's local time (0 is Monday)."""
+
+    __tablename__ = "working_hours"
+    __table_args__ = (
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday"),
+        CheckConstraint("starts < ends", name="order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioners.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int]
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)
+
+    practitioner: Mapped[Practitioner] = relationship(back_populates="hours")

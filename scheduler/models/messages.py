@@ -1,0 +1,83 @@
+"""The outbox: every SMS the system will send is a row with a due time, a key and a state."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.models.base import Base, UTCDateTime, str_enum
+from scheduler.models.patients import Patient
+
+
+class MessageKind(enum.StrEnum):
+    CONFIRMATION = "confirmation"
+    REMINDER_48H = "reminder_48h"
+    REMINDER_2H = "reminder_2h"
+
+
+class MessageStatus(enum.StrEnum):
+    """pending -> queued (claimed, task enqueued) -> sending (provider called) -> sent.
+
+    ``queued`` and ``sending`` are told apart so that a lost task (``queued`` too long) can be
+    handed out again safely, while a send whose outcome is unknown (``sending``) is never
+    repeated without asking the provider first.
+    """
+
+    PENDING = "pending"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+class OutboundMessage(Base):
+    """One SMS to one patient, unique by ``dedupe_key`` so no plan can write it twice."""
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (
+        # The dispatcher's claim reads only this index: due pending rows, oldest first.
+        Index(
+            "ix_outbound_messages_due_pending",
+            "due_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_outbound_messages_claimed",
+            "claimed_at",
+            postgresql_where=text("status IN ('queued', 'sending')"),
+            sqlite_where=text("status IN ('queued', 'sending')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id"), nullable=True, index=True
+    )
+    kind: Mapped[MessageKind] = mapped_column(str_enum(MessageKind))
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    to_phone: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    segments: Mapped[int] = mapped_column(default=1)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The visit start this message was written for: a moved visit makes it stale.
+    planned_for: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    status: Mapped[MessageStatus] = mapped_column(str_enum(MessageStatus))
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    provider_sid: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    provider_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship()

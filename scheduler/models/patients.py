@@ -1,0 +1,70 @@
+"""Patients, the ledger of their SMS consents, and their personal manage links."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.models.base import Base, UTCDateTime, str_enum
+
+
+class ConsentKind(enum.StrEnum):
+    REMINDERS = "reminders"
+    DIARY_PROMPTS = "diary_prompts"
+
+
+class Patient(Base):
+    """Someone who books; reached by SMS on an E.164 mobile number."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    phone_e164: Mapped[str] = mapped_column(String(16), index=True)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="patient", order_by="Consent.recorded_at, Consent.id"
+    )
+
+    def consents_to(self, kind: ConsentKind) -> bool:
+        """The latest recorded answer for ``kind``; no answer means no consent."""
+        answers = [c for c in self.consents if c.kind == kind]
+        return bool(answers) and answers[-1].granted
+
+
+class Consent(Base):
+    """One recorded answer to one consent question: what, when, how, and the exact wording."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    kind: Mapped[ConsentKind] = mapped_column(str_enum(ConsentKind))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    wording: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    patient: Mapped[Patient] = relationship(back_populates="consents")
+
+
+class ManageToken(Base):
+    """A personal link's secret, kept only as a hash; scoped to one patient, revocable."""
+
+    __tablename__ = "manage_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    patient: Mapped[Patient] = relationship()

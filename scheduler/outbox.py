@@ -1,0 +1,150 @@
+"""The outbox: planning a visit's messages, cancelling them, and claiming due rows atomically."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from scheduler.config import Settings
+from scheduler.gsm import segment_count
+from scheduler.message_texts import MessageContext, render
+from scheduler.models import Appointment, MessageKind, MessageStatus, OutboundMessage
+
+# When each visit message is due, relative to the visit's start (None: at booking).
+VISIT_PLAN: dict[MessageKind, timedelta | None] = {
+    MessageKind.CONFIRMATION: None,
+    MessageKind.REMINDER_48H: timedelta(hours=48),
+    MessageKind.REMINDER_2H: timedelta(hours=2),
+}
+UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
+
+
+def visit_dedupe_key(appointment: Appointment, kind: MessageKind) -> str:
+    """One confirmation per visit; one reminder of each kind per visit *time*."""
+    if kind == MessageKind.CONFIRMATION:
+        return f"appointment:{appointment.id}:{kind.value}"
+    return f"appointment:{appointment.id}:{kind.value}:{appointment.starts_at:%Y%m%dT%H%MZ}"
+
+
+def plan_visit_messages(
+    session: Session,
+    appointment: Appointment,
+    *,
+    manage_url: str,
+    settings: Settings,
+    now: datetime,
+) -> list[OutboundMessage]:
+    """Write the visit's confirmation and reminders as pending outbox rows.
+
+    Reminders whose time has already passed are not written: the confirmation covers them.
+    """
+    patient = appointment.patient
+    context = MessageContext(
+        first_name=patient.first_name,
+        local_start=appointment.starts_at.astimezone(settings.zone),
+        clinic_name=settings.clinic_name,
+        clinic_phone=settings.clinic_phone,
+        manage_url=manage_url,
+    )
+    rows: list[OutboundMessage] = []
+    for kind, before in VISIT_PLAN.items():
+        due = now if before is None else appointment.starts_at - before
+        if due < now:
+            continue
+        body = render(kind, context)
+        rows.append(
+            OutboundMessage(
+                patient_id=patient.id,
+                appointment_id=appointment.id,
+                kind=kind,
+                dedupe_key=visit_dedupe_key(appointment, kind),
+                to_phone=patient.phone_e164,
+                body=body,
+                segments=segment_count(body),
+                due_at=due,
+                planned_for=appointment.starts_at,
+                status=MessageStatus.PENDING,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def cancel_unsent_for_visit(session: Session, appointment_id: int, now: datetime) -> int:
+    """Cancel every message of a visit not yet handed to the provider; returns how many."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.appointment_id == appointment_id,
+            OutboundMessage.status.in_(UNSENT),
+        )
+        .values(status=MessageStatus.CANCELLED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
+    """Move up to ``limit`` due pending rows to ``queued`` and return their ids.
+
+    One statement: on PostgreSQL the candidate rows are locked with SKIP LOCKED, so concurrent
+    dispatchers take disjoint batches; everywhere the outer ``status = 'pending'`` makes it a
+    compare-and-set, so a row is claimed at most once.
+    """
+    candidates = (
+        select(OutboundMessage.id)
+        .where(OutboundMessage.status == MessageStatus.PENDING, OutboundMessage.due_at <= now)
+        .order_by(OutboundMessage.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id.in_(candidates), OutboundMessage.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.QUEUED, claimed_at=now, updated_at=now)
+        .returning(OutboundMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.scalars().all())
+
+
+def requeue_lost_claims(session: Session, now: datetime, older_than: timedelta) -> int:
+    """Hand back rows claimed so long ago that their send task must have been lost.
+
+    Safe: a ``queued`` row has never reached the provider, and the send task's own
+    compare-and-set lets only one task move it on.
+    """
+    result = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.status == MessageStatus.QUEUED,
+            OutboundMessage.claimed_at < now - older_than,
+        )
+        .values(status=MessageStatus.PENDING, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def start_sending(session: Session, message_id: int, now: datetime) -> OutboundMessage | None:
+    """Compare-and-set ``queued`` -> ``sending``; the row if this caller won, else None."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.status == MessageStatus.QUEUED)
+        .values(
+            status=MessageStatus.SENDING,
+            attempts=OutboundMessage.attempts + 1,
+            claimed_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return session.get(OutboundMessage, message_id, populate_existing=True)

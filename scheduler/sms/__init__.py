@@ -1,0 +1,31 @@
+"""SMS providers behind one small interface: a console backend for development, and Twilio."""
+
+from __future__ import annotations
+
+from scheduler.config import Settings
+from scheduler.sms.base import (
+    OutgoingSms,
+    ProviderReceipt,
+    SendFailure,
+    SmsBackend,
+)
+
+
+def backend_from_settings(settings: Settings) -> SmsBackend:
+    """The backend ``settings.sms_backend`` names."""
+    if settings.sms_backend == "twilio":
+        from scheduler.sms.twilio_gateway import TwilioGateway
+
+        return TwilioGateway(settings.twilio)
+    from scheduler.sms.console import ConsoleBackend
+
+    return ConsoleBackend()
+
+
+__all__ = [
+    "OutgoingSms",
+    "ProviderReceipt",
+    "SendFailure",
+    "SmsBackend",
+    "backend_from_settings",
+]

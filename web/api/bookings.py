@@ -1,0 +1,78 @@
+"""POST a booking; GET a patient's view through their personal token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from scheduler.booking import book_visit
+from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
+from scheduler.patient_view import overview_for_token
+from web.api import presenters
+from web.api.schemas import BookingCreatedSchema, BookingInSchema, PatientViewSchema
+from web.booking_input import booking_request, nest_errors
+from web.context import clock, db, settings
+
+blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings")
+
+
+@blp.route("/bookings")
+class Bookings(MethodView):
+    @blp.arguments(BookingInSchema)
+    @blp.response(201, BookingCreatedSchema)
+    @blp.alt_response(409, description="The slot was taken.")
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Book one visit and plan its confirmation and reminders.
+
+        :raise 409: if the practitioner or every room is taken at that time.
+        :raise 422: with per-field errors; nothing is written.
+        """
+        consents = data["consents"]
+        request = booking_request(
+            service_id=data["service_id"],
+            practitioner_id=data["practitioner_id"],
+            start=data["start"],
+            patient=data["patient"],
+            reminders=consents["reminders"],
+            diary_prompts=consents["diary_prompts"],
+            channel="api",
+        )
+        cfg = settings()
+        try:
+            with db().transaction() as session:
+                result = book_visit(session, request, settings=cfg, now=clock().now())
+                body = {
+                    "appointment": presenters.appointment(result.appointment, cfg.zone),
+                    "manage_url": cfg.manage_url(result.manage_token),
+                    "manage_token": result.manage_token,
+                }
+        except ValidationFailed as exc:
+            abort(422, errors={"json": nest_errors(exc.fields)})
+        except SlotUnavailable as exc:
+            abort(409, message=f"That time is no longer free: {exc}.")
+        return body
+
+
+@blp.route("/bookings/<string:token>")
+class PatientView(MethodView):
+    @blp.response(200, PatientViewSchema)
+    @blp.alt_response(404, description="Unknown, expired or revoked link.")
+    def get(self, token: str) -> dict[str, Any]:
+        """The patient's visits and the texts sent or planned for them.
+
+        :raise 404: if the token is unknown, expired or revoked; the answer does not say which.
+        """
+        zone = settings().zone
+        with db().session() as session:
+            try:
+                view = overview_for_token(session, token, clock().now())
+            except NotFound:
+                abort(404, message="This link is not valid.")
+            return {
+                "first_name": view.patient.first_name,
+                "time_zone": view.patient.time_zone,
+                "appointments": [presenters.appointment(a, zone) for a in view.appointments],
+                "messages": [presenters.message(m) for m in view.messages],
+            }

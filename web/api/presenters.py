@@ -1,0 +1,69 @@
+"""Turning domain objects into the API's plain answers."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from scheduler.availability import Slot
+from scheduler.models import Appointment, OutboundMessage, Practitioner, Service
+
+
+def local_text(value: Any, zone: ZoneInfo) -> str:
+    return str(value.astimezone(zone).strftime("%Y-%m-%dT%H:%M"))
+
+
+def service(s: Service) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "code": s.code,
+        "name": s.name,
+        "description": s.description,
+        "duration_min": s.duration_min,
+        "buffer_min": s.buffer_min,
+        "needs_room": s.needs_room,
+    }
+
+
+def practitioner(p: Practitioner) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "title": p.title,
+        "service_ids": sorted(s.id for s in p.services),
+    }
+
+
+def slot(s: Slot, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "start": s.start,
+        "end": s.end,
+        "local_start": local_text(s.start, zone),
+        "practitioner_id": s.practitioner_id,
+    }
+
+
+def appointment(a: Appointment, zone: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "status": a.status.value,
+        "service": a.service.name,
+        "practitioner": a.practitioner.name,
+        "room": a.room.name if a.room else None,
+        "start": a.starts_at,
+        "end": a.ends_at,
+        "local_start": local_text(a.starts_at, zone),
+    }
+
+
+def message(m: OutboundMessage) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "kind": m.kind.value,
+        "status": m.status.value,
+        "due_at": m.due_at,
+        "sent_at": m.sent_at,
+        "text": m.body,
+        "segments": m.segments,
+        "error_code": m.error_code,
+    }

@@ -1,0 +1,105 @@
+"""Marshmallow schemas of the API's requests and answers (they generate the OpenAPI document)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class ServiceSchema(Schema):
+    id = fields.Int(required=True)
+    code = fields.Str(required=True)
+    name = fields.Str(required=True)
+    description = fields.Str()
+    duration_min = fields.Int(required=True)
+    buffer_min = fields.Int(required=True)
+    needs_room = fields.Bool(required=True)
+
+
+class PractitionerSchema(Schema):
+    id = fields.Int(required=True)
+    name = fields.Str(required=True)
+    title = fields.Str()
+    service_ids = fields.List(fields.Int(), required=True)
+
+
+class AvailabilityQuerySchema(Schema):
+    service_id = fields.Int(required=True, strict=False)
+    from_ = fields.Date(required=True, data_key="from", metadata={"description": "Local date."})
+    to = fields.Date(required=True, metadata={"description": "Local date, inclusive."})
+    practitioner_id = fields.Int(load_default=None)
+
+
+class SlotSchema(Schema):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    local_start = fields.Str(required=True, metadata={"description": "In the clinic's zone."})
+    practitioner_id = fields.Int(required=True)
+
+
+class AvailabilitySchema(Schema):
+    service_id = fields.Int(required=True)
+    time_zone = fields.Str(required=True)
+    slots = fields.List(fields.Nested(SlotSchema), required=True)
+
+
+class PatientInSchema(Schema):
+    first_name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    last_name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    phone = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "Mobile number, national or E.164."},
+    )
+    time_zone = fields.Str(load_default=None, validate=validate.Length(max=64))
+
+
+class ConsentsInSchema(Schema):
+    reminders = fields.Bool(
+        required=True, metadata={"description": "Texts about appointments (yes or no)."}
+    )
+    diary_prompts = fields.Bool(
+        required=True, metadata={"description": "Diary prompts by text (yes or no)."}
+    )
+
+
+class BookingInSchema(Schema):
+    service_id = fields.Int(required=True, strict=True)
+    practitioner_id = fields.Int(required=True, strict=True)
+    start = fields.AwareDateTime(required=True, metadata={"description": "With a UTC offset."})
+    patient = fields.Nested(PatientInSchema, required=True)
+    consents = fields.Nested(ConsentsInSchema, required=True)
+
+
+class AppointmentSchema(Schema):
+    id = fields.Int(required=True)
+    status = fields.Str(required=True)
+    service = fields.Str(required=True)
+    practitioner = fields.Str(required=True)
+    room = fields.Str(allow_none=True)
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    local_start = fields.Str(required=True)
+
+
+class MessageSchema(Schema):
+    id = fields.Int(required=True)
+    kind = fields.Str(required=True)
+    status = fields.Str(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    sent_at = fields.AwareDateTime(allow_none=True)
+    text = fields.Str(required=True)
+    segments = fields.Int(required=True)
+    error_code = fields.Str(allow_none=True)
+
+
+class BookingCreatedSchema(Schema):
+    appointment = fields.Nested(AppointmentSchema, required=True)
+    manage_url = fields.Url(required=True)
+    manage_token = fields.Str(required=True)
+
+
+class PatientViewSchema(Schema):
+    first_name = fields.Str(required=True)
+    time_zone = fields.Str(required=True)
+    appointments = fields.List(fields.Nested(AppointmentSchema), required=True)
+    messages = fields.List(fields.Nested(MessageSchema), required=True)

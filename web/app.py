@@ -1,0 +1,88 @@
+"""The application factory: configuration, extensions, blueprints, error handlers, commands."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from scheduler.clock import Clock, SystemClock
+from scheduler.config import Settings, load_settings
+from scheduler.db import Database
+from web.extensions import api, csrf
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
+    """Build the web app for ``settings`` (read from the environment when not given)."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    configure(app, settings, clock or SystemClock())
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, settings: Settings, clock: Clock) -> None:
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        WTF_CSRF_TIME_LIMIT=None,
+        API_TITLE="Clinic booking API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH=None,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["clinic.settings"] = settings
+    app.extensions["clinic.clock"] = clock
+    app.extensions["clinic.db"] = Database(settings.database_url)
+
+    @app.context_processor
+    def _clinic() -> dict[str, Any]:
+        return {"clinic_name": settings.clinic_name, "clinic_phone": settings.clinic_phone}
+
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("clinic").setLevel(logging.INFO)
+
+
+def register_extensions(app: Flask) -> None:
+    csrf.init_app(app)
+    api.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from web.api.bookings import blp as bookings_blp
+    from web.api.catalogue import blp as catalogue_blp
+    from web.health import bp as health_bp
+    from web.pages.booking import bp as booking_pages
+
+    api.register_blueprint(catalogue_blp)
+    api.register_blueprint(bookings_blp)
+    csrf.exempt(catalogue_blp)
+    csrf.exempt(bookings_blp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(booking_pages)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from web.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from web.commands import register
+
+    register(app)
+
+
+def extension(app: Flask, name: str) -> Any:
+    return app.extensions[f"clinic.{name}"]
