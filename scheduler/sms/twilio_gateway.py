@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -35,6 +35,8 @@ class TwilioGateway:
             settings.account_sid,
             settings.auth_token,
             http_client=TwilioHttpClient(timeout=settings.request_timeout_s),
+            # With an explicit API base URL, TWILIO_EDGE/REGION must not rewrite its host.
+            environment={} if settings.api_base_url else None,
         )
         if settings.api_base_url:
             self._client.api.base_url = settings.api_base_url.rstrip("/")
@@ -75,8 +77,11 @@ class TwilioGateway:
 
     def find_sent(self, to: str, body: str, since: datetime) -> ProviderReceipt | None:
         try:
-            messages = self._client.messages.list(to=to, date_sent_after=since, limit=200)
-        except (TwilioRestException, requests.exceptions.RequestException) as exc:
+            # The API filters by whole days, and the library wants UTC: match the text here.
+            messages = self._client.messages.list(
+                to=to, date_sent_after=since.astimezone(UTC), limit=200
+            )
+        except (TwilioException, requests.exceptions.RequestException) as exc:
             raise SendFailure(FailureKind.UNKNOWN, code="lookup", detail=str(exc)) from exc
         for message in messages:
             if message.body == body:

@@ -1,0 +1,39 @@
+# The project's verbs: run, test, test-faults, bench, lint, format.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start Redis (embedded unless REDIS_URL is set), migrate, load the demo clinic, and run the
+## web server on http://127.0.0.1:5000 with a Celery worker and beat. Ctrl-C stops them all.
+run: $(STAMP)
+	$(BIN)/python -m ops.devstack
+
+## Everything: lint, types, unit, contract, integration (SQLite and PostgreSQL), e2e, browser.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) instance test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,124 @@
+"""Fixtures: real Redis and PostgreSQL for the session, a fresh database per test on both."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+from flask.testing import FlaskClient
+
+from scheduler.clock import FrozenClock
+from scheduler.config import Settings, TwilioSettings
+from scheduler.db import Database
+from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
+from tests.support.services import (
+    PostgresDatabases,
+    SqliteDatabases,
+    postgres_server,
+    redis_server,
+)
+
+# A Monday in winter (GMT); the clocks go forward on 2026-03-29.
+MONDAY_8AM = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+BACKENDS = ["sqlite", "postgresql"]
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    with redis_server() as (url, _server):
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    with postgres_server() as admin_url:
+        databases = PostgresDatabases(admin_url)
+        databases.prepare_template()
+        yield databases
+
+
+@pytest.fixture(scope="session")
+def sqlite_databases(tmp_path_factory: pytest.TempPathFactory) -> SqliteDatabases:
+    return SqliteDatabases(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database on the backend under test."""
+    if backend == "sqlite":
+        yield request.getfixturevalue("sqlite_databases").fresh(tmp_path)
+        return
+    databases: PostgresDatabases = request.getfixturevalue("postgres_databases")
+    url = databases.fresh()
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis_lib.Redis]:
+    client = redis_lib.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(MONDAY_8AM)
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    with FakeTwilio() as fake:
+        yield fake
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        environment="test",
+        instance_path=tmp_path / "instance",
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key="test-secret-key",
+        public_base_url="https://book.example.test",
+    )
+
+
+def twilio_settings(fake: FakeTwilio) -> TwilioSettings:
+    return TwilioSettings(
+        account_sid=DEFAULT_ACCOUNT_SID,
+        auth_token=DEFAULT_AUTH_TOKEN,
+        from_number="+15005550006",
+        api_base_url=fake.base_url,
+        request_timeout_s=3.0,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FrozenClock) -> Flask:
+    return __import__("web.app", fromlist=["create_app"]).create_app(settings, clock)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

@@ -1,0 +1,1 @@
+"""Contract tests: the fakes against the providers' official API descriptions."""

@@ -1,0 +1,1 @@
+"""Local fakes of external services used by the tests."""

@@ -1,0 +1,1 @@
+"""Test support: real services, managed processes and data factories."""

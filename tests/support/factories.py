@@ -1,0 +1,75 @@
+"""Factories with sensible defaults, overridable per test (``book(db, start=...)``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from scheduler.booking import BookingRequest, BookingResult, PatientDetails, book_visit
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.demo import load_demo_clinic
+from scheduler.models import Practitioner, Service
+
+PHONE = "+447400123456"
+
+
+def demo_clinic(db: Database) -> None:
+    with db.transaction() as session:
+        load_demo_clinic(session)
+
+
+def ids(db: Database, service_code: str = "acupuncture") -> tuple[int, int]:
+    """(service id, id of the first practitioner who gives it)."""
+    with db.session() as session:
+        service = session.scalars(select(Service).where(Service.code == service_code)).one()
+        practitioner = next(
+            p
+            for p in session.scalars(select(Practitioner).order_by(Practitioner.id))
+            if p.offers(service)
+        )
+        return service.id, practitioner.id
+
+
+def booking_request(db: Database, start: datetime, **overrides: Any) -> BookingRequest:
+    service_id, practitioner_id = ids(db, overrides.pop("service_code", "acupuncture"))
+    patient = PatientDetails(
+        first_name=overrides.pop("first_name", "Ana"),
+        last_name=overrides.pop("last_name", "Silva"),
+        phone=overrides.pop("phone", PHONE),
+    )
+    values: dict[str, Any] = {
+        "service_id": service_id,
+        "practitioner_id": practitioner_id,
+        "starts_at": start,
+        "patient": patient,
+        "consent_reminders": True,
+        "consent_diary_prompts": False,
+        "channel": "api",
+    }
+    values.update(overrides)
+    return BookingRequest(**values)
+
+
+def book(
+    db: Database, settings: Settings, now: datetime, start: datetime, **overrides: Any
+) -> BookingResult:
+    request = booking_request(db, start, **overrides)
+    with db.transaction() as session:
+        return book_visit(session, request, settings=settings, now=now)
+
+
+def api_booking(
+    service_id: int, practitioner_id: int, start: str, **overrides: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "service_id": service_id,
+        "practitioner_id": practitioner_id,
+        "start": start,
+        "patient": {"first_name": "Ana", "last_name": "Silva", "phone": "07400 123456"},
+        "consents": {"reminders": True, "diary_prompts": False},
+    }
+    body.update(overrides)
+    return body

@@ -1,0 +1,118 @@
+"""Real processes for tests (web, worker, beat, fakes), with logs kept and clean shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import requests
+
+from scheduler.config import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+
+
+class ManagedProcess:
+    """A child process in its own process group, its output in a log file."""
+
+    def __init__(self, name: str, command: list[str], env: Mapping[str, str], log_dir: Path):
+        self.name = name
+        self.command = command
+        self.env = dict(env)
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ManagedProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            self.command,
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def signal(self, signum: int) -> None:
+        if self.running:
+            assert self.process is not None
+            os.killpg(self.process.pid, signum)
+
+    def stop(self, grace: float = 10.0) -> None:
+        if self.process is None:
+            return
+        self.signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            self.process.wait()
+
+
+def wait_until(
+    condition: Callable[[], object], timeout: float, interval: float = 0.1, what: str = ""
+) -> object:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+
+
+def wait_for_http(url: str, timeout: float = 30.0) -> None:
+    def ready() -> bool:
+        try:
+            return requests.get(url, timeout=1).status_code < 500
+        except requests.RequestException:
+            return False
+
+    wait_until(ready, timeout, 0.2, f"{url} to answer")
+
+
+def celery_worker(
+    env: Mapping[str, str], log_dir: Path, concurrency: int = 2, name: str = "worker"
+):
+    process = ManagedProcess(
+        name,
+        [
+            str(BIN / "celery"), "-A", "workers.celery_app", "worker",
+            "--loglevel", "INFO", "--concurrency", str(concurrency), "-Q", "clinic",
+            "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle",
+        ],
+        env,
+        log_dir,
+    ).start()  # fmt: skip
+    wait_until(lambda: "ready." in process.log() or not process.running, 60, 0.2, "worker")
+    assert process.running, process.log()
+    return process
+
+
+def celery_beat(env: Mapping[str, str], log_dir: Path, name: str = "beat") -> ManagedProcess:
+    schedule = log_dir / f"{name}-schedule"
+    return ManagedProcess(
+        name,
+        [
+            str(BIN / "celery"), "-A", "workers.celery_app", "beat",
+            "--loglevel", "INFO", "--schedule", str(schedule),
+        ],
+        env,
+        log_dir,
+    ).start()  # fmt: skip
