@@ -35,6 +35,7 @@ def ids(db: Database, service_code: str = "acupuncture") -> tuple[int, int]:
 
 def booking_request(db: Database, start: datetime, **overrides: Any) -> BookingRequest:
     service_id, practitioner_id = ids(db, overrides.pop("service_code", "acupuncture"))
+    practitioner_id = overrides.pop("practitioner_id", practitioner_id)
     patient = PatientDetails(
         first_name=overrides.pop("first_name", "Ana"),
         last_name=overrides.pop("last_name", "Silva"),
