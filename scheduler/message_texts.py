@@ -13,8 +13,7 @@ from scheduler.models import MessageKind
 
 TEMPLATES: dict[MessageKind, str] = {
     MessageKind.CONFIRMATION: (
-        "Hi {first_name}, booked: {clinic_name}, {when}. "
-        "Manage: {manage_url} Reply STOP to opt out"
+        "Hi {first_name}, booked: {clinic_name}, {when}. Manage: {manage_url} Reply STOP to opt out"
     ),
     MessageKind.REMINDER_48H: (
         "Hi {first_name}, a reminder of your visit to {clinic_name} on {when}. "

@@ -1,0 +1,48 @@
+"""Cancelling a visit: its status, the late-cancellation rule, and its unsent messages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from scheduler.errors import DomainError, NotFound
+from scheduler.models import Appointment, AppointmentStatus, Patient
+from scheduler.outbox import cancel_unsent_for_visit
+
+LATE_CANCELLATION = timedelta(hours=24)
+CANCELLABLE = (
+    AppointmentStatus.PROPOSED,
+    AppointmentStatus.PENDING_REVIEW,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CONFIRMED,
+)
+
+
+class NotCancellable(DomainError):
+    """The visit has already happened, started, or been cancelled."""
+
+
+def cancel_visit(
+    session: Session, appointment_id: int, now: datetime, patient: Patient | None = None
+) -> Appointment:
+    """Cancel a visit and every message about it not yet handed to the provider.
+
+    Under 24 hours before the start it is recorded as a late cancellation. With ``patient``
+    given, only that patient's visits can be found.
+
+    :raise NotFound: if there is no such visit (for that patient).
+    :raise NotCancellable: if the visit is past, under way, or already cancelled.
+    """
+    visit = session.get(Appointment, appointment_id, with_for_update=True)
+    if visit is None or (patient is not None and visit.patient_id != patient.id):
+        raise NotFound(f"appointment {appointment_id} does not exist")
+    if visit.status not in CANCELLABLE or visit.starts_at <= now:
+        raise NotCancellable("this visit can no longer be cancelled")
+    late = visit.starts_at - now < LATE_CANCELLATION
+    visit.status = AppointmentStatus.CANCELLED_LATE if late else AppointmentStatus.CANCELLED
+    visit.cancelled_at = now
+    visit.updated_at = now
+    cancel_unsent_for_visit(session, visit.id, now)
+    session.flush()
+    return visit
