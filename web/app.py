@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from web.api.catalogue import blp as catalogue_blp
     from web.health import bp as health_bp
     from web.pages.booking import bp as booking_pages
+    from web.webhooks import bp as webhooks_bp
 
     api.register_blueprint(catalogue_blp)
     api.register_blueprint(bookings_blp)
@@ -70,6 +71,8 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(bookings_blp)
     app.register_blueprint(health_bp)
     app.register_blueprint(booking_pages)
+    app.register_blueprint(webhooks_bp)
+    csrf.exempt(webhooks_bp)  # authenticated by Twilio's signature instead
 
 
 def register_errorhandlers(app: Flask) -> None:

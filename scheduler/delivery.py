@@ -1,0 +1,58 @@
+"""Delivery reports from the provider: idempotent and safe to receive out of order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.models import MessageStatus, OutboundMessage
+
+# How far along each provider status is; a report never moves a message backwards.
+PROVIDER_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "read": 5,
+}
+FINAL = {"delivered": MessageStatus.DELIVERED, "read": MessageStatus.DELIVERED}
+FAILED = {"undelivered", "failed"}
+
+
+def record_delivery_report(
+    session: Session, sid: str, status: str, error_code: str | None, now: datetime
+) -> bool:
+    """Apply one status report to the message with provider id ``sid``.
+
+    Returns False when no message has that id (nothing is written). A report older than what
+    is already known changes nothing, so repeats and reordering are harmless.
+    """
+    message = session.scalars(
+        select(OutboundMessage).where(OutboundMessage.provider_sid == sid).with_for_update()
+    ).first()
+    if message is None:
+        return False
+    status = status.lower()
+    if status not in PROVIDER_RANK:
+        return True
+    known = PROVIDER_RANK.get(message.provider_status or "", -1)
+    if PROVIDER_RANK[status] < known or (PROVIDER_RANK[status] == known and status != "read"):
+        return True
+    message.provider_status = status
+    message.updated_at = now
+    if status in FINAL:
+        message.status = FINAL[status]
+    elif status in FAILED:
+        message.status = MessageStatus.FAILED
+        message.error_code = error_code or message.error_code
+        message.error_message = f"carrier reported {status}"
+    elif message.status == MessageStatus.SENDING:
+        message.status = MessageStatus.SENT
+        message.sent_at = message.sent_at or now
+    return True

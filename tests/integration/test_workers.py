@@ -1,0 +1,118 @@
+"""The real Celery worker and beat on Redis: dispatch, send once, cancellations, heartbeat."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from sqlalchemy import select
+
+from scheduler.cancellation import cancel_visit
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.health import read_heartbeat
+from scheduler.models import MessageKind, MessageStatus, OutboundMessage
+from tests.fakes.fake_twilio import FakeTwilio
+from tests.support.factories import book, demo_clinic
+from tests.support.processes import ManagedProcess, celery_beat, celery_worker, wait_until
+from tests.support.stack import next_weekday_at, process_env, task_client
+
+
+@pytest.fixture
+def env(
+    database_url: str,
+    redis_url: str,
+    tmp_path: Path,
+    fake_twilio: FakeTwilio,
+    redis_client: redis_lib.Redis,
+) -> dict[str, str]:
+    return process_env(database_url, redis_url, tmp_path / "instance", fake_twilio)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[ManagedProcess]]:
+    started: list[ManagedProcess] = []
+    yield started
+    for process in started:
+        process.stop()
+
+
+def message_statuses(db: Database, appointment_id: int) -> dict[MessageKind, MessageStatus]:
+    with db.session() as session:
+        return dict(
+            session.execute(
+                select(OutboundMessage.kind, OutboundMessage.status).where(
+                    OutboundMessage.appointment_id == appointment_id
+                )
+            ).all()
+        )
+
+
+def test_beat_and_worker_send_a_confirmation_once_and_nothing_for_a_cancelled_visit(
+    db: Database,
+    settings: Settings,
+    env: dict[str, str],
+    tmp_path: Path,
+    fake_twilio: FakeTwilio,
+    processes: list[ManagedProcess],
+    redis_client: redis_lib.Redis,
+) -> None:
+    demo_clinic(db)
+    now = datetime.now(UTC)
+    kept = book(db, settings, now, next_weekday_at(10))
+    dropped = book(db, settings, now, next_weekday_at(11), phone="+447400123457")
+    with db.transaction() as session:
+        cancel_visit(session, dropped.appointment.id, now)
+
+    processes.append(celery_worker(env, tmp_path))
+    processes.append(celery_beat(env, tmp_path))
+
+    wait_until(
+        lambda: message_statuses(db, kept.appointment.id)[MessageKind.CONFIRMATION] == "sent",
+        30,
+        0.2,
+        "the confirmation to be sent",
+    )
+    (sent,) = fake_twilio.messages
+    assert sent["to"] == "+447400123456"
+    assert message_statuses(db, kept.appointment.id)[MessageKind.REMINDER_48H] in (
+        "pending",
+        "sent",
+    )
+    assert set(message_statuses(db, dropped.appointment.id).values()) == {"cancelled"}
+    wait_until(
+        lambda: read_heartbeat(redis_client, datetime.now(UTC)).status == "ok", 15, 0.2, "beat"
+    )
+    assert "Traceback" not in processes[0].log()
+
+
+def test_a_send_task_delivered_twice_sends_once(
+    db: Database,
+    settings: Settings,
+    env: dict[str, str],
+    tmp_path: Path,
+    fake_twilio: FakeTwilio,
+    processes: list[ManagedProcess],
+    redis_url: str,
+) -> None:
+    demo_clinic(db)
+    result = book(db, settings, datetime.now(UTC), next_weekday_at(10))
+    processes.append(celery_worker(env, tmp_path))
+    client = task_client(redis_url)
+    client.send_task("clinic.dispatch_due_messages", queue="clinic")
+    wait_until(lambda: fake_twilio.messages, 30, 0.1, "the first send")
+    with db.session() as session:
+        confirmation = session.scalars(
+            select(OutboundMessage.id).where(OutboundMessage.kind == MessageKind.CONFIRMATION)
+        ).one()
+    for _ in range(3):  # redeliveries, and a second dispatcher
+        client.send_task("clinic.send_message", args=[confirmation], queue="clinic")
+        client.send_task("clinic.dispatch_due_messages", queue="clinic")
+    wait_until(
+        lambda: processes[0].log().count("clinic.send_message") >= 8, 30, 0.2, "the redeliveries"
+    )
+    assert len(fake_twilio.messages) == 1
+    assert message_statuses(db, result.appointment.id)[MessageKind.CONFIRMATION] == "sent"
