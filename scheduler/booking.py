@@ -92,6 +92,24 @@ def _check_patient(details: PatientDetails, settings: Settings, errors: _Errors)
         return ""
 
 
+def _check_patient_answers(request: BookingRequest, settings: Settings, errors: _Errors) -> str:
+    phone = _check_patient(request.patient, settings, errors)
+    for field, answer in (
+        ("consent_reminders", request.consent_reminders),
+        ("consent_diary_prompts", request.consent_diary_prompts),
+    ):
+        if answer is None:
+            errors.add(field, "Answer yes or no.")
+    return phone
+
+
+def patient_answer_errors(request: BookingRequest, settings: Settings) -> dict[str, list[str]]:
+    """The errors in the patient's own answers (name, phone, consents), for a form to show."""
+    errors = _Errors()
+    _check_patient_answers(request, settings, errors)
+    return errors.fields
+
+
 def _check_time(
     request: BookingRequest,
     service: Service,
@@ -152,13 +170,7 @@ def book_visit(
     """
     policy = policy or BookingPolicy()
     errors = _Errors()
-    phone = _check_patient(request.patient, settings, errors)
-    for field, answer in (
-        ("consent_reminders", request.consent_reminders),
-        ("consent_diary_prompts", request.consent_diary_prompts),
-    ):
-        if answer is None:
-            errors.add(field, "Answer yes or no.")
+    phone = _check_patient_answers(request, settings, errors)
     service = session.get(Service, request.service_id)
     if service is None or not service.active:
         errors.add("service_id", "Choose one of the clinic's services.")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
-from scheduler.booking import book_visit
+from scheduler.booking import book_visit, patient_answer_errors
 from scheduler.clinic_calendar import free_slots
 from scheduler.consent_wording import WORDING
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
@@ -105,22 +105,31 @@ def _parse_slot(value: str) -> tuple[int, datetime] | None:
     return int(practitioner), parsed
 
 
+def _answer(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+def _show_errors(form: BookingForm, fields: dict[str, list[str]]) -> None:
+    for name, messages in fields.items():
+        field = getattr(form, "slot" if name in ("start", "practitioner_id") else name, None)
+        if field is not None:
+            field.errors = list(messages)
+
+
 @bp.post("/book")
 def book() -> Any:
-    """Book the chosen time; on any error show the form again with the reasons, nothing written."""
+    """Book the chosen time; on any error show the form again with every reason, nothing written.
+
+    The CSRF token is checked before this runs (CSRFProtect), answering 400 when it is missing.
+    """
     form = BookingForm()
     service_id = _int_arg("service_id")
     today = clock().now().astimezone(settings().zone).date()
     day = _date_arg("date", today)
-    if not form.validate():
-        return _render(form, service_id, day, 422)
     chosen = _parse_slot(form.slot.data or "")
-    if chosen is None or service_id is None:
-        form.slot.errors = ["Choose one of the times shown."]
-        return _render(form, service_id, day, 422)
-    practitioner_id, start = chosen
+    practitioner_id, start = chosen or (0, clock().now())
     request_ = booking_request(
-        service_id=service_id,
+        service_id=service_id or 0,
         practitioner_id=practitioner_id,
         start=start,
         patient={
@@ -128,19 +137,20 @@ def book() -> Any:
             "last_name": form.last_name.data,
             "phone": form.phone.data,
         },
-        reminders=form.consent_reminders.data == "yes",
-        diary_prompts=form.consent_diary_prompts.data == "yes",
+        reminders=_answer(form.consent_reminders.data),
+        diary_prompts=_answer(form.consent_diary_prompts.data),
         channel="web",
     )
+    if chosen is None or service_id is None:
+        _show_errors(form, patient_answer_errors(request_, settings()))
+        form.slot.errors = ["Choose one of the times shown."]
+        return _render(form, service_id, day, 422)
     try:
         with db().transaction() as session:
             result = book_visit(session, request_, settings=settings(), now=clock().now())
             token = result.manage_token
     except ValidationFailed as exc:
-        for name, messages in exc.fields.items():
-            field = getattr(form, "slot" if name in ("start", "practitioner_id") else name, None)
-            if field is not None:
-                field.errors = list(messages)
+        _show_errors(form, exc.fields)
         return _render(form, service_id, day, 422)
     except SlotUnavailable:
         form.slot.errors = ["Sorry, that time has just been taken. Please choose another."]
