@@ -202,3 +202,24 @@ def test_the_openapi_document_is_generated_from_the_code(client: FlaskClient) ->
     post = spec["paths"]["/api/v1/bookings"]["post"]
     assert {"201", "409", "422"} <= set(post["responses"])
     assert "BookingIn" in spec["components"]["schemas"]
+
+
+def test_health_reports_the_database_redis_and_a_missing_worker(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["redis"]["status"] == "ok"
+    assert body["checks"]["worker"]["status"] == "missing"
+    assert body["status"] == "degraded"
+
+
+def test_health_is_503_when_redis_cannot_be_reached(settings, clock) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from web.app import create_app
+
+    app = create_app(replace(settings, redis_url="redis://127.0.0.1:1/0"), clock)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["redis"]["status"] == "error"
