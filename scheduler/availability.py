@@ -1,22 +1,42 @@
-"""Free slots: working hours in the clinic's zone, minus the time booked visits hold. Pure."""
+"""The availability engine: free slots from working hours, minus held time, in whole minutes.
+
+Pure functions over plain numbers. Instants are epoch minutes (UTC); local wall-clock times are
+turned into them per day, so a time skipped by a daylight-saving change is never offered and a
+repeated one is offered once. Busy intervals are sorted and merged, so each question is a sweep.
+"""
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+Interval = tuple[int, int]  # [start, end) in epoch minutes
+
+
+def to_minutes(moment: datetime) -> int:
+    return int((moment - EPOCH).total_seconds() // 60)
+
+
+def from_minutes(minutes: int) -> datetime:
+    return EPOCH + timedelta(minutes=minutes)
+
 
 @dataclass(frozen=True)
 class BookingPolicy:
-    """The clinic's calendar rules (DOMAIN.md section 8)."""
+    """The clinic's calendar rules (DOMAIN.md section 8); stored as data, these are defaults."""
 
     grid_minutes: int = 15
     minimum_notice: timedelta = timedelta(hours=2)
     horizon: timedelta = timedelta(days=90)
+    course_horizon: timedelta = timedelta(days=200)
     longest_query: timedelta = timedelta(days=62)
+    late_cancellation: timedelta = timedelta(hours=24)
+    waitlist_hold: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -26,56 +46,158 @@ class WeeklyHours:
     ends: time
 
 
-@dataclass(frozen=True)
-class Interval:
-    """A half-open UTC interval [start, end)."""
-
-    start: datetime
-    end: datetime
-
-    def overlaps(self, other: Interval) -> bool:
-        return self.start < other.end and other.start < self.end
-
-
-@dataclass
-class BusyTimes:
-    """Blocked intervals of one practitioner or room, sorted for fast overlap tests."""
-
-    intervals: list[Interval] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.intervals.sort(key=lambda i: i.start)
-        self._starts = [i.start for i in self.intervals]
-        longest = max((i.end - i.start for i in self.intervals), default=timedelta(0))
-        self._longest = longest
-
-    def is_free(self, wanted: Interval) -> bool:
-        # Only intervals starting after wanted.start - longest can reach into wanted.
-        i = bisect_left(self._starts, wanted.start - self._longest)
-        while i < len(self.intervals) and self._starts[i] < wanted.end:
-            if self.intervals[i].overlaps(wanted):
-                return False
-            i += 1
-        return True
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, non-overlapping intervals covering the same time."""
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
 
 
-@dataclass(frozen=True)
-class Slot:
-    start: datetime
-    end: datetime
-    practitioner_id: int
-
-
-def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime | None:
-    """The UTC instant of a wall-clock time, or None when that time does not exist (DST gap).
-
-    In a repeated hour the first occurrence is taken, so no slot is offered twice.
-    """
+def local_minutes(day: date, at: time, zone: ZoneInfo) -> int | None:
+    """Epoch minutes of a wall-clock time, or None if the clocks skip it that day."""
     local = datetime.combine(day, at, tzinfo=zone)
     utc = local.astimezone(UTC)
     if utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
         return None
-    return utc
+    return to_minutes(utc)
+
+
+def day_starts(
+    day: date, hours: Sequence[WeeklyHours], zone: ZoneInfo, duration: int, grid: int
+) -> list[int]:
+    """Grid-aligned starts on ``day`` whose visit of ``duration`` minutes ends within the hours."""
+    starts: list[int] = []
+    weekday = day.weekday()
+    for stretch in hours:
+        if stretch.weekday != weekday:
+            continue
+        first = stretch.starts.hour * 60 + stretch.starts.minute
+        last = stretch.ends.hour * 60 + stretch.ends.minute
+        first = -(-first // grid) * grid
+        opening = local_minutes(day, time(first // 60, first % 60), zone)
+        closing = local_minutes(day, stretch.ends, zone)
+        if opening is not None and closing is not None and closing - opening == last - first:
+            # No clock change inside the stretch (the usual case): plain arithmetic.
+            starts.extend(
+                opening + offset for offset in range(0, last - first - duration + 1, grid)
+            )
+            continue
+        for minute in range(first, last - duration + 1, grid):
+            start = local_minutes(day, time(minute // 60, minute % 60), zone)
+            end_ok = closing is None or (start is not None and start + duration <= closing)
+            if start is not None and end_ok:
+                starts.append(start)
+    return sorted(set(starts))
+
+
+def free_starts(starts: Sequence[int], busy: Sequence[Interval], held: int) -> list[int]:
+    """The starts whose [start, start + held) meets no busy interval (both lists sorted)."""
+    free: list[int] = []
+    j, n = 0, len(busy)
+    for start in starts:
+        while j < n and busy[j][1] <= start:
+            j += 1
+        if j < n and busy[j][0] < start + held:
+            continue
+        free.append(start)
+    return free
+
+
+def is_free(busy: Sequence[Interval], start: int, end: int) -> bool:
+    """Whether [start, end) meets no interval of a sorted, merged list."""
+    i = bisect_left(busy, (start, start))
+    if i > 0 and busy[i - 1][1] > start:
+        return False
+    return not (i < len(busy) and busy[i][0] < end)
+
+
+@dataclass(frozen=True)
+class PractitionerHours:
+    practitioner_id: int
+    hours: tuple[WeeklyHours, ...]
+    services: frozenset[int]
+    licence_expires_on: date | None = None
+
+    def licensed_on(self, day: date) -> bool:
+        return self.licence_expires_on is None or day <= self.licence_expires_on
+
+
+@dataclass
+class CalendarSnapshot:
+    """Who works when and what time is held, over a window; updated as visits are planned."""
+
+    zone: ZoneInfo
+    practitioners: dict[int, PractitionerHours]
+    practitioner_busy: dict[int, list[Interval]]
+    room_busy: dict[int, list[Interval]]
+    closures: list[Interval] = field(default_factory=list)
+
+    def busy_of(self, practitioner_id: int) -> list[Interval]:
+        return self.practitioner_busy.setdefault(practitioner_id, [])
+
+    def hold(self, practitioner_id: int, room_id: int | None, start: int, end: int) -> None:
+        """Record a newly planned visit so later questions see it."""
+        for busy in [self.busy_of(practitioner_id)] + (
+            [self.room_busy.setdefault(room_id, [])] if room_id is not None else []
+        ):
+            insort(busy, (start, end))
+            busy[:] = merge(busy)
+
+    def free_room(self, start: int, end: int) -> int | None:
+        """The first room free for [start, end), or None."""
+        for room_id, busy in self.room_busy.items():
+            if is_free(busy, start, end):
+                return room_id
+        return None
+
+    def open_starts(
+        self,
+        practitioner_id: int,
+        day: date,
+        duration: int,
+        buffer: int,
+        grid: int,
+        needs_room: bool,
+        earliest: int,
+        latest: int,
+    ) -> list[int]:
+        """Starts on ``day`` when the practitioner, and a room if needed, are free."""
+        who = self.practitioners.get(practitioner_id)
+        if who is None or not who.licensed_on(day):
+            return []
+        starts = [
+            s
+            for s in day_starts(day, who.hours, self.zone, duration, grid)
+            if earliest <= s <= latest
+        ]
+        held = duration + buffer
+        starts = free_starts(starts, self.closures, held)
+        starts = free_starts(starts, self.busy_of(practitioner_id), held)
+        if not needs_room or not starts:
+            return starts
+        with_room: set[int] = set()
+        remaining = starts
+        for busy in self.room_busy.values():
+            found = free_starts(remaining, busy, held)
+            with_room.update(found)
+            remaining = [s for s in remaining if s not in with_room]
+            if not remaining:
+                break
+        return [s for s in starts if s in with_room]
+
+
+@dataclass(frozen=True)
+class TimeOption:
+    """A free start time and who is free then, the suggested practitioner first."""
+
+    start: int
+    end: int
+    practitioner_ids: tuple[int, ...]
 
 
 def days_between(first: date, last: date) -> Iterable[date]:
@@ -85,57 +207,31 @@ def days_between(first: date, last: date) -> Iterable[date]:
         day += timedelta(days=1)
 
 
-def candidate_starts(
-    day: date, hours: Sequence[WeeklyHours], zone: ZoneInfo, duration: timedelta, grid: int
-) -> Iterable[tuple[datetime, datetime]]:
-    """(start, end) in UTC of every grid-aligned visit that fits inside the day's hours."""
-    for stretch in hours:
-        if stretch.weekday != day.weekday():
-            continue
-        window_end = local_to_utc(day, stretch.ends, zone)
-        minute = stretch.starts.hour * 60 + stretch.starts.minute
-        minute = -(-minute // grid) * grid  # first grid line at or after the opening
-        last = stretch.ends.hour * 60 + stretch.ends.minute
-        while minute < last:
-            start = local_to_utc(day, time(minute // 60, minute % 60), zone)
-            minute += grid
-            if start is None:
-                continue
-            end = start + duration
-            if window_end is not None and end > window_end:
-                break
-            yield start, end
-
-
-def practitioner_slots(
+def free_times(
+    snapshot: CalendarSnapshot,
     *,
-    practitioner_id: int,
-    hours: Sequence[WeeklyHours],
-    busy: BusyTimes,
-    rooms: Sequence[BusyTimes] | None,
+    service_id: int,
+    duration: int,
+    buffer: int,
+    needs_room: bool,
     first_day: date,
     last_day: date,
-    zone: ZoneInfo,
-    duration: timedelta,
-    buffer: timedelta,
-    earliest: datetime,
-    latest: datetime,
-    grid: int = 15,
-) -> list[Slot]:
-    """The free slots of one practitioner between two local dates (inclusive).
-
-    ``rooms`` is None when the service needs no room; otherwise some room must be free too.
-    A slot holds [start, end + buffer): the buffer keeps the next visit from starting at once.
-    """
-    slots: list[Slot] = []
+    earliest: int,
+    latest: int,
+    grid: int,
+    practitioner_ids: Sequence[int],
+) -> list[TimeOption]:
+    """Every free start between two local dates, with the practitioners free at it."""
+    by_start: dict[int, list[int]] = {}
     for day in days_between(first_day, last_day):
-        for start, end in candidate_starts(day, hours, zone, duration, grid):
-            if start < earliest or start > latest:
+        for practitioner_id in practitioner_ids:
+            who = snapshot.practitioners.get(practitioner_id)
+            if who is None or service_id not in who.services:
                 continue
-            held = Interval(start, end + buffer)
-            if not busy.is_free(held):
-                continue
-            if rooms is not None and not any(room.is_free(held) for room in rooms):
-                continue
-            slots.append(Slot(start, end, practitioner_id))
-    return slots
+            for start in snapshot.open_starts(
+                practitioner_id, day, duration, buffer, grid, needs_room, earliest, latest
+            ):
+                by_start.setdefault(start, []).append(practitioner_id)
+    return [
+        TimeOption(start, start + duration, tuple(ids)) for start, ids in sorted(by_start.items())
+    ]

@@ -9,8 +9,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler.availability import BookingPolicy, Interval, candidate_starts
-from scheduler.clinic_calendar import active_rooms, busy_times, weekly_hours
+from scheduler.availability import (
+    BookingPolicy,
+    CalendarSnapshot,
+    WeeklyHours,
+    day_starts,
+    free_starts,
+    from_minutes,
+    to_minutes,
+)
+from scheduler.clinic_calendar import load_policy, load_snapshot
 from scheduler.config import Settings
 from scheduler.consent_wording import WORDING
 from scheduler.errors import SlotUnavailable, ValidationFailed
@@ -22,7 +30,6 @@ from scheduler.models import (
     OutboundMessage,
     Patient,
     Practitioner,
-    Room,
     Service,
 )
 from scheduler.outbox import plan_visit_messages
@@ -118,8 +125,10 @@ def _check_time(
     policy: BookingPolicy,
     now: datetime,
     errors: _Errors,
+    horizon: timedelta | None = None,
 ) -> None:
     start = request.starts_at
+    horizon = horizon or policy.horizon
     if start <= now:
         errors.add("start", "That time has passed.")
         return
@@ -127,32 +136,48 @@ def _check_time(
         hours = int(policy.minimum_notice.total_seconds() // 3600)
         errors.add("start", f"Online bookings need {hours} hours' notice; please call us.")
         return
-    if start > now + policy.horizon:
-        errors.add("start", f"Online bookings open {policy.horizon.days} days ahead.")
+    if start > now + horizon:
+        errors.add("start", f"Online bookings open {horizon.days} days ahead.")
         return
     local_day = start.astimezone(settings.zone).date()
     if not practitioner.licensed_on(local_day):
         errors.add("practitioner_id", "This practitioner cannot be booked on that date.")
         return
-    fits = candidate_starts(
+    starts = day_starts(
         local_day,
-        weekly_hours(practitioner),
+        _weekly_hours(practitioner),
         settings.zone,
-        timedelta(minutes=service.duration_min),
+        service.duration_min,
         policy.grid_minutes,
     )
-    if not any(candidate == start for candidate, _ in fits):
+    if to_minutes(start) not in starts:
         errors.add("start", "That is not one of the practitioner's bookable times.")
 
 
-def _free_room(session: Session, service: Service, held: Interval) -> Room | None:
-    rooms = active_rooms(session)
-    _, by_room = busy_times(session, held.start, held.end, [])
-    for room in rooms:
-        busy = by_room.get(room.id)
-        if busy is None or busy.is_free(held):
-            return room
-    return None
+def _weekly_hours(practitioner: Practitioner) -> list[WeeklyHours]:
+    return [WeeklyHours(h.weekday, h.starts, h.ends) for h in practitioner.hours]
+
+
+def claim_time(
+    snapshot: CalendarSnapshot, practitioner_id: int, service: Service, start: datetime
+) -> int | None:
+    """Check the practitioner (and a room, if needed) are free; hold the time in the snapshot.
+
+    Returns the room id (None when the service needs no room).
+
+    :raise SlotUnavailable: if the practitioner, or every room, is taken.
+    """
+    begin = to_minutes(start)
+    held = service.duration_min + service.buffer_min
+    if not free_starts([begin], snapshot.closures, held):
+        raise SlotUnavailable("the clinic is closed at that time")
+    if not free_starts([begin], snapshot.busy_of(practitioner_id), held):
+        raise SlotUnavailable("the practitioner is already booked at that time")
+    room_id = snapshot.free_room(begin, begin + held) if service.needs_room else None
+    if service.needs_room and room_id is None:
+        raise SlotUnavailable("no treatment room is free at that time")
+    snapshot.hold(practitioner_id, room_id, begin, begin + held)
+    return room_id
 
 
 def book_visit(
@@ -168,7 +193,7 @@ def book_visit(
     :raise ValidationFailed: with every field that is wrong; nothing is written.
     :raise SlotUnavailable: if the practitioner or every room is taken at that time.
     """
-    policy = policy or BookingPolicy()
+    policy = policy or load_policy(session)
     errors = _Errors()
     phone = _check_patient_answers(request, settings, errors)
     service = session.get(Service, request.service_id)
@@ -186,13 +211,11 @@ def book_visit(
 
     start = request.starts_at
     end = start + timedelta(minutes=service.duration_min)
-    held = Interval(start, end + timedelta(minutes=service.buffer_min))
-    by_practitioner, _ = busy_times(session, held.start, held.end, [practitioner.id])
-    if not by_practitioner[practitioner.id].is_free(held):
-        raise SlotUnavailable("the practitioner is already booked at that time")
-    room = _free_room(session, service, held) if service.needs_room else None
-    if service.needs_room and room is None:
-        raise SlotUnavailable("no treatment room is free at that time")
+    snapshot = load_snapshot(
+        session, start - timedelta(days=1), end + timedelta(days=1), settings.zone
+    )
+    room_id = claim_time(snapshot, practitioner.id, service, start)
+    held_until = from_minutes(to_minutes(start) + service.duration_min + service.buffer_min)
 
     details = request.patient
     patient = Patient(
@@ -220,10 +243,10 @@ def book_visit(
         patient=patient,
         practitioner=practitioner,
         service=service,
-        room=room,
+        room_id=room_id,
         starts_at=start,
         ends_at=end,
-        blocked_until=held.end,
+        blocked_until=held_until,
         status=AppointmentStatus.BOOKED,
         booked_via=request.channel,
         created_at=now,

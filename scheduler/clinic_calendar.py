@@ -1,24 +1,52 @@
-"""Reading the calendar from the database: who works when, and what time is already held."""
+"""Reading the calendar from the database into a snapshot the availability engine can sweep."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.availability import (
     BookingPolicy,
-    BusyTimes,
+    CalendarSnapshot,
     Interval,
-    Slot,
+    PractitionerHours,
+    TimeOption,
     WeeklyHours,
-    practitioner_slots,
+    free_times,
+    merge,
+    to_minutes,
 )
 from scheduler.errors import NotFound, ValidationFailed
-from scheduler.models import ACTIVE_STATUSES, Appointment, Practitioner, Room, Service
+from scheduler.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    ClinicRules,
+    Closure,
+    Practitioner,
+    Room,
+    Service,
+    TimeOff,
+)
+
+
+def load_policy(session: Session) -> BookingPolicy:
+    """The clinic's rules from the database, or the defaults when none are stored."""
+    rules = session.get(ClinicRules, 1)
+    if rules is None:
+        return BookingPolicy()
+    return BookingPolicy(
+        grid_minutes=rules.grid_minutes,
+        minimum_notice=timedelta(minutes=rules.minimum_notice_minutes),
+        horizon=timedelta(days=rules.horizon_days),
+        course_horizon=timedelta(days=rules.course_horizon_days),
+        late_cancellation=timedelta(hours=rules.late_cancellation_hours),
+        waitlist_hold=timedelta(minutes=rules.waitlist_hold_minutes),
+    )
 
 
 def active_service(session: Session, service_id: int) -> Service:
@@ -29,58 +57,84 @@ def active_service(session: Session, service_id: int) -> Service:
     return service
 
 
-def bookable_practitioners(
-    session: Session, service: Service, on: date, practitioner_id: int | None = None
-) -> list[Practitioner]:
-    """Active practitioners who give ``service`` and hold a valid licence on ``on``."""
-    query = (
+def _epoch_minutes(column: Any, dialect: str) -> ColumnElement[int]:
+    # Whole minutes since the epoch, computed by the database: no datetime objects per row.
+    if dialect == "postgresql":
+        return cast(func.floor(func.extract("epoch", column) / 60), Integer)
+    return cast(cast(func.strftime("%s", column), Integer) / 60, Integer)
+
+
+def practitioner_hours(session: Session) -> dict[int, PractitionerHours]:
+    """Every active practitioner's weekly hours, services and licence."""
+    practitioners = session.scalars(
         select(Practitioner)
-        .where(Practitioner.active.is_(True), Practitioner.services.any(Service.id == service.id))
-        .options(selectinload(Practitioner.hours))
-        .order_by(Practitioner.id)
+        .where(Practitioner.active.is_(True))
+        .options(selectinload(Practitioner.hours), selectinload(Practitioner.services))
     )
-    if practitioner_id is not None:
-        query = query.where(Practitioner.id == practitioner_id)
-    return [p for p in session.scalars(query) if p.licensed_on(on)]
+    return {
+        p.id: PractitionerHours(
+            practitioner_id=p.id,
+            hours=tuple(WeeklyHours(h.weekday, h.starts, h.ends) for h in p.hours),
+            services=frozenset(s.id for s in p.services),
+            licence_expires_on=p.licence_expires_on,
+        )
+        for p in practitioners
+    }
 
 
-def busy_times(
-    session: Session, start: datetime, end: datetime, practitioner_ids: list[int]
-) -> tuple[dict[int, BusyTimes], dict[int, BusyTimes]]:
-    """Held intervals overlapping [start, end): by practitioner, and by room."""
+def load_snapshot(
+    session: Session, start: datetime, end: datetime, zone: ZoneInfo
+) -> CalendarSnapshot:
+    """Hours, held time, time off and closures overlapping [start, end)."""
+    dialect = session.get_bind().dialect.name
+    starts = _epoch_minutes(Appointment.starts_at, dialect)
+    ends = _epoch_minutes(Appointment.blocked_until, dialect)
     rows = session.execute(
-        select(
-            Appointment.practitioner_id,
-            Appointment.room_id,
-            Appointment.starts_at,
-            Appointment.blocked_until,
-        ).where(
-            Appointment.status.in_(ACTIVE_STATUSES),
+        select(Appointment.practitioner_id, Appointment.room_id, starts, ends).where(
             Appointment.starts_at < end,
             Appointment.blocked_until > start,
+            Appointment.status.in_(ACTIVE_STATUSES),
         )
     ).all()
     by_practitioner: dict[int, list[Interval]] = defaultdict(list)
-    by_room: dict[int, list[Interval]] = defaultdict(list)
-    wanted = set(practitioner_ids)
-    for practitioner_id, room_id, starts_at, blocked_until in rows:
-        interval = Interval(starts_at, blocked_until)
-        if practitioner_id in wanted:
-            by_practitioner[practitioner_id].append(interval)
-        if room_id is not None:
-            by_room[room_id].append(interval)
-    return (
-        {pid: BusyTimes(by_practitioner.get(pid, [])) for pid in practitioner_ids},
-        {rid: BusyTimes(ivs) for rid, ivs in by_room.items()},
+    by_room: dict[int, list[Interval]] = {
+        room_id: []
+        for room_id in session.scalars(
+            select(Room.id).where(Room.active.is_(True)).order_by(Room.id)
+        )
+    }
+    for practitioner_id, room_id, s, e in rows:
+        by_practitioner[practitioner_id].append((s, e))
+        if room_id in by_room:
+            by_room[room_id].append((s, e))
+    for practitioner_id, s, e in session.execute(
+        select(
+            TimeOff.practitioner_id,
+            _epoch_minutes(TimeOff.starts_at, dialect),
+            _epoch_minutes(TimeOff.ends_at, dialect),
+        ).where(TimeOff.starts_at < end, TimeOff.ends_at > start)
+    ):
+        by_practitioner[practitioner_id].append((s, e))
+    closures = session.execute(
+        select(
+            _epoch_minutes(Closure.starts_at, dialect), _epoch_minutes(Closure.ends_at, dialect)
+        ).where(Closure.starts_at < end, Closure.ends_at > start)
+    ).all()
+    return CalendarSnapshot(
+        zone=zone,
+        practitioners=practitioner_hours(session),
+        practitioner_busy={pid: merge(ivs) for pid, ivs in by_practitioner.items()},
+        room_busy={rid: merge(ivs) for rid, ivs in by_room.items()},
+        closures=merge((s, e) for s, e in closures),
     )
 
 
-def active_rooms(session: Session) -> list[Room]:
-    return list(session.scalars(select(Room).where(Room.active.is_(True)).order_by(Room.id)))
-
-
-def weekly_hours(practitioner: Practitioner) -> list[WeeklyHours]:
-    return [WeeklyHours(h.weekday, h.starts, h.ends) for h in practitioner.hours]
+def day_window(first_day: date, last_day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC bounds generous enough to hold every visit on those local days."""
+    return (
+        datetime.combine(first_day, time.min, tzinfo=zone) - timedelta(days=1),
+        datetime.combine(last_day, time.max, tzinfo=zone) + timedelta(days=1),
+    )
 
 
 def free_slots(
@@ -93,13 +147,15 @@ def free_slots(
     now: datetime,
     practitioner_id: int | None = None,
     policy: BookingPolicy | None = None,
-) -> list[Slot]:
-    """Free slots for a service between two local dates (inclusive), earliest first.
+) -> list[TimeOption]:
+    """Free start times for a service between two local dates (inclusive), earliest first.
+
+    Each time lists the practitioners free then; with ``practitioner_id``, only that one.
 
     :raise ValidationFailed: if the range is reversed or longer than the policy allows.
     :raise NotFound: if the service or the practitioner does not exist.
     """
-    policy = policy or BookingPolicy()
+    policy = policy or load_policy(session)
     if last_day < first_day:
         raise ValidationFailed({"to": ["must be on or after 'from'"]})
     if (last_day - first_day) > policy.longest_query:
@@ -109,34 +165,20 @@ def free_slots(
         found = session.get(Practitioner, practitioner_id)
         if found is None or not found.active:
             raise NotFound(f"practitioner {practitioner_id} does not exist")
-    practitioners = bookable_practitioners(session, service, first_day, practitioner_id)
-    window_start = datetime.combine(first_day, time.min, tzinfo=zone) - timedelta(days=1)
-    window_end = datetime.combine(last_day, time.max, tzinfo=zone) + timedelta(days=1)
-    by_practitioner, by_room = busy_times(
-        session, window_start, window_end, [p.id for p in practitioners]
+    snapshot = load_snapshot(session, *day_window(first_day, last_day, zone), zone)
+    candidates = (
+        [practitioner_id] if practitioner_id is not None else sorted(snapshot.practitioners)
     )
-    rooms = (
-        [by_room.get(room.id, BusyTimes()) for room in active_rooms(session)]
-        if service.needs_room
-        else None
+    return free_times(
+        snapshot,
+        service_id=service.id,
+        duration=service.duration_min,
+        buffer=service.buffer_min,
+        needs_room=service.needs_room,
+        first_day=first_day,
+        last_day=last_day,
+        earliest=to_minutes(now + policy.minimum_notice),
+        latest=to_minutes(now + policy.horizon),
+        grid=policy.grid_minutes,
+        practitioner_ids=candidates,
     )
-    slots: list[Slot] = []
-    for practitioner in practitioners:
-        slots.extend(
-            practitioner_slots(
-                practitioner_id=practitioner.id,
-                hours=weekly_hours(practitioner),
-                busy=by_practitioner[practitioner.id],
-                rooms=rooms,
-                first_day=first_day,
-                last_day=min(last_day, practitioner.licence_expires_on or last_day),
-                zone=zone,
-                duration=timedelta(minutes=service.duration_min),
-                buffer=timedelta(minutes=service.buffer_min),
-                earliest=now + policy.minimum_notice,
-                latest=now + policy.horizon,
-                grid=policy.grid_minutes,
-            )
-        )
-    slots.sort(key=lambda s: (s.start, s.practitioner_id))
-    return slots

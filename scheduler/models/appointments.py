@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.models.base import Base, UTCDateTime, str_enum
@@ -46,6 +46,16 @@ class Appointment(Base):
         CheckConstraint("ends_at <= blocked_until", name="buffer"),
         Index("ix_appointments_practitioner_time", "practitioner_id", "starts_at"),
         Index("ix_appointments_room_time", "room_id", "starts_at"),
+        Index("ix_appointments_starts_at", "starts_at"),
+        # One active visit per numbered place in a course: re-planning twice cannot add two.
+        Index(
+            "uq_appointments_course_visit",
+            "course_id",
+            "visit_number",
+            unique=True,
+            postgresql_where=text(f"status IN ({ACTIVE_STATUS_SQL}) AND course_id IS NOT NULL"),
+            sqlite_where=text(f"status IN ({ACTIVE_STATUS_SQL}) AND course_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +71,12 @@ class Appointment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), nullable=True)
+    phase_position: Mapped[int | None] = mapped_column(nullable=True)
+    visit_number: Mapped[int | None] = mapped_column(nullable=True)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), nullable=True)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    planning_note: Mapped[str] = mapped_column(String(300), default="")
 
     patient: Mapped[Patient] = relationship()
     practitioner: Mapped[Practitioner] = relationship()

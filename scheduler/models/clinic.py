@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 from sqlalchemy import Boolean, CheckConstraint, Column, Date, ForeignKey, String, Table, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.models.base import Base
+from scheduler.models.base import Base, UTCDateTime
 
 practitioner_services = Table(
     "practitioner_services",
@@ -88,3 +88,49 @@ class WorkingHours(Base):
     ends: Mapped[time] = mapped_column(Time)
 
     practitioner: Mapped[Practitioner] = relationship(back_populates="hours")
+
+
+class TimeOff(Base):
+    """A stretch when one practitioner is away (leave, training), in UTC."""
+
+    __tablename__ = "time_off"
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioners.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Closure(Base):
+    """A stretch when the whole clinic is closed (a bank holiday, a refit), in UTC."""
+
+    __tablename__ = "closures"
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ClinicRules(Base):
+    """The clinic's calendar rules as editable data: one row (DOMAIN.md section 8)."""
+
+    __tablename__ = "clinic_rules"
+    __table_args__ = (
+        CheckConstraint("grid_minutes IN (5, 10, 15, 20, 30, 60)", name="grid"),
+        CheckConstraint("minimum_notice_minutes >= 0", name="notice"),
+        CheckConstraint("horizon_days > 0 AND course_horizon_days >= horizon_days", name="horizon"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grid_minutes: Mapped[int] = mapped_column(default=15)
+    minimum_notice_minutes: Mapped[int] = mapped_column(default=120)
+    horizon_days: Mapped[int] = mapped_column(default=90)
+    course_horizon_days: Mapped[int] = mapped_column(default=200)
+    late_cancellation_hours: Mapped[int] = mapped_column(default=24)
+    waitlist_hold_minutes: Mapped[int] = mapped_column(default=15)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from scheduler.availability import Slot
+from scheduler.availability import TimeOption, from_minutes
 from scheduler.models import Appointment, OutboundMessage, Practitioner, Service
 
 
@@ -34,12 +34,14 @@ def practitioner(p: Practitioner) -> dict[str, Any]:
     }
 
 
-def slot(s: Slot, zone: ZoneInfo) -> dict[str, Any]:
+def slot(option: TimeOption, zone: ZoneInfo) -> dict[str, Any]:
+    start = from_minutes(option.start)
     return {
-        "start": s.start,
-        "end": s.end,
-        "local_start": local_text(s.start, zone),
-        "practitioner_id": s.practitioner_id,
+        "start": start,
+        "end": from_minutes(option.end),
+        "local_start": local_text(start, zone),
+        "practitioner_id": option.practitioner_ids[0],
+        "practitioner_ids": list(option.practitioner_ids),
     }
 
 

@@ -33,7 +33,12 @@ class SlotSchema(Schema):
     start = fields.AwareDateTime(required=True)
     end = fields.AwareDateTime(required=True)
     local_start = fields.Str(required=True, metadata={"description": "In the clinic's zone."})
-    practitioner_id = fields.Int(required=True)
+    practitioner_id = fields.Int(
+        required=True, metadata={"description": "The practitioner suggested for this time."}
+    )
+    practitioner_ids = fields.List(
+        fields.Int(), required=True, metadata={"description": "Everyone free at this time."}
+    )
 
 
 class AvailabilitySchema(Schema):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.wrappers import Response
 
+from scheduler.availability import from_minutes
 from scheduler.booking import book_visit, patient_answer_errors
 from scheduler.clinic_calendar import free_slots
 from scheduler.consent_wording import WORDING
@@ -64,9 +65,9 @@ def _page_data(session: Session, service_id: int | None, day: date) -> dict[str,
         "next_day": day + timedelta(days=1),
         "slots": [
             {
-                "value": f"{s.practitioner_id}|{s.start.isoformat()}",
-                "time": s.start.astimezone(zone).strftime("%H:%M"),
-                "practitioner": practitioners[s.practitioner_id].name,
+                "value": f"{s.practitioner_ids[0]}|{from_minutes(s.start).isoformat()}",
+                "time": from_minutes(s.start).astimezone(zone).strftime("%H:%M"),
+                "practitioner": practitioners[s.practitioner_ids[0]].name,
             }
             for s in slots
         ],
