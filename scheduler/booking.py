@@ -158,14 +158,12 @@ def _weekly_hours(practitioner: Practitioner) -> list[WeeklyHours]:
     return [WeeklyHours(h.weekday, h.starts, h.ends) for h in practitioner.hours]
 
 
-def claim_time(
+def check_time(
     snapshot: CalendarSnapshot, practitioner_id: int, service: Service, start: datetime
 ) -> int | None:
-    """Check the practitioner (and a room, if needed) are free; hold the time in the snapshot.
+    """The room a visit at ``start`` would use (None if it needs none), without holding it.
 
-    Returns the room id (None when the service needs no room).
-
-    :raise SlotUnavailable: if the practitioner, or every room, is taken.
+    :raise SlotUnavailable: if the clinic is closed, or the practitioner or every room is taken.
     """
     begin = to_minutes(start)
     held = service.duration_min + service.buffer_min
@@ -176,24 +174,37 @@ def claim_time(
     room_id = snapshot.free_room(begin, begin + held) if service.needs_room else None
     if service.needs_room and room_id is None:
         raise SlotUnavailable("no treatment room is free at that time")
-    snapshot.hold(practitioner_id, room_id, begin, begin + held)
     return room_id
 
 
-def book_visit(
+def claim_time(
+    snapshot: CalendarSnapshot, practitioner_id: int, service: Service, start: datetime
+) -> int | None:
+    """Like ``check_time``, and hold the time in the snapshot; returns the room id.
+
+    :raise SlotUnavailable: if the practitioner, or every room, is taken.
+    """
+    room_id = check_time(snapshot, practitioner_id, service, start)
+    begin = to_minutes(start)
+    snapshot.hold(
+        practitioner_id, room_id, begin, begin + service.duration_min + service.buffer_min
+    )
+    return room_id
+
+
+def validate_booking(
     session: Session,
     request: BookingRequest,
     *,
     settings: Settings,
     now: datetime,
-    policy: BookingPolicy | None = None,
-) -> BookingResult:
-    """Book one visit for a new patient record and plan its messages, in the caller's transaction.
+    policy: BookingPolicy,
+    horizon: timedelta | None = None,
+) -> tuple[str, Service, Practitioner]:
+    """Check every field of a booking; returns (E.164 phone, service, practitioner).
 
-    :raise ValidationFailed: with every field that is wrong; nothing is written.
-    :raise SlotUnavailable: if the practitioner or every room is taken at that time.
+    :raise ValidationFailed: with every field that is wrong.
     """
-    policy = policy or load_policy(session)
     errors = _Errors()
     phone = _check_patient_answers(request, settings, errors)
     service = session.get(Service, request.service_id)
@@ -205,18 +216,16 @@ def book_visit(
     elif service is not None and not practitioner.offers(service):
         errors.add("practitioner_id", "This practitioner does not offer that service.")
     if service is not None and practitioner is not None and "practitioner_id" not in errors.fields:
-        _check_time(request, service, practitioner, settings, policy, now, errors)
+        _check_time(request, service, practitioner, settings, policy, now, errors, horizon)
     errors.raise_if_any()
     assert service is not None and practitioner is not None
+    return phone, service, practitioner
 
-    start = request.starts_at
-    end = start + timedelta(minutes=service.duration_min)
-    snapshot = load_snapshot(
-        session, start - timedelta(days=1), end + timedelta(days=1), settings.zone
-    )
-    room_id = claim_time(snapshot, practitioner.id, service, start)
-    held_until = from_minutes(to_minutes(start) + service.duration_min + service.buffer_min)
 
+def create_patient(
+    session: Session, request: BookingRequest, phone: str, settings: Settings, now: datetime
+) -> Patient:
+    """A new patient record with both consent answers, their exact wording and channel."""
     details = request.patient
     patient = Patient(
         first_name=details.first_name.strip(),
@@ -239,6 +248,46 @@ def book_visit(
                 recorded_at=now,
             )
         )
+    return patient
+
+
+def flush_or_conflict(session: Session) -> None:
+    """Flush; a concurrent booking that won the race (exclusion constraint) becomes a 409.
+
+    :raise SlotUnavailable: if PostgreSQL's overlap constraints refuse the new visits.
+    """
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if "overlap" in str(exc.orig):
+            raise SlotUnavailable("the time was taken a moment ago") from exc
+        raise
+
+
+def book_visit(
+    session: Session,
+    request: BookingRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+    policy: BookingPolicy | None = None,
+) -> BookingResult:
+    """Book one visit for a new patient record and plan its messages, in the caller's transaction.
+
+    :raise ValidationFailed: with every field that is wrong; nothing is written.
+    :raise SlotUnavailable: if the practitioner or every room is taken at that time.
+    """
+    policy = policy or load_policy(session)
+    phone, service, practitioner = validate_booking(
+        session, request, settings=settings, now=now, policy=policy
+    )
+    start = request.starts_at
+    end = start + timedelta(minutes=service.duration_min)
+    snapshot = load_snapshot(
+        session, start - timedelta(days=1), end + timedelta(days=1), settings.zone
+    )
+    room_id = claim_time(snapshot, practitioner.id, service, start)
+    patient = create_patient(session, request, phone, settings, now)
     appointment = Appointment(
         patient=patient,
         practitioner=practitioner,
@@ -246,7 +295,7 @@ def book_visit(
         room_id=room_id,
         starts_at=start,
         ends_at=end,
-        blocked_until=held_until,
+        blocked_until=from_minutes(to_minutes(start) + service.duration_min + service.buffer_min),
         status=AppointmentStatus.BOOKED,
         booked_via=request.channel,
         created_at=now,
@@ -254,13 +303,7 @@ def book_visit(
     )
     session.add(appointment)
     token = issue_link_token(session, patient, now)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        # On PostgreSQL a concurrent booking that won the race trips the exclusion constraint.
-        if "overlap" in str(exc.orig):
-            raise SlotUnavailable("the time was taken a moment ago") from exc
-        raise
+    flush_or_conflict(session)
     messages = plan_visit_messages(
         session,
         appointment,

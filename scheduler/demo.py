@@ -7,6 +7,7 @@ from datetime import date, time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scheduler.course_templates import load_default_templates
 from scheduler.models import Practitioner, Room, Service, WorkingHours
 
 SERVICES = [
@@ -73,4 +74,5 @@ def load_demo_clinic(session: Session) -> bool:
         practitioner.hours = [WorkingHours(weekday=d, starts=s, ends=e) for d, s, e in WEEK]
         session.add(practitioner)
     session.flush()
+    load_default_templates(session)
     return True

@@ -77,6 +77,7 @@ def upgrade() -> None:
         sa.Column("preferred_weekdays", sa.String(length=20), nullable=False),
         sa.Column("preferred_time", sa.Time(), nullable=False),
         sa.Column("maintenance_interval_weeks", sa.Integer(), nullable=True),
+        sa.Column("unplaced", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(

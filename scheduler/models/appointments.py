@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.models.base import Base, UTCDateTime, str_enum
 from scheduler.models.clinic import Practitioner, Room, Service
+from scheduler.models.courses import Course
 from scheduler.models.patients import Patient
 
 
@@ -82,6 +83,7 @@ class Appointment(Base):
     practitioner: Mapped[Practitioner] = relationship()
     service: Mapped[Service] = relationship()
     room: Mapped[Room | None] = relationship()
+    course: Mapped[Course | None] = relationship()
 
     @property
     def is_active(self) -> bool:

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, time
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.models.base import Base, UTCDateTime, str_enum
@@ -90,6 +99,9 @@ class Course(Base):
     preferred_weekdays: Mapped[str] = mapped_column(String(20))  # "0,3": Monday and Thursday
     preferred_time: Mapped[time] = mapped_column(Time)
     maintenance_interval_weeks: Mapped[int | None] = mapped_column(nullable=True)  # staff override
+    # Visits the planner could not place: [{"visit_number", "phase_position", "service_id",
+    # "wanted_at", "note"}], for staff to arrange; re-planning tries them again.
+    unplaced: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
