@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import DomainError, NotFound
@@ -11,6 +12,7 @@ from scheduler.models import Appointment, AppointmentStatus, Patient
 from scheduler.outbox import cancel_unsent_for_visit
 
 LATE_CANCELLATION = timedelta(hours=24)
+FOLLOW_ON_WINDOW = timedelta(minutes=30)
 CANCELLABLE = (
     AppointmentStatus.PROPOSED,
     AppointmentStatus.PENDING_REVIEW,
@@ -44,5 +46,28 @@ def cancel_visit(
     visit.cancelled_at = now
     visit.updated_at = now
     cancel_unsent_for_visit(session, visit.id, now)
+    for follow_on in _follow_ons(session, visit):
+        follow_on.status = visit.status
+        follow_on.cancelled_at = now
+        follow_on.updated_at = now
+        cancel_unsent_for_visit(session, follow_on.id, now)
     session.flush()
     return visit
+
+
+def _follow_ons(session: Session, visit: Appointment) -> list[Appointment]:
+    """A course visit's same-day "straight after" visits (Tui Na after acupuncture)."""
+    if visit.course_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(Appointment).where(
+                Appointment.course_id == visit.course_id,
+                Appointment.phase_position == visit.phase_position,
+                Appointment.service_id != visit.service_id,
+                Appointment.starts_at >= visit.ends_at,
+                Appointment.starts_at <= visit.ends_at + FOLLOW_ON_WINDOW,
+                Appointment.status.in_(CANCELLABLE),
+            )
+        )
+    )
