@@ -58,6 +58,20 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
+def subtract(busy: Sequence[Interval], start: int, end: int) -> list[Interval]:
+    """Merged intervals less [start, end)."""
+    out: list[Interval] = []
+    for s, e in busy:
+        if e <= start or s >= end:
+            out.append((s, e))
+            continue
+        if s < start:
+            out.append((s, start))
+        if e > end:
+            out.append((end, e))
+    return out
+
+
 def local_minutes(day: date, at: time, zone: ZoneInfo) -> int | None:
     """Epoch minutes of a wall-clock time, or None if the clocks skip it that day."""
     local = datetime.combine(day, at, tzinfo=zone)
@@ -147,6 +161,14 @@ class CalendarSnapshot:
         ):
             insort(busy, (start, end))
             busy[:] = merge(busy)
+
+    def release(self, practitioner_id: int, room_id: int | None, start: int, end: int) -> None:
+        """Forget a visit's hold (it is being moved), so its own time counts as free."""
+        lists = [self.busy_of(practitioner_id)]
+        if room_id is not None:
+            lists.append(self.room_busy.setdefault(room_id, []))
+        for busy in lists:
+            busy[:] = subtract(busy, start, end)
 
     def free_room(self, start: int, end: int) -> int | None:
         """The first room free for [start, end), or None."""

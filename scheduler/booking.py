@@ -118,7 +118,7 @@ def patient_answer_errors(request: BookingRequest, settings: Settings) -> dict[s
 
 
 def _check_time(
-    request: BookingRequest,
+    start: datetime,
     service: Service,
     practitioner: Practitioner,
     settings: Settings,
@@ -127,7 +127,6 @@ def _check_time(
     errors: _Errors,
     horizon: timedelta | None = None,
 ) -> None:
-    start = request.starts_at
     horizon = horizon or policy.horizon
     if start <= now:
         errors.add("start", "That time has passed.")
@@ -152,6 +151,22 @@ def _check_time(
     )
     if to_minutes(start) not in starts:
         errors.add("start", "That is not one of the practitioner's bookable times.")
+
+
+def start_errors(
+    start: datetime,
+    service: Service,
+    practitioner: Practitioner,
+    *,
+    settings: Settings,
+    policy: BookingPolicy,
+    now: datetime,
+    horizon: timedelta | None = None,
+) -> dict[str, list[str]]:
+    """Why a visit cannot start then (past, too soon, too far, outside hours, licence)."""
+    errors = _Errors()
+    _check_time(start, service, practitioner, settings, policy, now, errors, horizon)
+    return errors.fields
 
 
 def _weekly_hours(practitioner: Practitioner) -> list[WeeklyHours]:
@@ -216,7 +231,9 @@ def validate_booking(
     elif service is not None and not practitioner.offers(service):
         errors.add("practitioner_id", "This practitioner does not offer that service.")
     if service is not None and practitioner is not None and "practitioner_id" not in errors.fields:
-        _check_time(request, service, practitioner, settings, policy, now, errors, horizon)
+        _check_time(
+            request.starts_at, service, practitioner, settings, policy, now, errors, horizon
+        )
     errors.raise_if_any()
     assert service is not None and practitioner is not None
     return phone, service, practitioner

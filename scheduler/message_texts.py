@@ -19,6 +19,10 @@ TEMPLATES: dict[MessageKind, str] = {
         "Hi {first_name}, a reminder of your visit to {clinic_name} on {when}. "
         "Reply C to confirm or R to rearrange."
     ),
+    MessageKind.RESCHEDULED: (
+        "Hi {first_name}, your visit to {clinic_name} is now {when}. "
+        "Manage: {manage_url} Reply STOP to opt out"
+    ),
     MessageKind.REMINDER_2H: (
         "Hi {first_name}, see you at {time} today at {clinic_name}. "
         "Running late? Call {clinic_phone}"

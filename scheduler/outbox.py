@@ -41,17 +41,18 @@ def plan_visit_messages(
     Reminders whose time has already passed are not written: the confirmation covers them.
     """
     patient = appointment.patient
-    context = MessageContext(
-        first_name=patient.first_name,
-        local_start=appointment.starts_at.astimezone(settings.zone),
-        clinic_name=settings.clinic_name,
-        clinic_phone=settings.clinic_phone,
-        manage_url=manage_url,
-    )
+    context = _context(appointment, manage_url, settings)
     rows: list[OutboundMessage] = []
+    existing = set(
+        session.scalars(
+            select(OutboundMessage.dedupe_key).where(
+                OutboundMessage.appointment_id == appointment.id
+            )
+        )
+    )
     for kind, before in VISIT_PLAN.items():
         due = now if before is None else appointment.starts_at - before
-        if due < now:
+        if due < now or visit_dedupe_key(appointment, kind) in existing:
             continue
         body = render(kind, context)
         rows.append(
@@ -73,6 +74,48 @@ def plan_visit_messages(
     session.add_all(rows)
     session.flush()
     return rows
+
+
+def plan_visit_notice(
+    session: Session,
+    appointment: Appointment,
+    kind: MessageKind,
+    manage_url: str,
+    settings: Settings,
+    now: datetime,
+) -> OutboundMessage | None:
+    """One message about a change to a visit, due now; once per visit and time."""
+    key = visit_dedupe_key(appointment, kind)
+    if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)):
+        return None
+    body = render(kind, _context(appointment, manage_url, settings))
+    message = OutboundMessage(
+        patient_id=appointment.patient_id,
+        appointment_id=appointment.id,
+        kind=kind,
+        dedupe_key=key,
+        to_phone=appointment.patient.phone_e164,
+        body=body,
+        segments=segment_count(body),
+        due_at=now,
+        planned_for=appointment.starts_at,
+        status=MessageStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _context(appointment: Appointment, manage_url: str, settings: Settings) -> MessageContext:
+    return MessageContext(
+        first_name=appointment.patient.first_name,
+        local_start=appointment.starts_at.astimezone(settings.zone),
+        clinic_name=settings.clinic_name,
+        clinic_phone=settings.clinic_phone,
+        manage_url=manage_url,
+    )
 
 
 def cancel_unsent_for_visit(session: Session, appointment_id: int, now: datetime) -> int:

@@ -16,6 +16,7 @@ class MessageKind(enum.StrEnum):
     CONFIRMATION = "confirmation"
     REMINDER_48H = "reminder_48h"
     REMINDER_2H = "reminder_2h"
+    RESCHEDULED = "rescheduled"
 
 
 class MessageStatus(enum.StrEnum):
