@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -274,3 +275,29 @@ def fill_unplaced_visits(
         written += added
     course.unplaced = still
     return written
+
+
+@dataclass(frozen=True)
+class RecentEvents:
+    completed: list[int]
+    missed: list[int]
+    unplaced: list[int]
+
+
+def recent_course_events(session: Session, since: datetime) -> RecentEvents:
+    """Course visits completed or missed since ``since``, and courses with unplaced visits."""
+    changed = session.execute(
+        select(Appointment.id, Appointment.status).where(
+            Appointment.course_id.is_not(None),
+            Appointment.updated_at >= since,
+            Appointment.status.in_((AppointmentStatus.COMPLETED, *MISSED)),
+        )
+    ).all()
+    courses = session.execute(
+        select(Course.id, Course.unplaced).where(Course.status == CourseStatus.ACTIVE)
+    ).all()
+    return RecentEvents(
+        completed=[i for i, status in changed if status == AppointmentStatus.COMPLETED],
+        missed=[i for i, status in changed if status in MISSED],
+        unplaced=[i for i, unplaced in courses if unplaced],
+    )

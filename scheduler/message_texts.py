@@ -20,7 +20,7 @@ TEMPLATES: dict[MessageKind, str] = {
         "Reply C to confirm or R to rearrange."
     ),
     MessageKind.RESCHEDULED: (
-        "Hi {first_name}, your visit to {clinic_name} is now {when}. "
+        "Hi {first_name}, moved: {clinic_name}, now {when}. "
         "Manage: {manage_url} Reply STOP to opt out"
     ),
     MessageKind.REMINDER_2H: (

@@ -61,14 +61,18 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from web.api.bookings import blp as bookings_blp
     from web.api.catalogue import blp as catalogue_blp
+    from web.api.courses import blp as courses_blp
+    from web.api.patients import blp as patients_blp
     from web.health import bp as health_bp
     from web.pages.booking import bp as booking_pages
     from web.webhooks import bp as webhooks_bp
 
     api.register_blueprint(catalogue_blp)
     api.register_blueprint(bookings_blp)
-    csrf.exempt(catalogue_blp)
-    csrf.exempt(bookings_blp)
+    api.register_blueprint(courses_blp)
+    api.register_blueprint(patients_blp)
+    for blueprint in (catalogue_blp, bookings_blp, courses_blp, patients_blp):
+        csrf.exempt(blueprint)  # JSON API: no cookies, authorised by its tokens
     app.register_blueprint(health_bp)
     app.register_blueprint(booking_pages)
     app.register_blueprint(webhooks_bp)

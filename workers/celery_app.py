@@ -45,6 +45,16 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": timedelta(seconds=30),
                 "options": {"expires": 60},
             },
+            "expire-waitlist-offers": {
+                "task": "clinic.expire_waitlist_offers",
+                "schedule": timedelta(seconds=30),
+                "options": {"expires": 60},
+            },
+            "sweep-course-events": {
+                "task": "clinic.sweep_course_events",
+                "schedule": timedelta(minutes=5),
+                "options": {"expires": 240},
+            },
             "worker-heartbeat": {
                 "task": "clinic.heartbeat",
                 "schedule": timedelta(seconds=settings.heartbeat_interval_s),

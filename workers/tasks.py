@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
+from scheduler import course_events, waitlist
 from scheduler.health import record_heartbeat
 from scheduler.outbox import claim_due, requeue_lost_claims
 from scheduler.reconciliation import reconcile_stuck_sends as reconcile
@@ -19,6 +20,7 @@ log = logging.getLogger("clinic.tasks")
 # A send whose outcome is unknown is looked up only after any task that might still be
 # running it has passed its hard time limit.
 STUCK_AFTER = timedelta(seconds=90)
+SWEEP_LOOKBACK = timedelta(days=14)
 
 
 @shared_task(name="clinic.dispatch_due_messages")
@@ -64,3 +66,78 @@ def heartbeat() -> None:
     """Record that a worker is alive and beat is scheduling (shown by /healthz)."""
     rt = runtime()
     record_heartbeat(rt.redis, rt.clock.now())
+
+
+@shared_task(name="clinic.fill_unplaced_visits", autoretry_for=(OperationalError,), max_retries=5)
+def fill_unplaced_visits(course_id: int) -> list[int]:
+    """Try again to place a course's visits that the first plan could not."""
+    rt = runtime()
+    with rt.db.transaction() as session:
+        added = course_events.fill_unplaced_visits(session, course_id, rt.settings, rt.clock.now())
+        return [a.id for a in added]
+
+
+@shared_task(name="clinic.after_visit_completed", autoretry_for=(OperationalError,), max_retries=5)
+def after_visit_completed(appointment_id: int) -> list[int]:
+    """Book the course's next visit day and plan the next maintenance visit; idempotent."""
+    rt = runtime()
+    with rt.db.transaction() as session:
+        changed = course_events.after_visit_completed(
+            session, appointment_id, rt.settings, rt.clock.now()
+        )
+        return [a.id for a in changed]
+
+
+@shared_task(name="clinic.after_visit_missed", autoretry_for=(OperationalError,), max_retries=5)
+def after_visit_missed(appointment_id: int) -> list[int]:
+    """Plan a replacement for a cancelled or missed course visit; idempotent."""
+    rt = runtime()
+    with rt.db.transaction() as session:
+        added = course_events.after_visit_missed(
+            session, appointment_id, rt.settings, rt.clock.now()
+        )
+        return [a.id for a in added]
+
+
+@shared_task(name="clinic.offer_freed_time", autoretry_for=(OperationalError,), max_retries=5)
+def offer_freed_time(practitioner_id: int, start: str) -> int | None:
+    """Offer a freed time to the first patient on the waitlist it suits."""
+    rt = runtime()
+    freed = waitlist.Freed(practitioner_id, datetime.fromisoformat(start))
+    with rt.db.transaction() as session:
+        offer = waitlist.offer_freed_time(session, freed, settings=rt.settings, now=rt.clock.now())
+        return offer.id if offer else None
+
+
+@shared_task(name="clinic.expire_waitlist_offers")
+def expire_waitlist_offers() -> int:
+    """Close offers past their hold and offer those times to the next patient waiting."""
+    rt = runtime()
+    with rt.db.transaction() as session:
+        freed = waitlist.expire_offers(session, rt.clock.now())
+    for time_ in freed:
+        offer_freed_time.delay(time_.practitioner_id, time_.start.isoformat())
+    return len(freed)
+
+
+@shared_task(name="clinic.sweep_course_events")
+def sweep_course_events() -> dict[str, int]:
+    """Run the course follow-ups for recent events again, in case an event's task was lost.
+
+    Every step is idempotent, so repeating one that already ran changes nothing.
+    """
+    rt = runtime()
+    now = rt.clock.now()
+    with rt.db.session() as session:
+        recent = course_events.recent_course_events(session, now - SWEEP_LOOKBACK)
+    for appointment_id in recent.completed:
+        after_visit_completed.delay(appointment_id)
+    for appointment_id in recent.missed:
+        after_visit_missed.delay(appointment_id)
+    for course_id in recent.unplaced:
+        fill_unplaced_visits.delay(course_id)
+    return {
+        "completed": len(recent.completed),
+        "missed": len(recent.missed),
+        "unplaced": len(recent.unplaced),
+    }

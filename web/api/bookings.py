@@ -8,17 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from scheduler.booking import book_visit
-from scheduler.cancellation import NotCancellable, cancel_visit
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
-from scheduler.patient_links import patient_for_token
 from scheduler.patient_view import overview_for_token
 from web.api import presenters
-from web.api.schemas import (
-    AppointmentSchema,
-    BookingCreatedSchema,
-    BookingInSchema,
-    PatientViewSchema,
-)
+from web.api.schemas import BookingCreatedSchema, BookingInSchema, PatientViewSchema
 from web.booking_input import booking_request, nest_errors
 from web.context import clock, db, settings
 
@@ -83,30 +76,3 @@ class PatientView(MethodView):
                 "appointments": [presenters.appointment(a, zone) for a in view.appointments],
                 "messages": [presenters.message(m) for m in view.messages],
             }
-
-
-@blp.route("/bookings/<string:token>/appointments/<int:appointment_id>/cancel")
-class CancelVisit(MethodView):
-    @blp.response(200, AppointmentSchema)
-    @blp.alt_response(404, description="Unknown link, or not this patient's visit.")
-    @blp.alt_response(409, description="The visit is past, under way or already cancelled.")
-    def post(self, token: str, appointment_id: int) -> dict[str, Any]:
-        """Cancel one of the patient's visits; its unsent texts are cancelled with it.
-
-        Under 24 hours before the start the status is ``cancelled_late``.
-
-        :raise 404: if the link is not valid or the visit is not this patient's.
-        :raise 409: if the visit can no longer be cancelled.
-        """
-        now = clock().now()
-        try:
-            with db().transaction() as session:
-                patient = patient_for_token(session, token, now)
-                if patient is None:
-                    raise NotFound("no such link")
-                visit = cancel_visit(session, appointment_id, now, patient=patient)
-                return presenters.appointment(visit, settings().zone)
-        except NotFound:
-            abort(404, message="This link is not valid, or the visit is not yours.")
-        except NotCancellable as exc:
-            abort(409, message=str(exc))

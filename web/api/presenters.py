@@ -5,8 +5,18 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from scheduler.availability import TimeOption, from_minutes
-from scheduler.models import Appointment, OutboundMessage, Practitioner, Service
+from scheduler.models import (
+    Appointment,
+    OutboundMessage,
+    Practitioner,
+    Service,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 
 
 def local_text(value: Any, zone: ZoneInfo) -> str:
@@ -68,4 +78,35 @@ def message(m: OutboundMessage) -> dict[str, Any]:
         "text": m.body,
         "segments": m.segments,
         "error_code": m.error_code,
+    }
+
+
+def visit_service_id(session: Session, appointment_id: int) -> int:
+    return session.get_one(Appointment, appointment_id).service_id
+
+
+def waitlist_entry(session: Session, entry: WaitlistEntry, zone: ZoneInfo) -> dict[str, Any]:
+    offer = session.scalars(
+        select(WaitlistOffer)
+        .where(WaitlistOffer.entry_id == entry.id)
+        .order_by(WaitlistOffer.offered_at.desc(), WaitlistOffer.id.desc())
+    ).first()
+    return {
+        "id": entry.id,
+        "status": entry.status.value,
+        "service_id": entry.service_id,
+        "practitioner_id": entry.practitioner_id,
+        "appointment_id": entry.appointment_id,
+        "earliest": entry.earliest,
+        "latest": entry.latest,
+        "offer": None
+        if offer is None
+        else {
+            "id": offer.id,
+            "status": offer.status.value,
+            "start": offer.appointment.starts_at,
+            "local_start": local_text(offer.appointment.starts_at, zone),
+            "practitioner": offer.appointment.practitioner.name,
+            "expires_at": offer.expires_at,
+        },
     }

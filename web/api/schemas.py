@@ -108,3 +108,118 @@ class PatientViewSchema(Schema):
     time_zone = fields.Str(required=True)
     appointments = fields.List(fields.Nested(AppointmentSchema), required=True)
     messages = fields.List(fields.Nested(MessageSchema), required=True)
+
+
+class AlternativesQuerySchema(Schema):
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+
+
+class RescheduleInSchema(Schema):
+    start = fields.AwareDateTime(required=True, metadata={"description": "With a UTC offset."})
+    practitioner_id = fields.Int(load_default=None, strict=True)
+
+
+class WaitlistInSchema(Schema):
+    service_id = fields.Int(required=True, strict=True)
+    earliest = fields.AwareDateTime(required=True)
+    latest = fields.AwareDateTime(required=True)
+    practitioner_id = fields.Int(load_default=None, strict=True)
+    appointment_id = fields.Int(
+        load_default=None,
+        strict=True,
+        metadata={"description": "A visit of yours to give up for an earlier one."},
+    )
+
+
+class OfferSchema(Schema):
+    id = fields.Int(required=True)
+    status = fields.Str(required=True)
+    start = fields.AwareDateTime(required=True)
+    local_start = fields.Str(required=True)
+    practitioner = fields.Str(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class WaitlistEntrySchema(Schema):
+    id = fields.Int(required=True)
+    status = fields.Str(required=True)
+    service_id = fields.Int(required=True)
+    practitioner_id = fields.Int(allow_none=True)
+    appointment_id = fields.Int(allow_none=True)
+    earliest = fields.AwareDateTime(required=True)
+    latest = fields.AwareDateTime(required=True)
+    offer = fields.Nested(OfferSchema, allow_none=True)
+
+
+class TemplatePhaseSchema(Schema):
+    position = fields.Int(required=True)
+    name = fields.Str(required=True)
+    service_id = fields.Int(required=True)
+    service = fields.Str(required=True)
+    cadence = fields.Str(required=True, metadata={"description": "once, weekly or maintenance"})
+    visits_per_week = fields.Int(required=True)
+    weeks = fields.Int(required=True)
+    then_service = fields.Str(allow_none=True, metadata={"description": "Straight after."})
+
+
+class CourseTemplateSchema(Schema):
+    id = fields.Int(required=True)
+    code = fields.Str(required=True)
+    name = fields.Str(required=True)
+    description = fields.Str(required=True)
+    phases = fields.List(fields.Nested(TemplatePhaseSchema), required=True)
+
+
+class PreferencesSchema(Schema):
+    weekdays = fields.List(
+        fields.Int(validate=validate.Range(min=0, max=6)),
+        validate=validate.Length(min=1, max=7),
+        load_default=None,
+        metadata={
+            "description": "0 is Monday. Default: the first visit's weekday and one 3-4 days on."
+        },
+    )
+    time = fields.Time(
+        load_default=None,
+        format="%H:%M",
+        metadata={"description": "Local; default: the first visit's."},
+    )
+
+
+class CourseInSchema(Schema):
+    template_id = fields.Int(required=True, strict=True)
+    practitioner_id = fields.Int(required=True, strict=True)
+    start = fields.AwareDateTime(required=True, metadata={"description": "The first visit."})
+    patient = fields.Nested(PatientInSchema, required=True)
+    consents = fields.Nested(ConsentsInSchema, required=True)
+    preferences = fields.Nested(PreferencesSchema, load_default=dict)
+
+
+class PlannedVisitSchema(Schema):
+    visit_number = fields.Int(required=True)
+    phase = fields.Str(required=True)
+    service = fields.Str(required=True)
+    status = fields.Str(required=True, metadata={"description": "booked, proposed, unplaced, ..."})
+    appointment_id = fields.Int(allow_none=True)
+    start = fields.AwareDateTime(allow_none=True)
+    local_start = fields.Str(allow_none=True)
+    practitioner_id = fields.Int(allow_none=True)
+    moved = fields.Bool(required=True)
+    wanted_start = fields.AwareDateTime(allow_none=True)
+    note = fields.Str(required=True)
+
+
+class CoursePlanSchema(Schema):
+    course_id = fields.Int(allow_none=True)
+    template = fields.Str(required=True)
+    status = fields.Str(required=True)
+    preferred_weekdays = fields.List(fields.Int(), required=True)
+    preferred_time = fields.Str(required=True)
+    visits = fields.List(fields.Nested(PlannedVisitSchema), required=True)
+
+
+class CourseCreatedSchema(Schema):
+    plan = fields.Nested(CoursePlanSchema, required=True)
+    manage_url = fields.Url(required=True)
+    manage_token = fields.Str(required=True)

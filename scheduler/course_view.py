@@ -1,0 +1,79 @@
+"""A course as the patient sees it: every numbered visit, booked, proposed, moved or unplaced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler.models import ACTIVE_STATUSES, Appointment, Course, Patient
+
+
+@dataclass(frozen=True)
+class CourseVisit:
+    visit_number: int
+    phase: str
+    service: str
+    status: str
+    appointment_id: int | None
+    start: datetime | None
+    practitioner_id: int | None
+    wanted: datetime | None
+    note: str
+
+
+@dataclass(frozen=True)
+class CourseView:
+    course: Course
+    visits: list[CourseVisit]
+
+
+def view_course(session: Session, course: Course) -> CourseView:
+    """The course's active visits and its unplaced ones, in visit order."""
+    phases = {p.position: p for p in course.template.phases}
+    appointments = session.scalars(
+        select(Appointment)
+        .where(Appointment.course_id == course.id, Appointment.status.in_(ACTIVE_STATUSES))
+        .options(selectinload(Appointment.service))
+    )
+    visits = [
+        CourseVisit(
+            visit_number=a.visit_number or 0,
+            phase=phases[a.phase_position].name if a.phase_position in phases else "",
+            service=a.service.name,
+            status=a.status.value,
+            appointment_id=a.id,
+            start=a.starts_at,
+            practitioner_id=a.practitioner_id,
+            wanted=None,
+            note=a.planning_note,
+        )
+        for a in appointments
+    ]
+    for record in course.unplaced:
+        phase = phases.get(record.get("phase_position", 0))
+        wanted = record.get("wanted_at")
+        visits.append(
+            CourseVisit(
+                visit_number=int(record.get("visit_number", 0)),
+                phase=phase.name if phase else "",
+                service=phase.service.name if phase else "",
+                status="unplaced",
+                appointment_id=None,
+                start=None,
+                practitioner_id=None,
+                wanted=datetime.fromisoformat(wanted) if isinstance(wanted, str) else None,
+                note=str(record.get("note", "")),
+            )
+        )
+    visits.sort(key=lambda v: v.visit_number)
+    return CourseView(course, visits)
+
+
+def courses_of(session: Session, patient: Patient) -> list[CourseView]:
+    courses = session.scalars(
+        select(Course).where(Course.patient_id == patient.id).order_by(Course.created_at)
+    )
+    return [view_course(session, c) for c in courses]

@@ -1,0 +1,236 @@
+"""The patient's own API behind their personal token: visits, moves, waitlist and offers."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.cancellation import NotCancellable, cancel_visit
+from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
+from scheduler.models import Patient, WaitlistEntry, WaitlistOffer
+from scheduler.patient_links import patient_for_token
+from scheduler.rescheduling import NotMovable, alternatives, reschedule_visit
+from scheduler.waitlist import (
+    OfferClosed,
+    accept_offer,
+    decline_offer,
+    join_waitlist,
+    withdraw,
+)
+from web.api import presenters
+from web.api.schemas import (
+    AlternativesQuerySchema,
+    AppointmentSchema,
+    AvailabilitySchema,
+    RescheduleInSchema,
+    WaitlistEntrySchema,
+    WaitlistInSchema,
+)
+from web.context import clock, db, settings
+from web.enqueue import enqueue
+
+blp = Blueprint(
+    "patients", __name__, url_prefix="/api/v1/bookings/<string:token>", description="Patient"
+)
+
+BAD_LINK = "This link is not valid, or that is not yours."
+
+
+def _patient(session: Session, token: str) -> Patient:
+    patient = patient_for_token(session, token, clock().now())
+    if patient is None:
+        abort(404, message=BAD_LINK)
+    return patient
+
+
+def _invalid(exc: ValidationFailed) -> NoReturn:
+    abort(422, errors={"json": exc.fields})
+
+
+@blp.route("/appointments/<int:appointment_id>/cancel")
+class CancelVisit(MethodView):
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, description="Unknown link, or not this patient's visit.")
+    @blp.alt_response(409, description="The visit is past, under way or already cancelled.")
+    def post(self, token: str, appointment_id: int) -> dict[str, Any]:
+        """Cancel one of the patient's visits; its unsent texts are cancelled with it.
+
+        Under 24 hours before the start the status is ``cancelled_late``. A course visit is
+        replaced by the workers, and the freed time is offered to the waitlist.
+
+        :raise 404: if the link is not valid or the visit is not this patient's.
+        :raise 409: if the visit can no longer be cancelled.
+        """
+        now = clock().now()
+        try:
+            with db().transaction() as session:
+                visit = cancel_visit(session, appointment_id, now, patient=_patient(session, token))
+                body = presenters.appointment(visit, settings().zone)
+                freed = (visit.practitioner_id, visit.starts_at.isoformat(), visit.course_id)
+        except NotFound:
+            abort(404, message=BAD_LINK)
+        except NotCancellable as exc:
+            abort(409, message=str(exc))
+        if freed[2] is not None:
+            enqueue("clinic.after_visit_missed", appointment_id)
+        enqueue("clinic.offer_freed_time", freed[0], freed[1])
+        return body
+
+
+@blp.route("/appointments/<int:appointment_id>/reschedule")
+class RescheduleVisit(MethodView):
+    @blp.arguments(RescheduleInSchema)
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, description="Unknown link, or not this patient's visit.")
+    @blp.alt_response(409, description="The new time is taken, or the visit cannot move.")
+    def post(self, data: dict[str, Any], token: str, appointment_id: int) -> dict[str, Any]:
+        """Move one of the patient's visits; texts are re-planned for the new time.
+
+        :raise 404: if the link is not valid or the visit is not this patient's.
+        :raise 409: if the new time is taken or the visit can no longer move.
+        :raise 422: if the new time is not bookable.
+        """
+        now = clock().now()
+        try:
+            with db().transaction() as session:
+                move = reschedule_visit(
+                    session,
+                    appointment_id,
+                    data["start"],
+                    settings=settings(),
+                    now=now,
+                    patient=_patient(session, token),
+                    practitioner_id=data.get("practitioner_id"),
+                )
+                body = presenters.appointment(move.visit, settings().zone)
+        except NotFound:
+            abort(404, message=BAD_LINK)
+        except ValidationFailed as exc:
+            _invalid(exc)
+        except (SlotUnavailable, NotMovable) as exc:
+            abort(409, message=str(exc))
+        enqueue("clinic.offer_freed_time", move.freed[0], move.freed[1].isoformat())
+        return body
+
+
+@blp.route("/appointments/<int:appointment_id>/alternatives")
+class Alternatives(MethodView):
+    @blp.arguments(AlternativesQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, AvailabilitySchema)
+    @blp.alt_response(404, description="Unknown link, or not this patient's visit.")
+    def get(self, token: str, appointment_id: int, from_: Any, to: Any) -> dict[str, Any]:
+        """Free times the visit could move to (its practitioner first at each time).
+
+        :raise 404: if the link is not valid or the visit is not this patient's.
+        :raise 409: if the visit can no longer move.
+        :raise 422: if the range is reversed or longer than 31 days.
+        """
+        zone = settings().zone
+        try:
+            with db().session() as session:
+                options = alternatives(
+                    session,
+                    appointment_id,
+                    settings=settings(),
+                    now=clock().now(),
+                    first_day=from_,
+                    last_day=to,
+                    patient=_patient(session, token),
+                )
+                service_id = presenters.visit_service_id(session, appointment_id)
+        except NotFound:
+            abort(404, message=BAD_LINK)
+        except NotMovable as exc:
+            abort(409, message=str(exc))
+        except ValidationFailed as exc:
+            abort(422, errors={"query": exc.fields})
+        return {
+            "service_id": service_id,
+            "time_zone": settings().clinic_timezone,
+            "slots": [presenters.slot(o, zone) for o in options],
+        }
+
+
+@blp.route("/waitlist")
+class Waitlist(MethodView):
+    @blp.response(200, WaitlistEntrySchema(many=True))
+    def get(self, token: str) -> list[dict[str, Any]]:
+        """The patient's waitlist entries, with any open offer.
+
+        :raise 404: if the link is not valid.
+        """
+        with db().session() as session:
+            patient = _patient(session, token)
+            entries = session.scalars(
+                select(WaitlistEntry)
+                .where(WaitlistEntry.patient_id == patient.id)
+                .order_by(WaitlistEntry.created_at)
+            )
+            return [presenters.waitlist_entry(session, e, settings().zone) for e in entries]
+
+    @blp.arguments(WaitlistInSchema)
+    @blp.response(201, WaitlistEntrySchema)
+    def post(self, data: dict[str, Any], token: str) -> dict[str, Any]:
+        """Ask for an earlier time within a window; the first freed time that suits is held.
+
+        :raise 404: if the link is not valid.
+        :raise 422: if the window or the ids are not valid.
+        """
+        try:
+            with db().transaction() as session:
+                entry = join_waitlist(session, _patient(session, token), now=clock().now(), **data)
+                return presenters.waitlist_entry(session, entry, settings().zone)
+        except ValidationFailed as exc:
+            _invalid(exc)
+
+
+@blp.route("/waitlist/<int:entry_id>")
+class WaitlistEntryView(MethodView):
+    @blp.response(200, WaitlistEntrySchema)
+    def delete(self, token: str, entry_id: int) -> dict[str, Any]:
+        """Leave the waitlist; an open offer is released to the next patient.
+
+        :raise 404: if the link is not valid or the entry is not the patient's.
+        """
+        try:
+            with db().transaction() as session:
+                entry = withdraw(session, entry_id, _patient(session, token), clock().now())
+                return presenters.waitlist_entry(session, entry, settings().zone)
+        except NotFound:
+            abort(404, message=BAD_LINK)
+
+
+@blp.route("/offers/<int:offer_id>/<any(accept, decline):answer>")
+class OfferAnswer(MethodView):
+    @blp.response(200, WaitlistEntrySchema)
+    @blp.alt_response(409, description="The offer has expired or closed.")
+    def post(self, token: str, offer_id: int, answer: str) -> dict[str, Any]:
+        """Accept or decline a held time.
+
+        :raise 404: if the link is not valid or the offer is not the patient's.
+        :raise 409: if the offer has expired or closed.
+        """
+        now = clock().now()
+        freed = None
+        try:
+            with db().transaction() as session:
+                patient = _patient(session, token)
+                if answer == "accept":
+                    _visit, freed = accept_offer(
+                        session, offer_id, settings=settings(), now=now, patient=patient
+                    )
+                else:
+                    freed = decline_offer(session, offer_id, now=now, patient=patient)
+                entry = session.get_one(WaitlistOffer, offer_id).entry
+                body = presenters.waitlist_entry(session, entry, settings().zone)
+        except NotFound:
+            abort(404, message=BAD_LINK)
+        except OfferClosed as exc:
+            abort(409, message=str(exc))
+        if freed is not None:
+            enqueue("clinic.offer_freed_time", freed.practitioner_id, freed.start.isoformat())
+        return body
