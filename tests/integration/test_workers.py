@@ -116,3 +116,54 @@ def test_a_send_task_delivered_twice_sends_once(
     )
     assert len(fake_twilio.messages) == 1
     assert message_statuses(db, result.appointment.id)[MessageKind.CONFIRMATION] == "sent"
+
+
+def test_planning_tasks_run_twice_by_the_worker_change_nothing_the_second_time(
+    db: Database,
+    settings: Settings,
+    env: dict[str, str],
+    tmp_path: Path,
+    processes: list[ManagedProcess],
+    redis_url: str,
+) -> None:
+    from scheduler.courses import CourseRequest, book_course
+    from scheduler.models import Appointment, CourseTemplate
+    from tests.support.factories import booking_request
+
+    demo_clinic(db)
+    now = datetime.now(UTC)
+    with db.session() as session:
+        template = session.scalars(
+            select(CourseTemplate.id).where(CourseTemplate.code == "migraine")
+        ).one()
+    request = CourseRequest(
+        template_id=template,
+        booking=booking_request(db, next_weekday_at(10), service_code="initial"),
+    )
+    with db.transaction() as session:
+        course = book_course(session, request, settings=settings, now=now)
+        third = course.appointments[2].id
+    with db.transaction() as session:
+        cancel_visit(session, third, now)
+    processes.append(celery_worker(env, tmp_path))
+    client = task_client(redis_url)
+
+    def replacements() -> list[int]:
+        with db.session() as session:
+            return list(
+                session.scalars(select(Appointment.id).where(Appointment.replaces_id == third))
+            )
+
+    client.send_task("clinic.after_visit_missed", args=[third], queue="clinic")
+    wait_until(replacements, 30, 0.2, "the replacement")
+    client.send_task("clinic.after_visit_missed", args=[third], queue="clinic")
+    client.send_task("clinic.sweep_course_events", queue="clinic")
+    wait_until(
+        lambda: processes[0].log().count("clinic.after_visit_missed") >= 6, 30, 0.2, "reruns"
+    )
+    assert len(replacements()) == 1
+    with db.session() as session:
+        active = session.scalars(
+            select(Appointment.id).where(Appointment.course_id == course.course.id)
+        ).all()
+    assert len(active) == 15  # 14 planned, one cancelled and one replacement
