@@ -11,6 +11,7 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -81,10 +82,14 @@ def local_minutes(day: date, at: time, zone: ZoneInfo) -> int | None:
     return to_minutes(utc)
 
 
+@lru_cache(maxsize=8192)
 def day_starts(
-    day: date, hours: Sequence[WeeklyHours], zone: ZoneInfo, duration: int, grid: int
-) -> list[int]:
-    """Grid-aligned starts on ``day`` whose visit of ``duration`` minutes ends within the hours."""
+    day: date, hours: tuple[WeeklyHours, ...], zone: ZoneInfo, duration: int, grid: int
+) -> tuple[int, ...]:
+    """Grid-aligned starts on ``day`` whose visit of ``duration`` minutes ends within the hours.
+
+    Cached: practitioners mostly share their hours, and the answer never changes.
+    """
     starts: list[int] = []
     weekday = day.weekday()
     for stretch in hours:
@@ -106,13 +111,17 @@ def day_starts(
             end_ok = closing is None or (start is not None and start + duration <= closing)
             if start is not None and end_ok:
                 starts.append(start)
-    return sorted(set(starts))
+    return tuple(sorted(set(starts)))
 
 
 def free_starts(starts: Sequence[int], busy: Sequence[Interval], held: int) -> list[int]:
     """The starts whose [start, start + held) meets no busy interval (both lists sorted)."""
     free: list[int] = []
-    j, n = 0, len(busy)
+    n = len(busy)
+    if not starts or not n:
+        return list(starts)
+    # Skip the intervals that end before the first start (the list may span weeks).
+    j = max(0, bisect_left(busy, (starts[0],)) - 1)
     for start in starts:
         while j < n and busy[j][1] <= start:
             j += 1
@@ -150,6 +159,8 @@ class CalendarSnapshot:
     practitioner_busy: dict[int, list[Interval]]
     room_busy: dict[int, list[Interval]]
     closures: list[Interval] = field(default_factory=list)
+    # start -> "some room is free for `held` minutes from then", per held length.
+    _rooms_free: dict[int, dict[int, bool]] = field(default_factory=dict, repr=False)
 
     def busy_of(self, practitioner_id: int) -> list[Interval]:
         return self.practitioner_busy.setdefault(practitioner_id, [])
@@ -161,6 +172,8 @@ class CalendarSnapshot:
         ):
             insort(busy, (start, end))
             busy[:] = merge(busy)
+        if room_id is not None:
+            self._rooms_free.clear()
 
     def release(self, practitioner_id: int, room_id: int | None, start: int, end: int) -> None:
         """Forget a visit's hold (it is being moved), so its own time counts as free."""
@@ -169,6 +182,7 @@ class CalendarSnapshot:
             lists.append(self.room_busy.setdefault(room_id, []))
         for busy in lists:
             busy[:] = subtract(busy, start, end)
+        self._rooms_free.clear()
 
     def free_room(self, start: int, end: int) -> int | None:
         """The first room free for [start, end), or None."""
@@ -189,28 +203,55 @@ class CalendarSnapshot:
         latest: int,
     ) -> list[int]:
         """Starts on ``day`` when the practitioner, and a room if needed, are free."""
+        return self.open_starts_between(
+            practitioner_id, day, day, duration, buffer, grid, needs_room, earliest, latest
+        )
+
+    def open_starts_between(
+        self,
+        practitioner_id: int,
+        first_day: date,
+        last_day: date,
+        duration: int,
+        buffer: int,
+        grid: int,
+        needs_room: bool,
+        earliest: int,
+        latest: int,
+    ) -> list[int]:
+        """Starts between two local dates when the practitioner (and a room) are free.
+
+        One sweep over the whole range: candidate starts, then closures, the practitioner's
+        held time and the rooms, each a linear pass.
+        """
         who = self.practitioners.get(practitioner_id)
-        if who is None or not who.licensed_on(day):
+        if who is None:
             return []
         starts = [
             s
+            for day in days_between(first_day, last_day)
+            if who.licensed_on(day)
             for s in day_starts(day, who.hours, self.zone, duration, grid)
             if earliest <= s <= latest
         ]
         held = duration + buffer
-        starts = free_starts(starts, self.closures, held)
+        if self.closures:
+            starts = free_starts(starts, self.closures, held)
         starts = free_starts(starts, self.busy_of(practitioner_id), held)
         if not needs_room or not starts:
             return starts
-        with_room: set[int] = set()
-        remaining = starts
-        for busy in self.room_busy.values():
-            found = free_starts(remaining, busy, held)
-            with_room.update(found)
-            remaining = [s for s in remaining if s not in with_room]
-            if not remaining:
-                break
-        return [s for s in starts if s in with_room]
+        known = self._rooms_free.setdefault(held, {})
+        unknown = [s for s in starts if s not in known]
+        if unknown:
+            with_room: set[int] = set()
+            remaining = unknown
+            for busy in self.room_busy.values():
+                with_room.update(free_starts(remaining, busy, held))
+                remaining = [s for s in remaining if s not in with_room]
+                if not remaining:
+                    break
+            known.update((s, s in with_room) for s in unknown)
+        return [s for s in starts if known[s]]
 
 
 @dataclass(frozen=True)
@@ -245,15 +286,22 @@ def free_times(
 ) -> list[TimeOption]:
     """Every free start between two local dates, with the practitioners free at it."""
     by_start: dict[int, list[int]] = {}
-    for day in days_between(first_day, last_day):
-        for practitioner_id in practitioner_ids:
-            who = snapshot.practitioners.get(practitioner_id)
-            if who is None or service_id not in who.services:
-                continue
-            for start in snapshot.open_starts(
-                practitioner_id, day, duration, buffer, grid, needs_room, earliest, latest
-            ):
-                by_start.setdefault(start, []).append(practitioner_id)
+    for practitioner_id in practitioner_ids:
+        who = snapshot.practitioners.get(practitioner_id)
+        if who is None or service_id not in who.services:
+            continue
+        for start in snapshot.open_starts_between(
+            practitioner_id,
+            first_day,
+            last_day,
+            duration,
+            buffer,
+            grid,
+            needs_room,
+            earliest,
+            latest,
+        ):
+            by_start.setdefault(start, []).append(practitioner_id)
     return [
         TimeOption(start, start + duration, tuple(ids)) for start, ids in sorted(by_start.items())
     ]

@@ -169,8 +169,8 @@ def start_errors(
     return errors.fields
 
 
-def _weekly_hours(practitioner: Practitioner) -> list[WeeklyHours]:
-    return [WeeklyHours(h.weekday, h.starts, h.ends) for h in practitioner.hours]
+def _weekly_hours(practitioner: Practitioner) -> tuple[WeeklyHours, ...]:
+    return tuple(WeeklyHours(h.weekday, h.starts, h.ends) for h in practitioner.hours)
 
 
 def check_time(

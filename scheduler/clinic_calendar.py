@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Integer, cast, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from scheduler.availability import (
     BookingPolicy,
@@ -31,7 +31,11 @@ from scheduler.models import (
     Room,
     Service,
     TimeOff,
+    WorkingHours,
 )
+from scheduler.models.clinic import practitioner_services
+
+LONGEST_VISIT = timedelta(minutes=480 + 120)  # the services table's limits: duration + buffer
 
 
 def load_policy(session: Session) -> BookingPolicy:
@@ -65,20 +69,34 @@ def _epoch_minutes(column: Any, dialect: str) -> ColumnElement[int]:
 
 
 def practitioner_hours(session: Session) -> dict[int, PractitionerHours]:
-    """Every active practitioner's weekly hours, services and licence."""
-    practitioners = session.scalars(
-        select(Practitioner)
-        .where(Practitioner.active.is_(True))
-        .options(selectinload(Practitioner.hours), selectinload(Practitioner.services))
-    )
+    """Every active practitioner's weekly hours, services and licence (three plain queries)."""
+    hours: dict[int, list[WeeklyHours]] = defaultdict(list)
+    for practitioner_id, weekday, starts, ends in session.execute(
+        select(
+            WorkingHours.practitioner_id,
+            WorkingHours.weekday,
+            WorkingHours.starts,
+            WorkingHours.ends,
+        ).order_by(WorkingHours.practitioner_id, WorkingHours.weekday, WorkingHours.starts)
+    ):
+        hours[practitioner_id].append(WeeklyHours(weekday, starts, ends))
+    services: dict[int, set[int]] = defaultdict(set)
+    for practitioner_id, service_id in session.execute(
+        select(practitioner_services.c.practitioner_id, practitioner_services.c.service_id)
+    ):
+        services[practitioner_id].add(service_id)
     return {
-        p.id: PractitionerHours(
-            practitioner_id=p.id,
-            hours=tuple(WeeklyHours(h.weekday, h.starts, h.ends) for h in p.hours),
-            services=frozenset(s.id for s in p.services),
-            licence_expires_on=p.licence_expires_on,
+        pid: PractitionerHours(
+            practitioner_id=pid,
+            hours=tuple(hours[pid]),
+            services=frozenset(services[pid]),
+            licence_expires_on=expires,
         )
-        for p in practitioners
+        for pid, expires in session.execute(
+            select(Practitioner.id, Practitioner.licence_expires_on).where(
+                Practitioner.active.is_(True)
+            )
+        )
     }
 
 
@@ -91,6 +109,8 @@ def load_snapshot(
     ends = _epoch_minutes(Appointment.blocked_until, dialect)
     rows = session.execute(
         select(Appointment.practitioner_id, Appointment.room_id, starts, ends).where(
+            # The lower bound keeps the index range to the window: no visit is that long.
+            Appointment.starts_at >= start - LONGEST_VISIT,
             Appointment.starts_at < end,
             Appointment.blocked_until > start,
             Appointment.status.in_(ACTIVE_STATUSES),

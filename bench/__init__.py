@@ -1,0 +1,1 @@
+"""Benchmarks: each measures, none asserts; ``make bench`` prints a table and writes JSON."""
