@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from web.api.patients import blp as patients_blp
     from web.health import bp as health_bp
     from web.pages.booking import bp as booking_pages
+    from web.pages.manage import bp as manage_pages
     from web.webhooks import bp as webhooks_bp
 
     api.register_blueprint(catalogue_blp)
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(blueprint)  # JSON API: no cookies, authorised by its tokens
     app.register_blueprint(health_bp)
     app.register_blueprint(booking_pages)
+    app.register_blueprint(manage_pages)
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)  # authenticated by Twilio's signature instead
 

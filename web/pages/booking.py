@@ -16,7 +16,6 @@ from scheduler.clinic_calendar import free_slots
 from scheduler.consent_wording import WORDING
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
 from scheduler.models import ConsentKind, Practitioner, Service
-from scheduler.patient_view import overview_for_token
 from web.booking_input import booking_request
 from web.context import clock, db, settings
 from web.pages.forms import BookingForm
@@ -156,23 +155,7 @@ def book() -> Any:
     except SlotUnavailable:
         form.slot.errors = ["Sorry, that time has just been taken. Please choose another."]
         return _render(form, service_id, day, 409)
-    return redirect(url_for("pages.manage", token=token), code=303)
-
-
-@bp.get("/m/<token>")
-def manage(token: str) -> Any:
-    """The patient's page behind their personal link: visits and messages."""
-    zone = settings().zone
-    with db().session() as session:
-        try:
-            view = overview_for_token(session, token, clock().now())
-        except NotFound:
-            return render_template(
-                "error.html",
-                title="This link is not valid",
-                message="It may have expired. Please call the clinic, or book again.",
-            ), 404
-        return render_template("manage.html", view=view, zone=zone)
+    return redirect(url_for("manage.overview", token=token), code=303)
 
 
 @bp.get("/book")

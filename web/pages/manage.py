@@ -1,0 +1,167 @@
+"""The patient's pages behind their personal link: visits, course plan, cancel and move."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+
+from scheduler.availability import from_minutes
+from scheduler.cancellation import LATE_CANCELLATION, NotCancellable, cancel_visit
+from scheduler.course_view import courses_of
+from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
+from scheduler.models import Appointment, Patient
+from scheduler.patient_links import patient_for_token
+from scheduler.patient_view import overview_for_token
+from scheduler.rescheduling import NotMovable, alternatives, reschedule_visit
+from web.context import clock, db, settings
+from web.enqueue import enqueue
+
+bp = Blueprint("manage", __name__, url_prefix="/m/<token>")
+
+MOVE_DAYS = 14
+
+
+def _invalid_link() -> tuple[str, int]:
+    return render_template(
+        "error.html",
+        title="This link is not valid",
+        message="It may have expired. Please call the clinic, or book again.",
+    ), 404
+
+
+def _visit(session: Session, token: str, appointment_id: int) -> tuple[Patient, Appointment]:
+    patient = patient_for_token(session, token, clock().now())
+    visit = session.get(Appointment, appointment_id)
+    if patient is None or visit is None or visit.patient_id != patient.id:
+        raise NotFound("no such visit")
+    return patient, visit
+
+
+@bp.get("")
+def overview(token: str) -> Any:
+    """Visits, the course plan and the texts, with cancel and move for upcoming visits."""
+    with db().session() as session:
+        try:
+            view = overview_for_token(session, token, clock().now())
+        except NotFound:
+            return _invalid_link()
+        return render_template(
+            "manage.html",
+            view=view,
+            courses=courses_of(session, view.patient),
+            zone=settings().zone,
+            now=clock().now(),
+            token=token,
+        )
+
+
+@bp.route("/visits/<int:appointment_id>/cancel", methods=["GET", "POST"])
+def cancel(token: str, appointment_id: int) -> Any:
+    """Ask once, then cancel; under 24 hours it is recorded as a late cancellation."""
+    now = clock().now()
+    if request.method == "GET":
+        with db().session() as session:
+            try:
+                _patient, visit = _visit(session, token, appointment_id)
+            except NotFound:
+                return _invalid_link()
+            late = visit.starts_at - now < LATE_CANCELLATION
+            return render_template(
+                "cancel.html", visit=visit, late=late, zone=settings().zone, token=token
+            )
+    try:
+        with db().transaction() as session:
+            patient, _visit_row = _visit(session, token, appointment_id)
+            visit = cancel_visit(session, appointment_id, now, patient=patient)
+            freed = (visit.practitioner_id, visit.starts_at.isoformat(), visit.course_id)
+    except NotFound:
+        return _invalid_link()
+    except NotCancellable as exc:
+        flash(str(exc).capitalize() + ".", "error")
+        return redirect(url_for("manage.overview", token=token), code=303)
+    if freed[2] is not None:
+        enqueue("clinic.after_visit_missed", appointment_id)
+    enqueue("clinic.offer_freed_time", freed[0], freed[1])
+    flash("Your visit is cancelled. The texts about it will not be sent.", "ok")
+    return redirect(url_for("manage.overview", token=token), code=303)
+
+
+def _days(value: str | None, today: date) -> date:
+    try:
+        return max(date.fromisoformat(value or ""), today)
+    except ValueError:
+        return today
+
+
+@bp.route("/visits/<int:appointment_id>/move", methods=["GET", "POST"])
+def move(token: str, appointment_id: int) -> Any:
+    """Show free times over two weeks; moving to one re-plans the texts."""
+    now = clock().now()
+    zone = settings().zone
+    error = None
+    if request.method == "POST":
+        try:
+            with db().transaction() as session:
+                patient, _visit_row = _visit(session, token, appointment_id)
+                start = from_minutes(int(request.form.get("start", "x")))
+                change = reschedule_visit(
+                    session,
+                    appointment_id,
+                    start,
+                    settings=settings(),
+                    now=now,
+                    patient=patient,
+                    practitioner_id=int(request.form.get("practitioner_id", "0")) or None,
+                )
+                freed = change.freed
+        except NotFound:
+            return _invalid_link()
+        except ValueError:
+            error = "Choose one of the times shown."
+        except (ValidationFailed, SlotUnavailable, NotMovable) as exc:
+            error = (
+                "That time is no longer free. Please choose another."
+                if isinstance(exc, SlotUnavailable)
+                else str(exc)
+            )
+        else:
+            enqueue("clinic.offer_freed_time", freed[0], freed[1].isoformat())
+            flash("Your visit is moved. We will text you about the new time.", "ok")
+            return redirect(url_for("manage.overview", token=token), code=303)
+    today = now.astimezone(zone).date()
+    first = _days(request.args.get("from"), today)
+    with db().session() as session:
+        try:
+            _patient, visit = _visit(session, token, appointment_id)
+            options = alternatives(
+                session,
+                appointment_id,
+                settings=settings(),
+                now=now,
+                first_day=first,
+                last_day=first + timedelta(days=MOVE_DAYS - 1),
+            )
+        except NotFound:
+            return _invalid_link()
+        except NotMovable as exc:
+            flash(str(exc).capitalize() + ".", "error")
+            return redirect(url_for("manage.overview", token=token), code=303)
+        by_day: dict[date, list[dict[str, Any]]] = {}
+        for option in options:
+            local = from_minutes(option.start).astimezone(zone)
+            by_day.setdefault(local.date(), []).append(
+                {"start": option.start, "time": f"{local:%H:%M}", "who": option.practitioner_ids[0]}
+            )
+        return render_template(
+            "move.html",
+            visit=visit,
+            by_day=by_day,
+            zone=zone,
+            token=token,
+            error=error,
+            next_from=first + timedelta(days=MOVE_DAYS),
+            prev_from=first - timedelta(days=MOVE_DAYS) if first > today else None,
+        ), (422 if error else 200)
