@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from scheduler.config import Settings
 from scheduler.errors import DomainError, NotFound
+from scheduler.message_plans import plan_aftercare
 from scheduler.models import Appointment, AppointmentStatus
 from scheduler.outbox import cancel_unsent_for_visit
 
@@ -29,9 +31,14 @@ class InvalidTransition(DomainError):
 
 
 def record_attendance(
-    session: Session, appointment_id: int, outcome: AppointmentStatus, now: datetime
+    session: Session,
+    appointment_id: int,
+    outcome: AppointmentStatus,
+    now: datetime,
+    settings: Settings | None = None,
 ) -> Appointment:
-    """Mark a visit arrived, completed or no-show.
+    """Mark a visit arrived, completed or no-show; a completed dry needling visit gets its
+    after-care text planned (with ``settings``).
 
     :raise NotFound: if there is no such visit.
     :raise InvalidTransition: if the visit has not started yet (arrival aside: up to an hour
@@ -53,4 +60,6 @@ def record_attendance(
     if outcome == AppointmentStatus.NO_SHOW:
         cancel_unsent_for_visit(session, visit.id, now)
     session.flush()
+    if outcome == AppointmentStatus.COMPLETED and settings is not None:
+        plan_aftercare(session, visit, settings, now)
     return visit

@@ -51,6 +51,10 @@ class Settings:
     requeue_after_s: float = 120.0
     heartbeat_interval_s: float = 10.0
     max_request_bytes: int = 64 * 1024
+    emergency_number: str = "999"
+    sms_rate_per_second: float = 10.0
+    sms_daily_cap: int = 4
+    twilio_error_actions: tuple[tuple[int, str], ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -168,4 +172,23 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dispatch_batch_size=_int(env, "DISPATCH_BATCH_SIZE", 500),
         requeue_after_s=_float(env, "REQUEUE_AFTER_SECONDS", 120.0),
         heartbeat_interval_s=_float(env, "HEARTBEAT_INTERVAL_SECONDS", 10.0),
+        emergency_number=env.get("EMERGENCY_NUMBER", "999"),
+        sms_rate_per_second=_float(env, "SMS_RATE_PER_SECOND", 10.0),
+        sms_daily_cap=_int(env, "SMS_DAILY_CAP", 4),
+        twilio_error_actions=_error_actions(env.get("TWILIO_ERROR_ACTIONS", "")),
     )
+
+
+def _error_actions(raw: str) -> tuple[tuple[int, str], ...]:
+    """``21211=permanent,30007=content``: overrides of the Twilio error table."""
+    actions = ("retry_later", "unknown", "permanent", "opted_out", "content")
+    pairs = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        code, _, action = item.partition("=")
+        if not code.strip().isdigit() or action.strip() not in actions:
+            raise ConfigurationError(
+                f"TWILIO_ERROR_ACTIONS: {item!r} is not CODE=ACTION with ACTION one of "
+                + ", ".join(actions)
+            )
+        pairs.append((int(code), action.strip()))
+    return tuple(pairs)

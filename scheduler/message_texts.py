@@ -23,6 +23,24 @@ TEMPLATES: dict[MessageKind, str] = {
         "Hi {first_name}, moved: {clinic_name}, now {when}. "
         "Manage: {manage_url} Reply STOP to opt out"
     ),
+    MessageKind.WAITLIST_OFFER: (
+        "Hi {first_name}, an earlier time is free at {clinic_name}: {when}. "
+        "Reply Y by {expires} to take it. It is held for you till then."
+    ),
+    MessageKind.AFTERCARE: (
+        "Hi {first_name}, we hope you are feeling well after yesterday's visit to {clinic_name}. "
+        "Any questions, call {clinic_phone}"
+    ),
+    MessageKind.MAINTENANCE_DUE: (
+        "Hi {first_name}, it is time to plan your next visit to {clinic_name}. "
+        "Book or confirm here: {manage_url}"
+    ),
+    MessageKind.DIARY_PROMPT: (
+        "{clinic_name}: How was today? Reply 0 if pain-free, or 1-10 for your worst pain."
+    ),
+    MessageKind.QUESTIONNAIRE: (
+        "Hi {first_name}, a short questionnaire from {clinic_name} is ready for you: {manage_url}"
+    ),
     MessageKind.REMINDER_2H: (
         "Hi {first_name}, see you at {time} today at {clinic_name}. "
         "Running late? Call {clinic_phone}"
@@ -39,11 +57,13 @@ class MessageContext:
     clinic_name: str
     clinic_phone: str
     manage_url: str
+    expires: datetime | None = None
 
 
 def render(kind: MessageKind, ctx: MessageContext) -> str:
     """The text of a message of ``kind``."""
     return TEMPLATES[kind].format(
+        expires=f"{ctx.expires:%H:%M}" if ctx.expires else "",
         first_name=ctx.first_name.strip().split(" ")[0][:20],
         when=f"{ctx.local_start:%a} {ctx.local_start.day} {ctx.local_start:%b at %H:%M}",
         time=f"{ctx.local_start:%H:%M}",
@@ -51,3 +71,45 @@ def render(kind: MessageKind, ctx: MessageContext) -> str:
         clinic_phone=ctx.clinic_phone,
         manage_url=ctx.manage_url,
     )
+
+
+# Answers to a patient's own texts (sent at once, as the webhook's TwiML reply).
+REPLIES = {
+    "help": (
+        "{clinic_name}: visit texts. Reply C to confirm, R to rearrange, X to cancel, "
+        "STOP to opt out. Call {clinic_phone}"
+    ),
+    "stopped": "{clinic_name}: you will get no more texts from us. Reply START to opt back in.",
+    "started": "{clinic_name}: you will get our texts again. Reply STOP to opt out.",
+    "confirmed": "Thank you, your visit on {when} is confirmed.",
+    "nothing_to_confirm": "Thank you. No visit is waiting to be confirmed. Call {clinic_phone}",
+    "offer_taken": "Done: your visit is now {when}. We will remind you before it.",
+    "offer_closed": "Sorry, that time has gone. We will text you if another comes up.",
+    "reschedule": "To choose a new time for {when}: {manage_url}",
+    "no_visit": "You have no upcoming visit with us. To book: {manage_url}",
+    "cancel_ask": (
+        "Reply X again to cancel your visit on {when}. Within 24 hours of it this counts "
+        "as a late cancellation."
+    ),
+    "cancel_ask_late": (
+        "Reply X again to cancel your visit on {when}. It is within 24 hours, so it will "
+        "count as a late cancellation."
+    ),
+    "cancelled": "Your visit on {when} is cancelled.",
+    "diary_saved": "Thank you, saved for {day}.",
+    "diary_no_day": "Thank you. To say which day that was for, use your diary: {manage_url}",
+    "unknown": (
+        "Sorry, we did not understand. Reply C to confirm, R to rearrange, X to cancel, "
+        "HELP for help, or call {clinic_phone}"
+    ),
+    "emergency": (
+        "If this is an emergency, call {emergency} now. Sudden severe pain, weakness, numbness "
+        "or trouble speaking: call {emergency}. We have told the clinic."
+    ),
+    "stranger": "This number sends visit texts for {clinic_name}. Call {clinic_phone}",
+}
+
+
+def render_reply(name: str, **values: str) -> str:
+    """The text of a reply; unused placeholders are simply not in that template."""
+    return REPLIES[name].format(**values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 from scheduler.config import Settings
 from scheduler.gsm import segment_count
 from scheduler.message_texts import MessageContext, render
-from scheduler.models import Appointment, MessageKind, MessageStatus, OutboundMessage
+from scheduler.models import Appointment, MessageKind, MessageStatus, OutboundMessage, Patient
+from scheduler.quiet_hours import QuietHours
 
 # When each visit message is due, relative to the visit's start (None: at booking).
 VISIT_PLAN: dict[MessageKind, timedelta | None] = {
@@ -19,6 +21,7 @@ VISIT_PLAN: dict[MessageKind, timedelta | None] = {
     MessageKind.REMINDER_2H: timedelta(hours=2),
 }
 UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
+QUIET = QuietHours()
 
 
 def visit_dedupe_key(appointment: Appointment, kind: MessageKind) -> str:
@@ -50,8 +53,9 @@ def plan_visit_messages(
             )
         )
     )
+    zone = ZoneInfo(patient.time_zone)
     for kind, before in VISIT_PLAN.items():
-        due = now if before is None else appointment.starts_at - before
+        due = now if before is None else QUIET.schedule(kind, appointment.starts_at - before, zone)
         if due < now or visit_dedupe_key(appointment, kind) in existing:
             continue
         body = render(kind, context)
@@ -85,20 +89,47 @@ def plan_visit_notice(
     now: datetime,
 ) -> OutboundMessage | None:
     """One message about a change to a visit, due now; once per visit and time."""
-    key = visit_dedupe_key(appointment, kind)
+    return write_message(
+        session,
+        appointment.patient,
+        kind,
+        visit_dedupe_key(appointment, kind),
+        render(kind, _context(appointment, manage_url, settings)),
+        now,
+        now,
+        appointment_id=appointment.id,
+        planned_for=appointment.starts_at,
+    )
+
+
+def write_message(
+    session: Session,
+    patient: Patient,
+    kind: MessageKind,
+    key: str,
+    body: str,
+    due: datetime,
+    now: datetime,
+    *,
+    appointment_id: int | None = None,
+    planned_for: datetime | None = None,
+) -> OutboundMessage | None:
+    """One outbox row, unless one with ``key`` exists already (planning twice adds nothing).
+
+    The due time is moved out of the patient's quiet hours (reminders earlier, others later).
+    """
     if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)):
         return None
-    body = render(kind, _context(appointment, manage_url, settings))
     message = OutboundMessage(
-        patient_id=appointment.patient_id,
-        appointment_id=appointment.id,
+        patient_id=patient.id,
+        appointment_id=appointment_id,
         kind=kind,
         dedupe_key=key,
-        to_phone=appointment.patient.phone_e164,
+        to_phone=patient.phone_e164,
         body=body,
         segments=segment_count(body),
-        due_at=now,
-        planned_for=appointment.starts_at,
+        due_at=QUIET.schedule(kind, due, ZoneInfo(patient.time_zone)),
+        planned_for=planned_for,
         status=MessageStatus.PENDING,
         created_at=now,
         updated_at=now,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from scheduler.cancellation import cancel_visit
 from scheduler.clinic_calendar import load_policy, load_snapshot
 from scheduler.config import Settings
 from scheduler.errors import DomainError, NotFound, SlotUnavailable, ValidationFailed
+from scheduler.message_plans import plan_offer_message
 from scheduler.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -26,7 +28,7 @@ from scheduler.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
-from scheduler.outbox import plan_visit_messages
+from scheduler.outbox import QUIET, plan_visit_messages
 from scheduler.patient_links import issue_link_token
 
 LONGEST_WINDOW = timedelta(days=90)
@@ -150,6 +152,11 @@ def offer_freed_time(
         except SlotUnavailable:
             continue
         begin = to_minutes(freed.start)
+        # The hold runs from when the patient can be texted (not during their quiet hours).
+        patient = session.get_one(Patient, entry.patient_id)
+        offered = QUIET.next_allowed(now, ZoneInfo(patient.time_zone))
+        if offered + policy.waitlist_hold > freed.start - policy.minimum_notice:
+            continue
         hold = Appointment(
             patient_id=entry.patient_id,
             practitioner_id=practitioner.id,
@@ -160,7 +167,7 @@ def offer_freed_time(
             blocked_until=from_minutes(begin + service.duration_min + service.buffer_min),
             status=AppointmentStatus.PROPOSED,
             booked_via="waitlist",
-            hold_expires_at=now + policy.waitlist_hold,
+            hold_expires_at=offered + policy.waitlist_hold,
             planning_note="Held for you from the waitlist.",
             created_at=now,
             updated_at=now,
@@ -171,12 +178,13 @@ def offer_freed_time(
             entry_id=entry.id,
             appointment_id=hold.id,
             status=OfferStatus.OPEN,
-            offered_at=now,
-            expires_at=now + policy.waitlist_hold,
+            offered_at=offered,
+            expires_at=offered + policy.waitlist_hold,
         )
         entry.status = WaitlistStatus.OFFERED
         session.add(offer)
         session.flush()
+        plan_offer_message(session, offer, settings, now)
         return offer
     return None
 

@@ -1,12 +1,15 @@
-"""Twilio webhooks: signed delivery reports. An unsigned or forged request changes nothing."""
+"""Twilio webhooks: delivery reports and patients' texts. Unsigned or forged: 403, nothing kept."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from scheduler.delivery import record_delivery_report
+from scheduler.inbound import receive_sms
 from web.context import clock, db, settings
+from web.enqueue import enqueue
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 
@@ -44,3 +47,35 @@ def delivery_status() -> Response | tuple[str, int]:
     with db().transaction() as session:
         record_delivery_report(session, sid, status, error_code and error_code[:20], clock().now())
     return Response(status=204)
+
+
+@bp.post("/sms")
+def inbound_sms() -> Response | tuple[str, int]:
+    """A patient's text: kept, understood, acted on, and answered with TwiML.
+
+    :raise 403: if the signature is missing or wrong; nothing is stored.
+    :raise 400: if the sender or the message id is missing.
+    """
+    require_twilio_signature()
+    form = request.form
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    sender = form.get("From", "")
+    if not sid or not sender or len(sid) > MAX_FIELD or len(sender) > 32:
+        return "MessageSid and From are required", 400
+    with db().transaction() as session:
+        result = receive_sms(
+            session,
+            sid=sid,
+            from_phone=sender,
+            to_phone=form.get("To", "")[:32],
+            body=form.get("Body", ""),
+            settings=settings(),
+            now=clock().now(),
+        )
+    if not result.duplicate:
+        for task, args in result.follow_ups:
+            enqueue(task, *args)
+    answer = MessagingResponse()
+    if result.reply:
+        answer.message(result.reply)
+    return Response(str(answer), mimetype="application/xml")

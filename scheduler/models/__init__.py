@@ -12,6 +12,8 @@ from scheduler.models.clinic import (
     WorkingHours,
 )
 from scheduler.models.courses import Cadence, Course, CourseStatus, CourseTemplate, TemplatePhase
+from scheduler.models.diary import DiaryDay
+from scheduler.models.inbound import InboundMessage, StaffAlert
 from scheduler.models.messages import MessageKind, MessageStatus, OutboundMessage
 from scheduler.models.patients import Consent, ConsentKind, ManageToken, Patient
 from scheduler.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
@@ -29,6 +31,8 @@ __all__ = [
     "Course",
     "CourseStatus",
     "CourseTemplate",
+    "DiaryDay",
+    "InboundMessage",
     "ManageToken",
     "MessageKind",
     "MessageStatus",
@@ -38,6 +42,7 @@ __all__ = [
     "Practitioner",
     "Room",
     "Service",
+    "StaffAlert",
     "TemplatePhase",
     "TimeOff",
     "WaitlistEntry",

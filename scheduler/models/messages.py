@@ -17,6 +17,12 @@ class MessageKind(enum.StrEnum):
     REMINDER_48H = "reminder_48h"
     REMINDER_2H = "reminder_2h"
     RESCHEDULED = "rescheduled"
+    WAITLIST_OFFER = "waitlist_offer"
+    AFTERCARE = "aftercare"
+    MAINTENANCE_DUE = "maintenance_due"
+    DIARY_PROMPT = "diary_prompt"
+    QUESTIONNAIRE = "questionnaire"
+    REPLY = "reply"
 
 
 class MessageStatus(enum.StrEnum):
@@ -59,6 +65,10 @@ class OutboundMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    # The patient's message this one answers (replies go at once, even in quiet hours).
+    in_reply_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id"), nullable=True
+    )
     appointment_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointments.id"), nullable=True, index=True
     )
@@ -68,7 +78,8 @@ class OutboundMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     segments: Mapped[int] = mapped_column(default=1)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # The visit start this message was written for: a moved visit makes it stale.
+    # The visit start this message was written for (a moved visit makes it stale), or for a
+    # diary prompt the start of the day it asks about.
     planned_for: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[MessageStatus] = mapped_column(str_enum(MessageStatus))
     attempts: Mapped[int] = mapped_column(default=0)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.models.base import Base, UTCDateTime, str_enum
@@ -27,6 +27,11 @@ class Patient(Base):
     phone_e164: Mapped[str] = mapped_column(String(16), index=True)
     time_zone: Mapped[str] = mapped_column(String(64))
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the diary prompt goes out (local), and how often: daily, weekly or off.
+    diary_prompt_time: Mapped[time] = mapped_column(Time, default=time(19, 0))
+    diary_frequency: Mapped[str] = mapped_column(String(10), default="daily")
+    # The number failed permanently (invalid, landline...): staff must correct it.
+    phone_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     consents: Mapped[list[Consent]] = relationship(

@@ -14,9 +14,11 @@ from scheduler.sms.base import (
 def backend_from_settings(settings: Settings) -> SmsBackend:
     """The backend ``settings.sms_backend`` names."""
     if settings.sms_backend == "twilio":
+        from scheduler.sms.base import FailureKind
         from scheduler.sms.twilio_gateway import TwilioGateway
 
-        return TwilioGateway(settings.twilio)
+        overrides = {code: FailureKind(action) for code, action in settings.twilio_error_actions}
+        return TwilioGateway(settings.twilio, overrides)
     from scheduler.sms.console import ConsoleBackend
 
     return ConsoleBackend()

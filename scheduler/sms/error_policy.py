@@ -19,10 +19,13 @@ TWILIO_ERROR_ACTIONS: dict[int, FailureKind] = {
 }
 
 
-def classify(http_status: int, code: int | None) -> FailureKind:
-    """The failure kind for a provider error answer."""
-    if code is not None and code in TWILIO_ERROR_ACTIONS:
-        return TWILIO_ERROR_ACTIONS[code]
+def classify(
+    http_status: int, code: int | None, overrides: dict[int, FailureKind] | None = None
+) -> FailureKind:
+    """The failure kind for a provider error answer; ``overrides`` come from configuration."""
+    table = {**TWILIO_ERROR_ACTIONS, **(overrides or {})}
+    if code is not None and code in table:
+        return table[code]
     if http_status == 429:
         return FailureKind.RETRY_LATER
     if http_status >= 500:

@@ -29,8 +29,11 @@ class TwilioGateway:
 
     name = "twilio"
 
-    def __init__(self, settings: TwilioSettings) -> None:
+    def __init__(
+        self, settings: TwilioSettings, error_actions: dict[int, FailureKind] | None = None
+    ) -> None:
         self._settings = settings
+        self._error_actions = error_actions or {}
         self._client = Client(
             settings.account_sid,
             settings.auth_token,
@@ -55,7 +58,7 @@ class TwilioGateway:
                 to=sms.to, body=sms.body, **self._sender(), **extra
             )
         except TwilioRestException as exc:
-            kind = classify(exc.status, exc.code)
+            kind = classify(exc.status, exc.code, self._error_actions)
             raise SendFailure(
                 kind,
                 code=str(exc.code or exc.status),
