@@ -16,6 +16,7 @@ from scheduler.models import (
     AppointmentStatus,
     Cadence,
     Course,
+    ConsentKind,
     CourseStatus,
     MessageKind,
     OutboundMessage,
@@ -96,8 +97,9 @@ def _prompt_days(patient: Patient, today: date) -> list[date]:
 
 
 def plan_diary_prompts(session: Session, settings: Settings, now: datetime) -> int:
-    """Diary prompts for today and tomorrow, for every patient in an active course who keeps a
-    diary by text; once per patient and day. Returns how many were written."""
+    """Diary prompts for today and tomorrow, for every patient in an active course who agreed
+    to diary prompts; once per patient and day (consent is checked again when sending).
+    Returns how many were written."""
     patients = session.scalars(
         select(Patient)
         .join(Course, Course.patient_id == Patient.id)
@@ -110,6 +112,8 @@ def plan_diary_prompts(session: Session, settings: Settings, now: datetime) -> i
     )
     written = 0
     for patient in patients:
+        if not patient.consents_to(ConsentKind.DIARY_PROMPTS):
+            continue
         zone = ZoneInfo(patient.time_zone)
         today = now.astimezone(zone).date()
         for day in _prompt_days(patient, today):

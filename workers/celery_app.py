@@ -55,6 +55,16 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": timedelta(minutes=5),
                 "options": {"expires": 240},
             },
+            "plan-diary-prompts": {
+                "task": "clinic.plan_diary_prompts",
+                "schedule": timedelta(minutes=15),
+                "options": {"expires": 600},
+            },
+            "plan-maintenance-due": {
+                "task": "clinic.plan_maintenance_due",
+                "schedule": timedelta(hours=1),
+                "options": {"expires": 1800},
+            },
             "worker-heartbeat": {
                 "task": "clinic.heartbeat",
                 "schedule": timedelta(seconds=settings.heartbeat_interval_s),

@@ -10,7 +10,11 @@ import redis
 from scheduler.clock import Clock, SystemClock
 from scheduler.config import Settings, load_settings
 from scheduler.db import Database
+from scheduler.rate_limit import TokenBucket
+from scheduler.sending import SendPolicy
 from scheduler.sms import SmsBackend, backend_from_settings
+
+SEND_RATE_KEY = "clinic:sms:send-rate"
 
 
 @dataclass
@@ -20,6 +24,7 @@ class Runtime:
     sms: SmsBackend
     redis: redis.Redis
     clock: Clock
+    send_policy: SendPolicy
 
 
 @cache
@@ -28,14 +33,19 @@ def runtime() -> Runtime:
     from workers.celery_app import broker_url
 
     settings = load_settings()
+    client = redis.Redis.from_url(broker_url(settings), socket_timeout=5)
     return Runtime(
         settings=settings,
         db=Database(settings.database_url, pool_size=2, max_overflow=4)
         if not settings.database_url.startswith("sqlite")
         else Database(settings.database_url),
         sms=backend_from_settings(settings),
-        redis=redis.Redis.from_url(broker_url(settings), socket_timeout=5),
+        redis=client,
         clock=SystemClock(),
+        send_policy=SendPolicy(
+            daily_cap=settings.sms_daily_cap,
+            bucket=TokenBucket(client, SEND_RATE_KEY, settings.sms_rate_per_second),
+        ),
     )
 
 

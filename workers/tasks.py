@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
-from scheduler import course_events, waitlist
+from scheduler import course_events, message_plans, waitlist
 from scheduler.health import record_heartbeat
 from scheduler.outbox import claim_due, requeue_lost_claims
 from scheduler.reconciliation import reconcile_stuck_sends as reconcile
@@ -50,7 +50,7 @@ def send_message(message_id: int) -> str:
     """Send one claimed message; a duplicate delivery of this task sends nothing."""
     rt = runtime()
     callback = rt.settings.status_callback_url if rt.sms.name == "twilio" else None
-    outcome = send_outbound_message(rt.db, message_id, rt.sms, rt.clock, callback)
+    outcome = send_outbound_message(rt.db, message_id, rt.sms, rt.clock, callback, rt.send_policy)
     return outcome.value
 
 
@@ -141,3 +141,19 @@ def sweep_course_events() -> dict[str, int]:
         "missed": len(recent.missed),
         "unplaced": len(recent.unplaced),
     }
+
+
+@shared_task(name="clinic.plan_diary_prompts")
+def plan_diary_prompts() -> int:
+    """Write today's and tomorrow's diary prompts for patients who keep a diary by text."""
+    rt = runtime()
+    with rt.db.transaction() as session:
+        return message_plans.plan_diary_prompts(session, rt.settings, rt.clock.now())
+
+
+@shared_task(name="clinic.plan_maintenance_due")
+def plan_maintenance_due() -> int:
+    """Nudge patients whose maintenance window opens within a week and have nothing booked."""
+    rt = runtime()
+    with rt.db.transaction() as session:
+        return message_plans.plan_maintenance_due(session, rt.settings, rt.clock.now())
