@@ -50,6 +50,8 @@ class Settings:
     dispatch_batch_size: int = 500
     requeue_after_s: float = 120.0
     heartbeat_interval_s: float = 10.0
+    reconcile_after_s: float = 90.0
+    reconcile_interval_s: float = 30.0
     max_request_bytes: int = 64 * 1024
     emergency_number: str = "999"
     sms_rate_per_second: float = 10.0
@@ -172,6 +174,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dispatch_batch_size=_int(env, "DISPATCH_BATCH_SIZE", 500),
         requeue_after_s=_float(env, "REQUEUE_AFTER_SECONDS", 120.0),
         heartbeat_interval_s=_float(env, "HEARTBEAT_INTERVAL_SECONDS", 10.0),
+        reconcile_after_s=_float(env, "RECONCILE_AFTER_SECONDS", 90.0),
+        reconcile_interval_s=_float(env, "RECONCILE_INTERVAL_SECONDS", 30.0),
         emergency_number=env.get("EMERGENCY_NUMBER", "999"),
         sms_rate_per_second=_float(env, "SMS_RATE_PER_SECOND", 10.0),
         sms_daily_cap=_int(env, "SMS_DAILY_CAP", 4),

@@ -42,7 +42,7 @@ def create_celery(settings: Settings) -> Celery:
             },
             "reconcile-stuck-sends": {
                 "task": "clinic.reconcile_stuck_sends",
-                "schedule": timedelta(seconds=30),
+                "schedule": timedelta(seconds=settings.reconcile_interval_s),
                 "options": {"expires": 60},
             },
             "expire-waitlist-offers": {

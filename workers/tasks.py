@@ -17,9 +17,6 @@ from workers.runtime import runtime
 
 log = logging.getLogger("clinic.tasks")
 
-# A send whose outcome is unknown is looked up only after any task that might still be
-# running it has passed its hard time limit.
-STUCK_AFTER = timedelta(seconds=90)
 SWEEP_LOOKBACK = timedelta(days=14)
 
 
@@ -58,7 +55,8 @@ def send_message(message_id: int) -> str:
 def reconcile_stuck_sends() -> dict[str, int]:
     """Ask the provider about sends left unfinished by a crash or a timeout."""
     rt = runtime()
-    return reconcile(rt.db, rt.sms, rt.clock, STUCK_AFTER)
+    # Only after any task that might still be running the send has passed its time limit.
+    return reconcile(rt.db, rt.sms, rt.clock, timedelta(seconds=rt.settings.reconcile_after_s))
 
 
 @shared_task(name="clinic.heartbeat")
