@@ -48,6 +48,8 @@ class Settings:
     secret_key: str = ""
     dispatch_interval_s: float = 2.0
     dispatch_batch_size: int = 500
+    send_batch_size: int = 20
+    send_concurrency: int = 4
     requeue_after_s: float = 120.0
     heartbeat_interval_s: float = 10.0
     reconcile_after_s: float = 90.0
@@ -172,6 +174,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=_secret_key(env, environment, instance_path),
         dispatch_interval_s=_float(env, "DISPATCH_INTERVAL_SECONDS", 2.0),
         dispatch_batch_size=_int(env, "DISPATCH_BATCH_SIZE", 500),
+        send_batch_size=_int(env, "SEND_BATCH_SIZE", 20),
+        send_concurrency=_int(env, "SEND_CONCURRENCY", 4),
         requeue_after_s=_float(env, "REQUEUE_AFTER_SECONDS", 120.0),
         heartbeat_interval_s=_float(env, "HEARTBEAT_INTERVAL_SECONDS", 10.0),
         reconcile_after_s=_float(env, "RECONCILE_AFTER_SECONDS", 90.0),

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from scheduler.config import Settings
 from scheduler.gsm import segment_count
@@ -206,19 +206,34 @@ def requeue_lost_claims(session: Session, now: datetime, older_than: timedelta) 
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def start_sending(session: Session, message_id: int, now: datetime) -> OutboundMessage | None:
-    """Compare-and-set ``queued`` -> ``sending``; the row if this caller won, else None."""
-    result = session.execute(
+def start_sending(session: Session, message_ids: list[int], now: datetime) -> list[OutboundMessage]:
+    """Compare-and-set ``queued`` -> ``sending`` for each id; the rows this caller won.
+
+    One statement for the batch, then one query loading the rows with their patients and
+    consents (the send-time checks need them).
+    """
+    if not message_ids:
+        return []
+    won = session.scalars(
         update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, OutboundMessage.status == MessageStatus.QUEUED)
+        .where(OutboundMessage.id.in_(message_ids), OutboundMessage.status == MessageStatus.QUEUED)
         .values(
             status=MessageStatus.SENDING,
             attempts=OutboundMessage.attempts + 1,
             claimed_at=now,
             updated_at=now,
         )
+        .returning(OutboundMessage.id)
         .execution_options(synchronize_session=False)
+    ).all()
+    if not won:
+        return []
+    return list(
+        session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.id.in_(won))
+            .options(selectinload(OutboundMessage.patient).selectinload(Patient.consents))
+            .order_by(OutboundMessage.id)
+            .execution_options(populate_existing=True)
+        )
     )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        return None
-    return session.get(OutboundMessage, message_id, populate_existing=True)

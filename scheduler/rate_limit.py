@@ -5,26 +5,27 @@ from __future__ import annotations
 import time
 from typing import Any
 
-# Refill by elapsed time, then take one token if there is one. Atomic inside Redis.
-# Returns 0 when a token was taken, else the milliseconds until one will be there.
+# Refill by elapsed time, then take up to `wanted` whole tokens. Atomic inside Redis.
+# Returns {granted, milliseconds until the next token} (the wait is 0 when all were granted).
 TAKE = """
 local key = KEYS[1]
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
+local wanted = tonumber(ARGV[4])
 local state = redis.call('HMGET', key, 'tokens', 'at')
 local tokens = tonumber(state[1]) or burst
 local at = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + (now - at) * rate / 1000)
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+local granted = math.min(wanted, math.floor(tokens))
+tokens = tokens - granted
 local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-else
+if granted < wanted then
   wait = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', key, 'tokens', tokens, 'at', now)
 redis.call('PEXPIRE', key, math.ceil(burst * 1000 / rate) + 60000)
-return wait
+return {granted, wait}
 """
 
 
@@ -38,13 +39,20 @@ class TokenBucket:
         self.burst = burst if burst is not None else max(1.0, rate)
         self._take = redis.register_script(TAKE)
 
-    def take(self) -> float:
-        """Take one token: 0.0 if granted, else the seconds to wait before asking again."""
+    def take_many(self, wanted: int) -> tuple[int, float]:
+        """Take up to ``wanted`` tokens: (how many were granted, seconds until the next one)."""
         # Redis's clock, not this machine's: every worker must agree on the time.
         seconds, micros = self._redis.time()
         now_ms = int(seconds) * 1000 + int(micros) // 1000
-        wait_ms = int(self._take(keys=[self._key], args=[self.rate, self.burst, now_ms]))
-        return wait_ms / 1000.0
+        granted, wait_ms = self._take(
+            keys=[self._key], args=[self.rate, self.burst, now_ms, wanted]
+        )
+        return int(granted), int(wait_ms) / 1000.0
+
+    def take(self) -> float:
+        """Take one token: 0.0 if granted, else the seconds to wait before asking again."""
+        granted, wait = self.take_many(1)
+        return 0.0 if granted else wait
 
     def wait_for_token(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds for a token; False if none came in time."""

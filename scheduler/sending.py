@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.clock import Clock
@@ -26,7 +28,13 @@ from scheduler.models import (
 from scheduler.outbox import start_sending
 from scheduler.quiet_hours import AT_ONCE, MOVES_EARLIER, QuietHours
 from scheduler.rate_limit import TokenBucket
-from scheduler.sms.base import FailureKind, OutgoingSms, SendFailure, SmsBackend
+from scheduler.sms.base import (
+    FailureKind,
+    OutgoingSms,
+    ProviderReceipt,
+    SendFailure,
+    SmsBackend,
+)
 
 log = logging.getLogger("clinic.sending")
 
@@ -176,6 +184,166 @@ def _record_failure(
     return SendOutcome.FAILED
 
 
+def _check(
+    session: Session, message: OutboundMessage, policy: SendPolicy, now: datetime
+) -> SendOutcome | None:
+    """Settle a message that must not go now (skip, cancel, defer); None if it may go."""
+    status, reason = reason_not_to_send(session, message)
+    if status != MessageStatus.SENDING:
+        message.status = status
+        message.error_message = reason
+        return SendOutcome(status.value)
+    until, why = when_allowed(session, message, policy, now)
+    if why == "useless":
+        message.status = MessageStatus.SKIPPED
+        message.error_message = "quiet hours until too close to the visit"
+        return SendOutcome.SKIPPED
+    if until is not None:
+        _defer(message, until, why, now)
+        return SendOutcome.DEFERRED
+    return None
+
+
+@dataclass
+class _Attempt:
+    message_id: int
+    sms: OutgoingSms
+    receipt: ProviderReceipt | None = None
+    failure: SendFailure | None = None
+    wait: float = 0.0  # the send rate said: not now, in this many seconds
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    """One long-lived pool per process and size: its threads keep their HTTP clients."""
+    pool = _POOLS.get(size)
+    if pool is None:
+        pool = _POOLS[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="sms")
+    return pool
+
+
+def _take_tokens(attempts: list[_Attempt], policy: SendPolicy) -> None:
+    """Ask the clinic's send rate for the whole batch at once; the rest wait."""
+    if policy.bucket is None:
+        return
+    granted, wait = policy.bucket.take_many(len(attempts))
+    for attempt in attempts[granted:]:
+        attempt.wait = wait
+
+
+def _call_provider(attempt: _Attempt, backend: SmsBackend) -> _Attempt:
+    if attempt.wait > 0:
+        return attempt
+    try:
+        attempt.receipt = backend.send(attempt.sms)
+    except SendFailure as failure:
+        attempt.failure = failure
+    return attempt
+
+
+def _record(session: Session, attempt: _Attempt, now: datetime) -> SendOutcome:
+    message = session.get_one(OutboundMessage, attempt.message_id)
+    if attempt.wait > 0:
+        _defer(message, now + timedelta(seconds=attempt.wait), "clinic send rate", now)
+        return SendOutcome.DEFERRED
+    if attempt.failure is not None:
+        log.warning(
+            "message %s not sent: %s (%s)",
+            attempt.message_id,
+            attempt.failure.kind,
+            attempt.failure.code,
+        )
+        return _record_failure(session, message, attempt.failure, now)
+    raise AssertionError("sent messages are recorded by _record_sent")
+
+
+def send_outbound_messages(
+    db: Database,
+    message_ids: list[int],
+    backend: SmsBackend,
+    clock: Clock,
+    status_callback_url: str | None = None,
+    policy: SendPolicy | None = None,
+    concurrency: int = 1,
+) -> dict[int, SendOutcome]:
+    """Send claimed (``queued``) messages, each at most once.
+
+    Only rows this caller moves to ``sending`` (one compare-and-set for the batch) go to the
+    provider. First the visit, consent, opt-out, quiet hours, the patient's daily cap and the
+    clinic's send rate are checked; a message that must wait goes back to ``pending`` with a
+    later due time, never dropped. The provider is called outside any transaction, up to
+    ``concurrency`` calls at once, and the answers recorded together afterwards: a crash in
+    between leaves rows in ``sending``, which reconciliation settles with the provider.
+    """
+    policy = policy or SendPolicy()
+    outcomes = {message_id: SendOutcome.NOT_CLAIMED for message_id in message_ids}
+    attempts: list[_Attempt] = []
+    with db.transaction() as session:
+        now = clock.now()
+        for message in start_sending(session, message_ids, now):
+            settled = _check(session, message, policy, now)
+            if settled is not None:
+                outcomes[message.id] = settled
+            else:
+                sms = OutgoingSms(message.to_phone, message.body, status_callback_url)
+                attempts.append(_Attempt(message.id, sms))
+    if not attempts:
+        return outcomes
+    _take_tokens(attempts, policy)
+    if concurrency > 1 and len(attempts) > 1:
+        pool = _pool(concurrency)
+        done = list(pool.map(lambda a: _call_provider(a, backend), attempts))
+    else:
+        done = [_call_provider(a, backend) for a in attempts]
+    with db.transaction() as session:
+        now = clock.now()
+        sent = [a for a in done if a.receipt is not None]
+        _record_sent(session, sent, now)
+        outcomes.update((a.message_id, SendOutcome.SENT) for a in sent)
+        for attempt in done:
+            if attempt.receipt is None:
+                outcomes[attempt.message_id] = _record(session, attempt, now)
+    return outcomes
+
+
+def _record_sent(session: Session, sent: list[_Attempt], now: datetime) -> None:
+    """Provider ids for the whole batch in two statements (no row is loaded)."""
+    if not sent:
+        return
+    table = cast(Table, OutboundMessage.__table__)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("message_id"))
+        .values(
+            provider_sid=bindparam("sid"),
+            provider_status=bindparam("provider_status"),
+            sent_at=now,
+            updated_at=now,
+            error_code=None,
+            error_message=None,
+        ),
+        [
+            {
+                "message_id": a.message_id,
+                "sid": a.receipt.sid,  # type: ignore[union-attr]
+                "provider_status": a.receipt.status,  # type: ignore[union-attr]
+            }
+            for a in sent
+        ],
+    )
+    # A delivery report may have come first: only `sending` becomes `sent`.
+    session.execute(
+        update(table)
+        .where(
+            table.c.id.in_([a.message_id for a in sent]),
+            table.c.status == MessageStatus.SENDING.value,
+        )
+        .values(status=MessageStatus.SENT.value)
+    )
+
+
 def send_outbound_message(
     db: Database,
     message_id: int,
@@ -184,54 +352,7 @@ def send_outbound_message(
     status_callback_url: str | None = None,
     policy: SendPolicy | None = None,
 ) -> SendOutcome:
-    """Send one claimed (``queued``) message at most once.
-
-    Only the caller whose compare-and-set moves the row to ``sending`` calls the provider.
-    First the visit, consent, opt-out, quiet hours, the patient's daily cap and the clinic's
-    send rate are checked; a message that must wait goes back to ``pending`` with a later due
-    time, never dropped. The provider is called outside any transaction and its answer
-    recorded in a second one.
-    """
-    policy = policy or SendPolicy()
-    with db.transaction() as session:
-        now = clock.now()
-        message = start_sending(session, message_id, now)
-        if message is None:
-            return SendOutcome.NOT_CLAIMED
-        status, reason = reason_not_to_send(session, message)
-        if status != MessageStatus.SENDING:
-            message.status = status
-            message.error_message = reason
-            return SendOutcome(status.value)
-        until, why = when_allowed(session, message, policy, now)
-        if why == "useless":
-            message.status = MessageStatus.SKIPPED
-            message.error_message = "quiet hours until too close to the visit"
-            return SendOutcome.SKIPPED
-        if until is None and policy.bucket is not None:
-            wait = policy.bucket.take()
-            if wait > 0:
-                until, why = now + timedelta(seconds=wait), "clinic send rate"
-        if until is not None:
-            _defer(message, until, why, now)
-            return SendOutcome.DEFERRED
-        sms = OutgoingSms(message.to_phone, message.body, status_callback_url)
-    try:
-        receipt = backend.send(sms)
-    except SendFailure as failure:
-        with db.transaction() as session:
-            message = session.get_one(OutboundMessage, message_id)
-            outcome = _record_failure(session, message, failure, clock.now())
-        log.warning("message %s not sent: %s (%s)", message_id, failure.kind, failure.code)
-        return outcome
-    with db.transaction() as session:
-        message = session.get_one(OutboundMessage, message_id)
-        message.provider_sid = receipt.sid
-        message.provider_status = receipt.status
-        if message.status == MessageStatus.SENDING:  # a delivery callback may have come first
-            message.status = MessageStatus.SENT
-        message.sent_at = clock.now()
-        message.updated_at = message.sent_at
-        message.error_code = None
-        message.error_message = None
-    return SendOutcome.SENT
+    """Send one claimed (``queued``) message at most once; see ``send_outbound_messages``."""
+    return send_outbound_messages(db, [message_id], backend, clock, status_callback_url, policy)[
+        message_id
+    ]

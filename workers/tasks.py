@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from celery import shared_task
@@ -12,7 +13,7 @@ from scheduler import course_events, message_plans, waitlist
 from scheduler.health import record_heartbeat
 from scheduler.outbox import claim_due, requeue_lost_claims
 from scheduler.reconciliation import reconcile_stuck_sends as reconcile
-from scheduler.sending import send_outbound_message
+from scheduler.sending import send_outbound_message, send_outbound_messages
 from workers.runtime import runtime
 
 log = logging.getLogger("clinic.tasks")
@@ -22,19 +23,55 @@ SWEEP_LOOKBACK = timedelta(days=14)
 
 @shared_task(name="clinic.dispatch_due_messages")
 def dispatch_due_messages() -> int:
-    """Claim the outbox rows that are due and enqueue one send task for each.
+    """Claim the outbox rows that are due and enqueue send tasks for them, in small batches.
 
-    The claim commits before anything is enqueued; a claim whose task is lost is handed back
-    after ``REQUEUE_AFTER_SECONDS``. Returns how many were claimed.
+    Each claim commits before its tasks are enqueued; a claim whose task is lost is handed
+    back after ``REQUEUE_AFTER_SECONDS``. Claims repeat while full batches come back, for at
+    most one dispatch interval. Returns how many were claimed.
     """
     rt = runtime()
-    now = rt.clock.now()
+    settings = rt.settings
     with rt.db.transaction() as session:
-        requeue_lost_claims(session, now, timedelta(seconds=rt.settings.requeue_after_s))
-        claimed = claim_due(session, now, rt.settings.dispatch_batch_size)
-    for message_id in claimed:
-        send_message.delay(message_id)
-    return len(claimed)
+        requeue_lost_claims(session, rt.clock.now(), timedelta(seconds=settings.requeue_after_s))
+    deadline = time.monotonic() + max(1.0, settings.dispatch_interval_s)
+    total = 0
+    while True:
+        with rt.db.transaction() as session:
+            claimed = claim_due(session, rt.clock.now(), settings.dispatch_batch_size)
+        for start in range(0, len(claimed), settings.send_batch_size):
+            send_messages.delay(claimed[start : start + settings.send_batch_size])
+        total += len(claimed)
+        if len(claimed) < settings.dispatch_batch_size or time.monotonic() > deadline:
+            return total
+
+
+def _send(message_id: int) -> str:
+    rt = runtime()
+    callback = rt.settings.status_callback_url if rt.sms.name == "twilio" else None
+    outcome = send_outbound_message(rt.db, message_id, rt.sms, rt.clock, callback, rt.send_policy)
+    return outcome.value
+
+
+@shared_task(
+    name="clinic.send_messages",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_messages(message_ids: list[int]) -> list[str]:
+    """Send a batch of claimed messages; each still goes at most once on its own."""
+    rt = runtime()
+    callback = rt.settings.status_callback_url if rt.sms.name == "twilio" else None
+    outcomes = send_outbound_messages(
+        rt.db,
+        message_ids,
+        rt.sms,
+        rt.clock,
+        callback,
+        rt.send_policy,
+        concurrency=rt.settings.send_concurrency,
+    )
+    return [outcomes[message_id].value for message_id in message_ids]
 
 
 @shared_task(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import requests
@@ -34,15 +35,24 @@ class TwilioGateway:
     ) -> None:
         self._settings = settings
         self._error_actions = error_actions or {}
-        self._client = Client(
-            settings.account_sid,
-            settings.auth_token,
-            http_client=TwilioHttpClient(timeout=settings.request_timeout_s),
-            # With an explicit API base URL, TWILIO_EDGE/REGION must not rewrite its host.
-            environment={} if settings.api_base_url else None,
-        )
-        if settings.api_base_url:
-            self._client.api.base_url = settings.api_base_url.rstrip("/")
+        self._local = threading.local()  # one client (one HTTP session) per thread
+
+    @property
+    def _client(self) -> Client:
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            settings = self._settings
+            client = Client(
+                settings.account_sid,
+                settings.auth_token,
+                http_client=TwilioHttpClient(timeout=settings.request_timeout_s),
+                # With an explicit API base URL, TWILIO_EDGE/REGION must not rewrite its host.
+                environment={} if settings.api_base_url else None,
+            )
+            if settings.api_base_url:
+                client.api.base_url = settings.api_base_url.rstrip("/")
+            self._local.client = client
+        return client
 
     def _sender(self) -> dict[str, str]:
         if self._settings.messaging_service_sid:

@@ -158,6 +158,7 @@ class _Stored:
     status_callback: str | None
     sent_at: datetime | None
     seq: int
+    accepted_at: float = 0.0  # time.time() when taken, for timing benchmarks
 
 
 @dataclass
@@ -231,6 +232,7 @@ class FakeTwilio:
                 Rule("/_fake/reset", endpoint="ctl_reset", methods=["POST"]),
                 Rule("/_fake/script", endpoint="ctl_script", methods=["POST"]),
                 Rule("/_fake/deliver", endpoint="ctl_deliver", methods=["POST"]),
+                Rule("/_fake/stats", endpoint="ctl_stats", methods=["GET"]),
             ],
             strict_slashes=False,
         )
@@ -334,6 +336,12 @@ class FakeTwilio:
             return copy.deepcopy(self._state.requests)
 
     # -- status callbacks ------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """How many messages were accepted, and when (``time.time()``), in order."""
+        with self._lock:
+            times = [stored.accepted_at for stored in self._state.messages]
+        return {"count": len(times), "accepted_at": times}
 
     def deliver(
         self,
@@ -514,6 +522,7 @@ class FakeTwilio:
                     status_callback=form.get("StatusCallback") or None,
                     sent_at=now,
                     seq=self._state.seq,
+                    accepted_at=time.time(),
                 )
             )
             return copy.deepcopy(resource)
@@ -599,6 +608,8 @@ class FakeTwilio:
             return _json(200, self.messages)
         if endpoint == "ctl_requests":
             return _json(200, self.requests)
+        if endpoint == "ctl_stats":
+            return _json(200, self.stats())
         if endpoint == "ctl_reset":
             self.reset()
             return Response(status=204)

@@ -43,6 +43,59 @@ class Report:
         )
 
 
+def seed_confirmations(db: Database, count: int, due: datetime) -> None:
+    """``count`` messages all due at ``due``, each to its own consenting patient."""
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        session.execute(
+            insert(Patient),
+            [
+                {
+                    "first_name": f"P{n}",
+                    "last_name": "Fault",
+                    "phone_e164": f"+4474{n:08d}",
+                    "time_zone": "Europe/London",
+                    "created_at": now,
+                }
+                for n in range(count)
+            ],
+        )
+        ids = session.scalars(select(Patient.id).order_by(Patient.id)).all()
+        session.execute(
+            insert(Consent),
+            [
+                {
+                    "patient_id": pid,
+                    "kind": ConsentKind.REMINDERS,
+                    "granted": True,
+                    "wording": WORDING[ConsentKind.REMINDERS],
+                    "channel": "api",
+                    "recorded_at": now,
+                }
+                for pid in ids
+            ],
+        )
+        session.execute(
+            insert(OutboundMessage),
+            [
+                {
+                    "patient_id": pid,
+                    "kind": MessageKind.CONFIRMATION,
+                    "dedupe_key": f"fault:{pid}",
+                    "to_phone": f"+4474{n:08d}",
+                    "body": f"Hi P{n}, booked: message {n}",
+                    "segments": 1,
+                    "due_at": due,
+                    "status": MessageStatus.PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n, pid in enumerate(ids)
+            ],
+        )
+
+
 @dataclass
 class FaultStack:
     db: Database
@@ -71,55 +124,7 @@ class FaultStack:
 
     def seed(self, count: int) -> None:
         """``count`` confirmations due now, each to its own consenting patient."""
-        now = datetime.now(UTC)
-        with self.db.transaction() as session:
-            session.execute(
-                insert(Patient),
-                [
-                    {
-                        "first_name": f"P{n}",
-                        "last_name": "Fault",
-                        "phone_e164": f"+4474{n:08d}",
-                        "time_zone": "Europe/London",
-                        "created_at": now,
-                    }
-                    for n in range(count)
-                ],
-            )
-            ids = session.scalars(select(Patient.id).order_by(Patient.id)).all()
-            session.execute(
-                insert(Consent),
-                [
-                    {
-                        "patient_id": pid,
-                        "kind": ConsentKind.REMINDERS,
-                        "granted": True,
-                        "wording": WORDING[ConsentKind.REMINDERS],
-                        "channel": "api",
-                        "recorded_at": now,
-                    }
-                    for pid in ids
-                ],
-            )
-            session.execute(
-                insert(OutboundMessage),
-                [
-                    {
-                        "patient_id": pid,
-                        "kind": MessageKind.CONFIRMATION,
-                        "dedupe_key": f"fault:{pid}",
-                        "to_phone": f"+4474{n:08d}",
-                        "body": f"Hi P{n}, booked: message {n}",
-                        "segments": 1,
-                        "due_at": now,
-                        "status": MessageStatus.PENDING,
-                        "attempts": 0,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for n, pid in enumerate(ids)
-                ],
-            )
+        seed_confirmations(self.db, count, datetime.now(UTC))
         self.expected = count
 
     def worker(self, name: str = "worker", concurrency: int = 4) -> ManagedProcess:

@@ -1,0 +1,195 @@
+"""Messaging figures: 10,000 messages due at one instant, the bare-client floor, scale-out,
+the shared send rate, and the workers' memory."""
+
+from __future__ import annotations
+
+import multiprocessing
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+from ops.embedded_redis import EmbeddedRedis
+from scheduler.db import Database
+from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from tests.support.fault_stack import seed_confirmations
+from tests.support.processes import ManagedProcess, celery_beat, celery_worker, wait_until
+from tests.support.stack import process_env
+
+MESSAGES = 10_000
+
+
+@contextmanager
+def fake_twilio_process() -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.fake_twilio", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def stats(url: str) -> dict[str, object]:
+    return requests.get(f"{url}/_fake/stats", timeout=30).json()  # type: ignore[no-any-return]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (a Celery worker's pool), in MB."""
+    total = 0
+    for p in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total = max(total, int(line.split()[1]))
+        except FileNotFoundError:
+            continue
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    return [int(c) for c in found]
+
+
+@dataclass
+class Dispatch:
+    seconds: float
+    p99_lateness: float
+    per_second: float
+    worker_rss_mb: float
+
+
+def run_dispatch(
+    database_url: str,
+    workers: int,
+    messages: int = MESSAGES,
+    rate: float = 100_000,
+    workdir: Path | None = None,
+) -> Dispatch:
+    """Seed ``messages`` due a few seconds ahead, start ``workers`` worker processes and beat,
+    and time the fake Twilio's acceptances from the due instant."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
+    redis = EmbeddedRedis(workdir / "redis").start()
+    db = Database(database_url)
+    with fake_twilio_process() as fake_url:
+        env = process_env(
+            database_url,
+            redis.url,
+            workdir / "instance",
+            None,
+            SMS_BACKEND="twilio",
+            TWILIO_ACCOUNT_SID=DEFAULT_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN=DEFAULT_AUTH_TOKEN,
+            TWILIO_FROM_NUMBER="+15005550006",
+            TWILIO_API_BASE_URL=fake_url,
+            SMS_RATE_PER_SECOND=str(rate),
+            DISPATCH_INTERVAL_SECONDS="0.25",
+        )
+        processes: list[ManagedProcess] = []
+        try:
+            processes.append(celery_worker(env, workdir, concurrency=workers))
+            due = time.time() + 4
+            seed_confirmations(db, messages, datetime.fromtimestamp(due, UTC))
+            processes.append(celery_beat(env, workdir))
+            peak = 0.0
+            deadline = time.monotonic() + 600
+            while stats(fake_url)["count"] < messages and time.monotonic() < deadline:  # type: ignore[operator]
+                peak = max(peak, rss_mb(processes[0].process.pid))  # type: ignore[union-attr]
+                time.sleep(0.2)
+            accepted = sorted(stats(fake_url)["accepted_at"])  # type: ignore[arg-type]
+        finally:
+            for process in processes:
+                process.stop()
+            redis.stop()
+            db.dispose()
+    late = [max(0.0, t - due) for t in accepted]
+    span = accepted[-1] - max(due, accepted[0])
+    return Dispatch(
+        seconds=accepted[-1] - due,
+        p99_lateness=statistics.quantiles(late, n=100)[98],
+        per_second=len(accepted) / max(span, 1e-6),
+        worker_rss_mb=peak,
+    )
+
+
+def _floor_sender(url: str, start: int, count: int) -> None:
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    client = Client(
+        DEFAULT_ACCOUNT_SID,
+        DEFAULT_AUTH_TOKEN,
+        http_client=TwilioHttpClient(timeout=10),
+        environment={},
+    )
+    client.api.base_url = url
+    for n in range(start, start + count):
+        client.messages.create(to=f"+4474{n:08d}", from_="+15005550006", body=f"floor {n}")
+
+
+def run_floor(processes: int = 2, messages: int = MESSAGES) -> float:
+    """The same posts from a plain loop of the twilio client in ``processes`` processes."""
+    with fake_twilio_process() as url:
+        share = messages // processes
+        pool = [
+            multiprocessing.Process(target=_floor_sender, args=(url, i * share, share))
+            for i in range(processes)
+        ]
+        began = time.monotonic()
+        for p in pool:
+            p.start()
+        for p in pool:
+            p.join()
+        return time.monotonic() - began
+
+
+def run_rate_limit(database_url: str, rate: float = 10.0, messages: int = 200) -> float:
+    """Observed sends a second across four worker processes held to ``rate``: error in %."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-rate-"))
+    redis = EmbeddedRedis(workdir / "redis").start()
+    db = Database(database_url)
+    with fake_twilio_process() as fake_url:
+        env = process_env(
+            database_url,
+            redis.url,
+            workdir / "instance",
+            None,
+            SMS_BACKEND="twilio",
+            TWILIO_ACCOUNT_SID=DEFAULT_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN=DEFAULT_AUTH_TOKEN,
+            TWILIO_FROM_NUMBER="+15005550006",
+            TWILIO_API_BASE_URL=fake_url,
+            SMS_RATE_PER_SECOND=str(rate),
+            DISPATCH_INTERVAL_SECONDS="0.25",
+        )
+        processes = [celery_worker(env, workdir, concurrency=1, name=f"w{n}") for n in range(4)]
+        try:
+            seed_confirmations(db, messages, datetime.now(UTC))
+            processes.append(celery_beat(env, workdir))
+            wait_until(lambda: stats(fake_url)["count"] >= messages, 120 + messages / rate, 0.5)
+            accepted = sorted(stats(fake_url)["accepted_at"])  # type: ignore[arg-type]
+        finally:
+            for process in processes:
+                process.stop()
+            redis.stop()
+            db.dispose()
+    # Past the first second (the bucket starts full), the steady rate.
+    steady = [t for t in accepted if t >= accepted[0] + 1.0]
+    observed = (len(steady) - 1) / (steady[-1] - steady[0])
+    return abs(observed - rate) / rate * 100
