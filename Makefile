@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format install clean
+.PHONY: run test test-faults bench lint format install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+## The fault scenarios at full size (10,000 messages each); `make test` runs them with 1,000.
+test-faults: $(STAMP)
+	FAULT_MESSAGES=10000 $(BIN)/pytest tests/faults -v -s
 
 ## Benchmarks on their own data and services (SQLite and an embedded PostgreSQL); never in
 ## `make test`. Prints a table and writes bench/results.json.

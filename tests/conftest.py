@@ -115,7 +115,7 @@ def twilio_settings(fake: FakeTwilio) -> TwilioSettings:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FrozenClock) -> Flask:
+def app(settings: Settings, clock: FrozenClock, redis_client: redis_lib.Redis) -> Flask:
     return __import__("web.app", fromlist=["create_app"]).create_app(settings, clock)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -32,6 +33,7 @@ def configure(app: Flask, settings: Settings, clock: Clock) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
         WTF_CSRF_TIME_LIMIT=None,
         API_TITLE="Clinic booking API",
         API_VERSION="v1",
@@ -63,9 +65,11 @@ def register_blueprints(app: Flask) -> None:
     from web.api.catalogue import blp as catalogue_blp
     from web.api.courses import blp as courses_blp
     from web.api.patients import blp as patients_blp
+    from web.api.staff import blp as staff_api_blp
     from web.health import bp as health_bp
     from web.pages.booking import bp as booking_pages
     from web.pages.manage import bp as manage_pages
+    from web.pages.staff import bp as staff_pages
     from web.webhooks import bp as webhooks_bp
 
     api.register_blueprint(catalogue_blp)
@@ -74,9 +78,11 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(patients_blp)
     for blueprint in (catalogue_blp, bookings_blp, courses_blp, patients_blp):
         csrf.exempt(blueprint)  # JSON API: no cookies, authorised by its tokens
+    api.register_blueprint(staff_api_blp)  # cookie-authorised: CSRF stays on
     app.register_blueprint(health_bp)
     app.register_blueprint(booking_pages)
     app.register_blueprint(manage_pages)
+    app.register_blueprint(staff_pages)
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)  # authenticated by Twilio's signature instead
 

@@ -7,6 +7,9 @@ from flask import Flask
 
 from ops.migrations import upgrade_database
 from scheduler.demo import load_demo_clinic
+from scheduler.errors import ValidationFailed
+from scheduler.models import Role
+from scheduler.staff_accounts import create_staff_user
 
 
 def register(app: Flask) -> None:
@@ -15,6 +18,27 @@ def register(app: Flask) -> None:
         """Bring the database schema up to date."""
         upgrade_database(app.extensions["clinic.settings"].database_url)
         click.echo("database is up to date")
+
+    @app.cli.command("create-admin")
+    @click.option("--email", prompt=True)
+    @click.option("--name", prompt=True)
+    @click.password_option()
+    def create_admin(email: str, name: str, password: str) -> None:
+        """Create an admin account (the first one, or another)."""
+        settings = app.extensions["clinic.settings"]
+        try:
+            with app.extensions["clinic.db"].transaction() as session:
+                create_staff_user(
+                    session,
+                    email=email,
+                    name=name,
+                    password=password,
+                    role=Role.ADMIN,
+                    now=app.extensions["clinic.clock"].now(),
+                )
+        except ValidationFailed as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"admin {email} created; sign in at {settings.public_base_url}/staff/login")
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:

@@ -16,6 +16,7 @@ from scheduler.models.diary import DiaryDay
 from scheduler.models.inbound import InboundMessage, StaffAlert
 from scheduler.models.messages import MessageKind, MessageStatus, OutboundMessage
 from scheduler.models.patients import Consent, ConsentKind, ManageToken, Patient
+from scheduler.models.staff import Role, StaffUser
 from scheduler.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
@@ -40,9 +41,11 @@ __all__ = [
     "OutboundMessage",
     "Patient",
     "Practitioner",
+    "Role",
     "Room",
     "Service",
     "StaffAlert",
+    "StaffUser",
     "TemplatePhase",
     "TimeOff",
     "WaitlistEntry",

@@ -1,0 +1,226 @@
+"""Staff sign-in, roles, the messaging monitor and a patient's thread, on both databases."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from scheduler.clock import FrozenClock
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.models import (
+    InboundMessage,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+    Practitioner,
+    Role,
+)
+from scheduler.staff_accounts import create_staff_user
+from tests.support.factories import book, demo_clinic
+
+PASSWORD = "correct horse battery"
+WEDNESDAY_10AM = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def accounts(db: Database, clock: FrozenClock) -> dict[str, str]:
+    demo_clinic(db)
+    with db.transaction() as session:
+        lin = session.scalars(select(Practitioner).where(Practitioner.name == "Dr Mei Lin")).one()
+        for role, email in (
+            (Role.ADMIN, "admin@clinic.test"),
+            (Role.FRONT_DESK, "desk@clinic.test"),
+            (Role.PRACTITIONER, "lin@clinic.test"),
+        ):
+            create_staff_user(
+                session,
+                email=email,
+                name=role.value,
+                password=PASSWORD,
+                role=role,
+                now=clock.now(),
+                practitioner_id=lin.id if role == Role.PRACTITIONER else None,
+            )
+    return {"admin": "admin@clinic.test", "desk": "desk@clinic.test", "lin": "lin@clinic.test"}
+
+
+def csrf(client: FlaskClient) -> str:
+    page = client.get("/staff/login").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> int:
+    token = csrf(client)
+    return client.post(
+        "/staff/login", data={"email": email, "password": password, "csrf_token": token}
+    ).status_code
+
+
+@pytest.fixture
+def patient_with_thread(db: Database, settings: Settings, clock: FrozenClock, accounts) -> int:  # type: ignore[no-untyped-def]
+    result = book(db, settings, clock.now(), WEDNESDAY_10AM)
+    with db.transaction() as session:
+        session.add(
+            InboundMessage(
+                provider_sid="SM" + "1" * 32,
+                from_phone=result.patient.phone_e164,
+                to_phone="+15005550006",
+                body="7 3h M",
+                patient_id=result.patient.id,
+                understood_as="diary",
+                reply="Thank you",
+                received_at=clock.now(),
+            )
+        )
+        failed = session.scalars(
+            select(OutboundMessage).where(OutboundMessage.kind == MessageKind.CONFIRMATION)
+        ).one()
+        failed.status = MessageStatus.FAILED
+        failed.error_code = "21211"
+    return result.patient.id
+
+
+@pytest.mark.parametrize("path", ["/staff", "/staff/messages", "/staff/password"])
+def test_every_staff_page_without_a_session_redirects_to_login(
+    client: FlaskClient, path: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/login")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/staff/messages/monitor", "/api/v1/staff/patients/1/messages"]
+)
+def test_every_staff_api_call_without_a_session_gets_401(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code == 401
+
+
+def test_signing_in_and_out(client: FlaskClient, accounts: dict[str, str]) -> None:
+    assert sign_in(client, accounts["desk"]) == 303
+    assert client.get("/staff").status_code == 200
+    token = csrf(client)
+    assert client.post("/staff/logout", data={"csrf_token": token}).status_code == 303
+    assert client.get("/staff").status_code == 302
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part(
+    client: FlaskClient, accounts: dict[str, str]
+) -> None:
+    response_code = sign_in(client, accounts["desk"], "wrong password!!")
+    assert response_code == 401
+    assert sign_in(client, "nobody@clinic.test") == 401
+
+
+def test_the_sixth_wrong_password_in_a_minute_gets_429(
+    client: FlaskClient, accounts: dict[str, str], redis_client
+) -> None:  # type: ignore[no-untyped-def]
+    codes = [sign_in(client, accounts["admin"], "wrong password!!") for _ in range(6)]
+    assert codes == [401] * 5 + [429]
+    assert sign_in(client, accounts["admin"]) == 429  # even the right one, for a minute
+
+
+def test_a_login_post_without_csrf_is_refused(
+    client: FlaskClient, accounts: dict[str, str]
+) -> None:
+    response = client.post("/staff/login", data={"email": accounts["admin"], "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_the_front_desk_sees_the_monitor_and_a_thread_without_diary_words(
+    client: FlaskClient, accounts: dict[str, str], patient_with_thread: int
+) -> None:
+    sign_in(client, accounts["desk"])
+    monitor = client.get("/api/v1/staff/messages/monitor").get_json()
+    assert monitor["counts"]["failed"] == 1
+    assert monitor["failed"][0]["error_code"] == "21211"
+    assert monitor["queue_depth"] is not None
+    page = client.get("/staff/messages").get_data(as_text=True)
+    assert "21211" in page
+    thread = client.get(f"/api/v1/staff/patients/{patient_with_thread}/messages").get_json()
+    assert [e["direction"] for e in thread].count("in") == 1
+    incoming = next(e for e in thread if e["direction"] == "in")
+    assert incoming["text"] == "(diary reply)"
+
+
+def test_a_practitioner_sees_their_own_patients_thread_in_full_but_not_the_monitor(
+    client: FlaskClient, accounts: dict[str, str], patient_with_thread: int
+) -> None:
+    sign_in(client, accounts["lin"])
+    assert client.get("/api/v1/staff/messages/monitor").status_code == 403
+    assert client.get("/staff/messages").status_code == 403
+    thread = client.get(f"/api/v1/staff/patients/{patient_with_thread}/messages").get_json()
+    assert next(e for e in thread if e["direction"] == "in")["text"] == "7 3h M"
+
+
+def test_a_practitioner_is_refused_another_practitioners_patient(
+    db: Database,
+    settings: Settings,
+    clock: FrozenClock,
+    client: FlaskClient,
+    accounts: dict[str, str],
+) -> None:
+    other = book(db, settings, clock.now(), WEDNESDAY_10AM, service_code="tuina")
+    sign_in(client, accounts["lin"])
+    response = client.get(f"/api/v1/staff/patients/{other.patient.id}/messages")
+    assert response.status_code == 403
+
+
+def test_retrying_a_failed_message_needs_the_csrf_token(
+    client: FlaskClient, db: Database, accounts: dict[str, str], patient_with_thread: int
+) -> None:
+    sign_in(client, accounts["admin"])
+    with db.session() as session:
+        failed = session.scalars(
+            select(OutboundMessage.id).where(OutboundMessage.status == MessageStatus.FAILED)
+        ).one()
+    url = f"/api/v1/staff/messages/{failed}/retry"
+    assert client.post(url).status_code == 400
+    response = client.post(url, headers={"X-CSRFToken": csrf(client)})
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "pending"
+    assert client.post(url, headers={"X-CSRFToken": csrf(client)}).status_code == 404
+
+
+def test_a_password_change_needs_the_current_password(
+    client: FlaskClient, accounts: dict[str, str]
+) -> None:
+    sign_in(client, accounts["desk"])
+    token = csrf(client)
+    bad = client.post(
+        "/staff/password",
+        data={"current_password": "nope", "new_password": "short", "csrf_token": token},
+    )
+    assert bad.status_code == 422
+    good = client.post(
+        "/staff/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "a much longer passphrase",
+            "csrf_token": token,
+        },
+    )
+    assert good.status_code == 303
+    client.post("/staff/logout", data={"csrf_token": csrf(client)})
+    assert sign_in(client, accounts["desk"], "a much longer passphrase") == 303
+
+
+def test_the_first_admin_is_created_from_the_command_line(app: Flask, db: Database) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["create-admin", "--email", "boss@clinic.test", "--name", "Boss"],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    short = runner.invoke(
+        args=["create-admin", "--email", "b2@clinic.test", "--name", "B"], input="x\nx\n"
+    )
+    assert short.exit_code != 0 and "12 characters" in short.output

@@ -1,0 +1,147 @@
+"""The staff API: a patient's message thread, the messaging monitor, retrying a failure.
+
+Signed-in staff only (the console's session); POSTs need the CSRF token in X-CSRFToken.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+
+from ops.embedded_redis import resolve_redis_url
+from scheduler.health import read_heartbeat
+from scheduler.messaging_monitor import monitor, patient_thread, retry_failed
+from scheduler.models import Patient, Role
+from web.context import clock, db, settings
+from web.staff_auth import current_staff, may_see_clinical, may_see_patient, staff_required
+
+blp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff", description="Staff")
+QUEUE = "clinic"
+
+
+class ThreadEntrySchema(Schema):
+    direction = fields.Str(required=True, metadata={"description": "out or in"})
+    at = fields.AwareDateTime(required=True)
+    kind = fields.Str(required=True)
+    text = fields.Str(required=True)
+    status = fields.Str(required=True)
+    error_code = fields.Str(allow_none=True)
+    message_id = fields.Int(required=True)
+
+
+class MessageRowSchema(Schema):
+    id = fields.Int(required=True)
+    patient_id = fields.Int(required=True)
+    kind = fields.Str(required=True)
+    status = fields.Str(required=True)
+    error_code = fields.Str(allow_none=True)
+    error_message = fields.Str(allow_none=True)
+    due_at = fields.AwareDateTime(required=True)
+    claimed_at = fields.AwareDateTime(allow_none=True)
+
+
+class MonitorSchema(Schema):
+    counts = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True)
+    overdue = fields.Int(required=True)
+    queue_depth = fields.Int(allow_none=True)
+    sent_last_hour = fields.Int(required=True)
+    worker = fields.Dict(required=True)
+    stuck = fields.List(fields.Nested(MessageRowSchema), required=True)
+    failed = fields.List(fields.Nested(MessageRowSchema), required=True)
+    open_alerts = fields.Int(required=True)
+
+
+def _row(m: Any) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "patient_id": m.patient_id,
+        "kind": m.kind.value,
+        "status": m.status.value,
+        "error_code": m.error_code,
+        "error_message": m.error_message,
+        "due_at": m.due_at,
+        "claimed_at": m.claimed_at,
+    }
+
+
+@blp.route("/patients/<int:patient_id>/messages")
+class Thread(MethodView):
+    @blp.response(200, ThreadEntrySchema(many=True))
+    @staff_required(api=True)
+    def get(self, patient_id: int) -> list[dict[str, Any]]:
+        """Every text to and from a patient, with statuses and errors.
+
+        The front desk sees "(diary reply)" instead of the words of a diary reply.
+
+        :raise 401: if not signed in. :raise 403: if a practitioner asks for another's patient.
+        :raise 404: if there is no such patient.
+        """
+        user = current_staff()
+        assert user is not None
+        with db().session() as session:
+            patient = session.get(Patient, patient_id)
+            if patient is None:
+                abort(404, message="No such patient.")
+            if not may_see_patient(session, user, patient_id):
+                abort(403)
+            entries = patient_thread(session, patient, show_diary=may_see_clinical(user))
+            return [e.__dict__ for e in entries]
+
+
+def _queue_depth() -> tuple[int | None, dict[str, Any]]:
+    cfg = settings()
+    try:
+        client = redis.Redis.from_url(
+            resolve_redis_url(cfg.redis_url, cfg.instance_path), socket_timeout=2
+        )
+        beat = read_heartbeat(client, clock().now())
+        return int(client.llen(QUEUE)), {
+            "status": beat.status,
+            "last_seen": beat.last_seen.isoformat() if beat.last_seen else None,
+        }
+    except redis.exceptions.RedisError:
+        return None, {"status": "unknown", "last_seen": None}
+
+
+@blp.route("/messages/monitor")
+class MessagingMonitor(MethodView):
+    @blp.response(200, MonitorSchema)
+    @staff_required(Role.ADMIN, Role.FRONT_DESK, api=True)
+    def get(self) -> dict[str, Any]:
+        """Counts by status, overdue, stuck and failed messages, queue depth and heartbeat.
+
+        :raise 401: if not signed in. :raise 403: for practitioners.
+        """
+        depth, worker = _queue_depth()
+        with db().session() as session:
+            view = monitor(session, clock().now())
+            return {
+                "counts": view.counts,
+                "overdue": view.overdue,
+                "queue_depth": depth,
+                "sent_last_hour": view.sent_last_hour,
+                "worker": worker,
+                "stuck": [_row(m) for m in view.stuck],
+                "failed": [_row(m) for m in view.failed],
+                "open_alerts": len(view.open_alerts),
+            }
+
+
+@blp.route("/messages/<int:message_id>/retry")
+class Retry(MethodView):
+    @blp.response(200, MessageRowSchema)
+    @staff_required(Role.ADMIN, Role.FRONT_DESK, api=True)
+    def post(self, message_id: int) -> dict[str, Any]:
+        """Queue a failed message again (to the patient's current number).
+
+        :raise 404: if there is no failed message with that id.
+        """
+        with db().transaction() as session:
+            message = retry_failed(session, message_id, clock().now())
+            if message is None:
+                abort(404, message="No failed message with that id.")
+            return _row(message)
