@@ -88,3 +88,31 @@ def test_a_wrong_token_gets_a_plain_error_page(client) -> None:  # type: ignore[
         response = client.get(path)
         assert response.status_code == 404
         assert b"This link is not valid" in response.data
+
+
+def test_a_patient_turns_off_appointment_texts_on_their_page(
+    phone_page, live_server: str, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    from scheduler.models import Consent, ConsentKind
+
+    service_id, practitioner_id = ids(db)
+    created = requests.post(
+        f"{live_server}/api/v1/bookings",
+        json=api_booking(service_id, practitioner_id, "2026-03-04T10:00:00+00:00"),
+        timeout=5,
+    ).json()
+    page = phone_page
+    page.goto(created["manage_url"].replace("https://book.example.test", live_server))
+    page.locator("input[name=reminders][value=no]").check()
+    page.get_by_role("button", name="Save my choices").click()
+    page.locator(".flash.ok").wait_for()
+    assert page.locator("input[name=reminders][value=no]").is_checked()
+    with db.session() as session:
+        latest = session.scalars(
+            select(Consent).where(Consent.kind == ConsentKind.REMINDERS).order_by(Consent.id.desc())
+        ).first()
+        assert latest is not None and (latest.granted, latest.channel) == (False, "web")
+        diary = session.scalars(
+            select(Consent).where(Consent.kind == ConsentKind.DIARY_PROMPTS)
+        ).all()
+        assert len(diary) == 1  # unchanged answers are not recorded again

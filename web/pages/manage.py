@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from scheduler.availability import from_minutes
 from scheduler.cancellation import LATE_CANCELLATION, NotCancellable, cancel_visit
+from scheduler.consent_wording import WORDING
+from scheduler.consents import record_consent_answers
 from scheduler.course_view import courses_of
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
-from scheduler.models import Appointment, Patient
+from scheduler.models import Appointment, ConsentKind, Patient
 from scheduler.patient_links import patient_for_token
 from scheduler.patient_view import overview_for_token
 from scheduler.rescheduling import NotMovable, alternatives, reschedule_visit
@@ -55,7 +57,29 @@ def overview(token: str) -> Any:
             zone=settings().zone,
             now=clock().now(),
             token=token,
+            wording={k.value: WORDING[k] for k in ConsentKind},
+            consents={k.value: view.patient.consents_to(k) for k in ConsentKind},
+            opted_out=view.patient.sms_opted_out_at is not None,
         )
+
+
+@bp.post("/texts")
+def texts(token: str) -> Any:
+    """Change which texts the patient gets; each change goes into the consent ledger."""
+    answers = {
+        ConsentKind.REMINDERS: request.form.get("reminders") == "yes",
+        ConsentKind.DIARY_PROMPTS: request.form.get("diary_prompts") == "yes",
+    }
+    if not all(request.form.get(k) in ("yes", "no") for k in ("reminders", "diary_prompts")):
+        flash("Choose yes or no for both kinds of text.", "error")
+        return redirect(url_for("manage.overview", token=token), code=303)
+    with db().transaction() as session:
+        patient = patient_for_token(session, token, clock().now())
+        if patient is None:
+            return _invalid_link()
+        record_consent_answers(session, patient, answers, channel="web", now=clock().now())
+    flash("Your text message choices are saved.", "ok")
+    return redirect(url_for("manage.overview", token=token), code=303)
 
 
 @bp.route("/visits/<int:appointment_id>/cancel", methods=["GET", "POST"])
