@@ -56,8 +56,14 @@ def configure(app: Flask, settings: Settings, clock: Clock) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from web.converters import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
     csrf.init_app(app)
     api.init_app(app)
+    api.register_converter(
+        IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    )
 
 
 def register_blueprints(app: Flask) -> None:

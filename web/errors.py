@@ -35,6 +35,17 @@ def register(app: Flask) -> None:
             return api.handle_http_exception(error)  # type: ignore[no-any-return]
         return render_template("error.html", title=error.name, message=error.description), status
 
+    @app.errorhandler(RecursionError)
+    def _too_deep(error: RecursionError) -> Response | tuple[str, int]:
+        # A body nested thousands deep exhausts the JSON parser: the body is at fault.
+        if wants_json():
+            response = jsonify(
+                {"code": 400, "status": "Bad Request", "message": "The body is nested too deeply."}
+            )
+            response.status_code = 400
+            return response
+        return render_template("error.html", title="Bad request", message="Please try again."), 400
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response | tuple[str, int]:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)

@@ -51,7 +51,7 @@ def _invalid(exc: ValidationFailed) -> NoReturn:
     abort(422, errors={"json": exc.fields})
 
 
-@blp.route("/appointments/<int:appointment_id>/cancel")
+@blp.route("/appointments/<id:appointment_id>/cancel")
 class CancelVisit(MethodView):
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, description="Unknown link, or not this patient's visit.")
@@ -81,7 +81,7 @@ class CancelVisit(MethodView):
         return body
 
 
-@blp.route("/appointments/<int:appointment_id>/reschedule")
+@blp.route("/appointments/<id:appointment_id>/reschedule")
 class RescheduleVisit(MethodView):
     @blp.arguments(RescheduleInSchema)
     @blp.response(200, AppointmentSchema)
@@ -117,7 +117,7 @@ class RescheduleVisit(MethodView):
         return body
 
 
-@blp.route("/appointments/<int:appointment_id>/alternatives")
+@blp.route("/appointments/<id:appointment_id>/alternatives")
 class Alternatives(MethodView):
     @blp.arguments(AlternativesQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, AvailabilitySchema)
@@ -188,7 +188,7 @@ class Waitlist(MethodView):
             _invalid(exc)
 
 
-@blp.route("/waitlist/<int:entry_id>")
+@blp.route("/waitlist/<id:entry_id>")
 class WaitlistEntryView(MethodView):
     @blp.response(200, WaitlistEntrySchema)
     def delete(self, token: str, entry_id: int) -> dict[str, Any]:
@@ -204,7 +204,7 @@ class WaitlistEntryView(MethodView):
             abort(404, message=BAD_LINK)
 
 
-@blp.route("/offers/<int:offer_id>/<any(accept, decline):answer>")
+@blp.route("/offers/<id:offer_id>/<any(accept, decline):answer>")
 class OfferAnswer(MethodView):
     @blp.response(200, WaitlistEntrySchema)
     @blp.alt_response(409, description="The offer has expired or closed.")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+# Ids are positive 32-bit integers; anything else is a 422, not a database error.
+ID_RANGE = validate.Range(min=1, max=2**31 - 1)
+
 
 class ServiceSchema(Schema):
     id = fields.Int(required=True)
@@ -23,10 +26,10 @@ class PractitionerSchema(Schema):
 
 
 class AvailabilityQuerySchema(Schema):
-    service_id = fields.Int(required=True, strict=False)
+    service_id = fields.Int(required=True, strict=False, validate=ID_RANGE)
     from_ = fields.Date(required=True, data_key="from", metadata={"description": "Local date."})
     to = fields.Date(required=True, metadata={"description": "Local date, inclusive."})
-    practitioner_id = fields.Int(load_default=None)
+    practitioner_id = fields.Int(load_default=None, validate=ID_RANGE)
 
 
 class SlotSchema(Schema):
@@ -42,7 +45,7 @@ class SlotSchema(Schema):
 
 
 class AvailabilitySchema(Schema):
-    service_id = fields.Int(required=True)
+    service_id = fields.Int(required=True, validate=ID_RANGE)
     time_zone = fields.Str(required=True)
     slots = fields.List(fields.Nested(SlotSchema), required=True)
 
@@ -68,8 +71,8 @@ class ConsentsInSchema(Schema):
 
 
 class BookingInSchema(Schema):
-    service_id = fields.Int(required=True, strict=True)
-    practitioner_id = fields.Int(required=True, strict=True)
+    service_id = fields.Int(required=True, strict=True, validate=ID_RANGE)
+    practitioner_id = fields.Int(required=True, strict=True, validate=ID_RANGE)
     start = fields.AwareDateTime(required=True, metadata={"description": "With a UTC offset."})
     patient = fields.Nested(PatientInSchema, required=True)
     consents = fields.Nested(ConsentsInSchema, required=True)
@@ -117,17 +120,18 @@ class AlternativesQuerySchema(Schema):
 
 class RescheduleInSchema(Schema):
     start = fields.AwareDateTime(required=True, metadata={"description": "With a UTC offset."})
-    practitioner_id = fields.Int(load_default=None, strict=True)
+    practitioner_id = fields.Int(load_default=None, strict=True, validate=ID_RANGE)
 
 
 class WaitlistInSchema(Schema):
-    service_id = fields.Int(required=True, strict=True)
+    service_id = fields.Int(required=True, strict=True, validate=ID_RANGE)
     earliest = fields.AwareDateTime(required=True)
     latest = fields.AwareDateTime(required=True)
-    practitioner_id = fields.Int(load_default=None, strict=True)
+    practitioner_id = fields.Int(load_default=None, strict=True, validate=ID_RANGE)
     appointment_id = fields.Int(
         load_default=None,
         strict=True,
+        validate=ID_RANGE,
         metadata={"description": "A visit of yours to give up for an earlier one."},
     )
 
@@ -144,9 +148,9 @@ class OfferSchema(Schema):
 class WaitlistEntrySchema(Schema):
     id = fields.Int(required=True)
     status = fields.Str(required=True)
-    service_id = fields.Int(required=True)
-    practitioner_id = fields.Int(allow_none=True)
-    appointment_id = fields.Int(allow_none=True)
+    service_id = fields.Int(required=True, validate=ID_RANGE)
+    practitioner_id = fields.Int(allow_none=True, validate=ID_RANGE)
+    appointment_id = fields.Int(allow_none=True, validate=ID_RANGE)
     earliest = fields.AwareDateTime(required=True)
     latest = fields.AwareDateTime(required=True)
     offer = fields.Nested(OfferSchema, allow_none=True)
@@ -155,7 +159,7 @@ class WaitlistEntrySchema(Schema):
 class TemplatePhaseSchema(Schema):
     position = fields.Int(required=True)
     name = fields.Str(required=True)
-    service_id = fields.Int(required=True)
+    service_id = fields.Int(required=True, validate=ID_RANGE)
     service = fields.Str(required=True)
     cadence = fields.Str(required=True, metadata={"description": "once, weekly or maintenance"})
     visits_per_week = fields.Int(required=True)
@@ -188,8 +192,8 @@ class PreferencesSchema(Schema):
 
 
 class CourseInSchema(Schema):
-    template_id = fields.Int(required=True, strict=True)
-    practitioner_id = fields.Int(required=True, strict=True)
+    template_id = fields.Int(required=True, strict=True, validate=ID_RANGE)
+    practitioner_id = fields.Int(required=True, strict=True, validate=ID_RANGE)
     start = fields.AwareDateTime(required=True, metadata={"description": "The first visit."})
     patient = fields.Nested(PatientInSchema, required=True)
     consents = fields.Nested(ConsentsInSchema, required=True)
@@ -201,10 +205,10 @@ class PlannedVisitSchema(Schema):
     phase = fields.Str(required=True)
     service = fields.Str(required=True)
     status = fields.Str(required=True, metadata={"description": "booked, proposed, unplaced, ..."})
-    appointment_id = fields.Int(allow_none=True)
+    appointment_id = fields.Int(allow_none=True, validate=ID_RANGE)
     start = fields.AwareDateTime(allow_none=True)
     local_start = fields.Str(allow_none=True)
-    practitioner_id = fields.Int(allow_none=True)
+    practitioner_id = fields.Int(allow_none=True, validate=ID_RANGE)
     moved = fields.Bool(required=True)
     wanted_start = fields.AwareDateTime(allow_none=True)
     note = fields.Str(required=True)

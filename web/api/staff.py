@@ -68,7 +68,7 @@ def _row(m: Any) -> dict[str, Any]:
     }
 
 
-@blp.route("/patients/<int:patient_id>/messages")
+@blp.route("/patients/<id:patient_id>/messages")
 class Thread(MethodView):
     @blp.response(200, ThreadEntrySchema(many=True))
     @staff_required(api=True)
@@ -131,7 +131,7 @@ class MessagingMonitor(MethodView):
             }
 
 
-@blp.route("/messages/<int:message_id>/retry")
+@blp.route("/messages/<id:message_id>/retry")
 class Retry(MethodView):
     @blp.response(200, MessageRowSchema)
     @staff_required(Role.ADMIN, Role.FRONT_DESK, api=True)

@@ -82,7 +82,7 @@ def texts(token: str) -> Any:
     return redirect(url_for("manage.overview", token=token), code=303)
 
 
-@bp.route("/visits/<int:appointment_id>/cancel", methods=["GET", "POST"])
+@bp.route("/visits/<id:appointment_id>/cancel", methods=["GET", "POST"])
 def cancel(token: str, appointment_id: int) -> Any:
     """Ask once, then cancel; under 24 hours it is recorded as a late cancellation."""
     now = clock().now()
@@ -120,7 +120,7 @@ def _days(value: str | None, today: date) -> date:
         return today
 
 
-@bp.route("/visits/<int:appointment_id>/move", methods=["GET", "POST"])
+@bp.route("/visits/<id:appointment_id>/move", methods=["GET", "POST"])
 def move(token: str, appointment_id: int) -> Any:
     """Show free times over two weeks; moving to one re-plans the texts."""
     now = clock().now()
