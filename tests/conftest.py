@@ -37,8 +37,8 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def postgres_databases() -> Iterator[PostgresDatabases]:
-    with postgres_server() as admin_url:
-        databases = PostgresDatabases(admin_url)
+    with postgres_server() as (admin_url, server):
+        databases = PostgresDatabases(admin_url, server)
         databases.prepare_template()
         yield databases
 

@@ -14,8 +14,11 @@ from tests.fakes.fake_twilio import FakeTwilio
 from tests.support.fault_stack import FaultStack
 from tests.support.services import PostgresDatabases
 
-# `make test` runs the short form; `make test-faults` sets FAULT_MESSAGES=10000.
+# `make test` runs the short form; `make test-faults` sets FAULT_MESSAGES=10000 and
+# FAULT_SECONDS=30 (how long each of Twilio's bad phases lasts).
 MESSAGES = int(os.environ.get("FAULT_MESSAGES", "1000"))
+PHASE_SECONDS = float(os.environ.get("FAULT_SECONDS", "4"))
+FULL = MESSAGES >= 10_000
 
 
 @pytest.fixture

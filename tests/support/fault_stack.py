@@ -35,11 +35,12 @@ class Report:
     delivered: int
     duplicated: int
     lost: int
+    double_booked: int = 0
 
     def __str__(self) -> str:
         return (
             f"expected {self.expected}, delivered {self.delivered}, "
-            f"duplicated {self.duplicated}, lost {self.lost}"
+            f"duplicated {self.duplicated}, lost {self.lost}, double-booked {self.double_booked}"
         )
 
 
@@ -167,8 +168,40 @@ class FaultStack:
             delivered=delivered,
             duplicated=sum(c - 1 for c in bodies.values()),
             lost=self.expected - delivered,
+            double_booked=double_bookings(self.db),
         )
 
     def stop(self) -> None:
         for process in self.processes:
             process.stop()
+
+
+def double_bookings(db: Database) -> int:
+    """Pairs of active visits that overlap for one practitioner or one room (must be 0)."""
+    from sqlalchemy import and_, or_
+    from sqlalchemy.orm import aliased
+
+    from scheduler.models import ACTIVE_STATUSES, Appointment
+
+    a, b = aliased(Appointment), aliased(Appointment)
+    with db.session() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(a)
+                .join(
+                    b,
+                    and_(
+                        a.id < b.id,
+                        a.starts_at < b.blocked_until,
+                        b.starts_at < a.blocked_until,
+                        or_(
+                            a.practitioner_id == b.practitioner_id,
+                            and_(a.room_id.is_not(None), a.room_id == b.room_id),
+                        ),
+                    ),
+                )
+                .where(a.status.in_(ACTIVE_STATUSES), b.status.in_(ACTIVE_STATUSES))
+            )
+            or 0
+        )

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -36,10 +37,13 @@ def redis_server() -> Iterator[tuple[str, EmbeddedRedis | None]]:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """TEST_DATABASE_URL, or a PostgreSQL from the pgserver wheel; yields an admin URL."""
+def postgres_server() -> Iterator[tuple[str, Any]]:
+    """TEST_DATABASE_URL, or a PostgreSQL from the pgserver wheel; yields (admin URL, server).
+
+    The server is None when an outside database is used (it cannot be restarted then).
+    """
     if os.environ.get("TEST_DATABASE_URL"):
-        yield normalise_database_url(os.environ["TEST_DATABASE_URL"])
+        yield normalise_database_url(os.environ["TEST_DATABASE_URL"]), None
         return
     import pgserver
 
@@ -47,9 +51,16 @@ def postgres_server() -> Iterator[str]:
     directory = Path(tempfile.mkdtemp(prefix="pg-", dir="/tmp"))
     server = pgserver.get_server(directory, cleanup_mode="delete")
     try:
-        yield normalise_database_url(server.get_uri())
+        yield normalise_database_url(server.get_uri()), server
     finally:
         server.cleanup()
+
+
+def restart_postgres(server: Any) -> None:
+    """Stop PostgreSQL as a crash would (immediate mode) and start it again."""
+    from pgserver._commands import pg_ctl
+
+    pg_ctl(["-w", "-m", "immediate", "restart"], pgdata=server.pgdata, user=server.system_user)
 
 
 def _psycopg_dsn(url: str) -> str:
@@ -59,8 +70,9 @@ def _psycopg_dsn(url: str) -> str:
 class PostgresDatabases:
     """Fresh, migrated databases cloned from a template, one per test."""
 
-    def __init__(self, admin_url: str) -> None:
+    def __init__(self, admin_url: str, server: Any = None) -> None:
         self.admin_url = admin_url
+        self.server = server
         self._created: list[str] = []
 
     def _execute(self, sql: str) -> None:
