@@ -86,6 +86,8 @@ def build(db: Database, appointments: int = 200_000, seed: int = 7) -> dict[str,
     future = weekdays_back_and_forth(0, 56)
     past = weekdays_back_and_forth(2000, 0)[::-1]
     for day, fill in [(d, 0.5) for d in future] + [(d, 0.97) for d in past]:
+        if len(rows) >= appointments:
+            break
         for k, hour in enumerate(HOURS):
             start = datetime.combine(day, time(hour), tzinfo=ZONE).astimezone(UTC)
             for p_index, practitioner_id in enumerate(practitioner_ids):
@@ -113,6 +115,8 @@ def build(db: Database, appointments: int = 200_000, seed: int = 7) -> dict[str,
         if len(rows) >= appointments:
             break
     rows = rows[:appointments]
+    if not rows:
+        return {"appointments": 0, "practitioners": PRACTITIONERS, "rooms": ROOMS}
     if db.is_postgresql:
         _copy_into_postgresql(db, rows)
     else:

@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import dataset, messaging, scheduling
+from bench import booking_load, claims, dataset, messaging, scheduling
 from bench.services import postgres_database, sqlite_database
 from scheduler.config import Settings
 from scheduler.db import Database
@@ -97,6 +97,29 @@ def messaging_figures() -> list[Figure]:
     )
 
 
+def load_figures() -> list[Figure]:
+    with postgres_database() as url:
+        load = booking_load.run_booking_load(url)
+    print(
+        f"  20 clients for 30 s: {load.bookings_per_s:.0f} bookings/s, p99 {load.p99_ms:.0f} ms, "
+        f"{load.conflicts} conflicts, {load.errors} errors {load.error_codes}"
+    )
+    with postgres_database() as url:
+        small, large = claims.run_claim_scale(url)
+    print(f"  claiming 500 due: {small:.1f} ms among 10,000 rows, {large:.1f} ms among 1,000,000")
+    return [
+        Figure("booking_rps", "postgresql", load.bookings_per_s, "req/s", ">= 150"),
+        Figure("booking_p50_ms", "postgresql", load.p50_ms, "ms", ""),
+        Figure("booking_p99_ms", "postgresql", load.p99_ms, "ms", "<= 150"),
+        Figure("double_bookings", "postgresql", float(load.double_bookings), "pairs", "<= 0"),
+        Figure("booking_errors", "postgresql", float(load.errors), "requests", "<= 0"),
+        Figure("web_rss_mb", "postgresql", load.web_rss_mb, "MB", "<= 150"),
+        Figure("claim_500_of_10k_ms", "postgresql", small, "ms", ""),
+        Figure("claim_500_of_1m_ms", "postgresql", large, "ms", ""),
+        Figure("claim_scale_ratio", "postgresql", large / small, "ratio", "<= 1.5"),
+    ]
+
+
 def print_table(figures: list[Figure]) -> None:
     print(f"\n{'figure':<26}{'backend':<12}{'value':>12}  {'unit':<8}{'target':<10}result")
     for f in figures:
@@ -112,6 +135,8 @@ def main() -> int:
         figures += scheduling_figures("postgresql", url)
     print("messaging: the fake Twilio in its own process, PostgreSQL, embedded Redis", flush=True)
     figures += messaging_figures()
+    print("booking API under load, and the dispatcher's claim at scale", flush=True)
+    figures += load_figures()
     print_table(figures)
     RESULTS.write_text(json.dumps([asdict(f) for f in figures], indent=2) + "\n")
     print(f"\nwrote {RESULTS}")

@@ -21,7 +21,7 @@ from scheduler.availability import (
 from scheduler.clinic_calendar import load_policy, load_snapshot
 from scheduler.config import Settings
 from scheduler.consent_wording import WORDING
-from scheduler.errors import SlotUnavailable, ValidationFailed
+from scheduler.errors import ConcurrentConflict, SlotUnavailable, ValidationFailed
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
@@ -269,15 +269,16 @@ def create_patient(
 
 
 def flush_or_conflict(session: Session) -> None:
-    """Flush; a concurrent booking that won the race (exclusion constraint) becomes a 409.
+    """Flush; a concurrent booking that won the race (exclusion constraint) is reported.
 
-    :raise SlotUnavailable: if PostgreSQL's overlap constraints refuse the new visits.
+    :raise ConcurrentConflict: if PostgreSQL's overlap constraints refuse the new visits
+        (``Database.retrying`` tries again on a fresh view; the caller's 409 otherwise).
     """
     try:
         session.flush()
     except IntegrityError as exc:
         if "overlap" in str(exc.orig):
-            raise SlotUnavailable("the time was taken a moment ago") from exc
+            raise ConcurrentConflict("the time was taken a moment ago") from exc
         raise
 
 
@@ -301,7 +302,11 @@ def book_visit(
     start = request.starts_at
     end = start + timedelta(minutes=service.duration_min)
     snapshot = load_snapshot(
-        session, start - timedelta(days=1), end + timedelta(days=1), settings.zone
+        session,
+        start - timedelta(days=1),
+        end + timedelta(days=1),
+        settings.zone,
+        [practitioner.id],
     )
     room_id = claim_time(snapshot, practitioner.id, service, start)
     patient = create_patient(session, request, phone, settings, now)

@@ -68,22 +68,32 @@ def _epoch_minutes(column: Any, dialect: str) -> ColumnElement[int]:
     return cast(cast(func.strftime("%s", column), Integer) / 60, Integer)
 
 
-def practitioner_hours(session: Session) -> dict[int, PractitionerHours]:
-    """Every active practitioner's weekly hours, services and licence (three plain queries)."""
+def practitioner_hours(
+    session: Session, only: list[int] | None = None
+) -> dict[int, PractitionerHours]:
+    """Active practitioners' weekly hours, services and licence (three plain queries); all of
+    them, or ``only`` those."""
     hours: dict[int, list[WeeklyHours]] = defaultdict(list)
-    for practitioner_id, weekday, starts, ends in session.execute(
-        select(
-            WorkingHours.practitioner_id,
-            WorkingHours.weekday,
-            WorkingHours.starts,
-            WorkingHours.ends,
-        ).order_by(WorkingHours.practitioner_id, WorkingHours.weekday, WorkingHours.starts)
-    ):
+    hours_query = select(
+        WorkingHours.practitioner_id,
+        WorkingHours.weekday,
+        WorkingHours.starts,
+        WorkingHours.ends,
+    ).order_by(WorkingHours.practitioner_id, WorkingHours.weekday, WorkingHours.starts)
+    services_query = select(
+        practitioner_services.c.practitioner_id, practitioner_services.c.service_id
+    )
+    people_query = select(Practitioner.id, Practitioner.licence_expires_on).where(
+        Practitioner.active.is_(True)
+    )
+    if only is not None:
+        hours_query = hours_query.where(WorkingHours.practitioner_id.in_(only))
+        services_query = services_query.where(practitioner_services.c.practitioner_id.in_(only))
+        people_query = people_query.where(Practitioner.id.in_(only))
+    for practitioner_id, weekday, starts, ends in session.execute(hours_query):
         hours[practitioner_id].append(WeeklyHours(weekday, starts, ends))
     services: dict[int, set[int]] = defaultdict(set)
-    for practitioner_id, service_id in session.execute(
-        select(practitioner_services.c.practitioner_id, practitioner_services.c.service_id)
-    ):
+    for practitioner_id, service_id in session.execute(services_query):
         services[practitioner_id].add(service_id)
     return {
         pid: PractitionerHours(
@@ -92,18 +102,19 @@ def practitioner_hours(session: Session) -> dict[int, PractitionerHours]:
             services=frozenset(services[pid]),
             licence_expires_on=expires,
         )
-        for pid, expires in session.execute(
-            select(Practitioner.id, Practitioner.licence_expires_on).where(
-                Practitioner.active.is_(True)
-            )
-        )
+        for pid, expires in session.execute(people_query)
     }
 
 
 def load_snapshot(
-    session: Session, start: datetime, end: datetime, zone: ZoneInfo
+    session: Session,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    practitioner_ids: list[int] | None = None,
 ) -> CalendarSnapshot:
-    """Hours, held time, time off and closures overlapping [start, end)."""
+    """Hours, held time, time off and closures overlapping [start, end); every practitioner's,
+    or only ``practitioner_ids``' (rooms are always all of them)."""
     dialect = session.get_bind().dialect.name
     starts = _epoch_minutes(Appointment.starts_at, dialect)
     ends = _epoch_minutes(Appointment.blocked_until, dialect)
@@ -142,7 +153,7 @@ def load_snapshot(
     ).all()
     return CalendarSnapshot(
         zone=zone,
-        practitioners=practitioner_hours(session),
+        practitioners=practitioner_hours(session, practitioner_ids),
         practitioner_busy={pid: merge(ivs) for pid, ivs in by_practitioner.items()},
         room_busy={rid: merge(ivs) for rid, ivs in by_room.items()},
         closures=merge((s, e) for s, e in closures),

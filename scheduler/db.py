@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.errors import ConcurrentConflict
+
 IMMEDIATE = "sqlite_begin_immediate"
+RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+T = TypeVar("T")
 
 
 def normalise_database_url(url: str) -> str:
@@ -94,6 +101,27 @@ class Database:
             raise
         finally:
             session.close()
+
+    def retrying(self, work: Callable[[Session], T], attempts: int = 4) -> T:
+        """Run ``work`` in a write transaction, again (up to ``attempts`` times in all) when it
+        lost a race: a deadlock or serialisation failure, or a ``ConcurrentConflict``.
+
+        Each try sees the calendar afresh, so a second try either succeeds (another room was
+        free) or fails for a reason that stands (the time is really taken).
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.transaction() as session:
+                    return work(session)
+            except ConcurrentConflict:
+                if attempt == attempts:
+                    raise
+            except DBAPIError as exc:
+                code = getattr(exc.orig, "sqlstate", None)
+                if code not in RETRYABLE_SQLSTATES or attempt == attempts:
+                    raise
+            time.sleep(random.uniform(0.005, 0.03) * attempt)
+        raise AssertionError("unreachable")
 
     def ping(self) -> None:
         """Run a trivial query; raises if the database cannot be reached."""

@@ -21,3 +21,8 @@ class NotFound(DomainError):
 
 class SlotUnavailable(DomainError):
     """The time asked for is no longer free."""
+
+
+class ConcurrentConflict(SlotUnavailable):
+    """Another transaction took a time or room this one was about to use: worth trying once
+    more on a fresh view of the calendar (the room may have another free, say)."""

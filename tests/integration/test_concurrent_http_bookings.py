@@ -46,3 +46,45 @@ def test_fifty_concurrent_requests_for_one_slot_book_it_once(app: Flask, db: Dat
     assert Counter(statuses) == {201: 1, 409: CLIENTS - 1}
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Appointment)) == 1
+
+
+def test_concurrent_bookings_with_different_practitioners_at_one_time_all_get_a_room(
+    app: Flask, db: Database
+) -> None:
+    """Each request first picks the first free room; the ones that lose that race try again
+    on a fresh view and get another room, instead of a false "taken"."""
+    demo_clinic(db)
+    service_id, lin = ids(db, "acupuncture")
+    _dn, novak = ids(db, "dry_needling")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/api/v1/bookings"
+    statuses: list[int] = []
+    lock = threading.Lock()
+    starts = [f"2026-03-{day:02d}T{hour:02d}:00:00+00:00" for day in (4, 5) for hour in (9, 10, 11)]
+    barrier = threading.Barrier(2 * len(starts))
+
+    def client(practitioner_id: int, start: str, n: int) -> None:
+        body = api_booking(service_id, practitioner_id, start)
+        body["patient"]["phone"] = f"+4474005{n:05d}"
+        barrier.wait()
+        status = requests.post(url, json=body, timeout=60).status_code
+        with lock:
+            statuses.append(status)
+
+    threads = [
+        threading.Thread(target=client, args=(who, start, n * 2 + k))
+        for n, start in enumerate(starts)
+        for k, who in enumerate((lin, novak))
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.shutdown()
+    assert statuses == [201] * len(threads)
+    with db.session() as session:
+        rooms = session.execute(select(Appointment.starts_at, Appointment.room_id)).all()
+    assert len(rooms) == len(set(rooms)) == 2 * len(starts)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from sqlalchemy.orm import Session
 
 from scheduler.booking import book_visit
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
@@ -40,14 +41,17 @@ class Bookings(MethodView):
             channel="api",
         )
         cfg = settings()
+
+        def book(session: Session) -> dict[str, Any]:
+            result = book_visit(session, request, settings=cfg, now=clock().now())
+            return {
+                "appointment": presenters.appointment(result.appointment, cfg.zone),
+                "manage_url": cfg.manage_url(result.manage_token),
+                "manage_token": result.manage_token,
+            }
+
         try:
-            with db().transaction() as session:
-                result = book_visit(session, request, settings=cfg, now=clock().now())
-                body = {
-                    "appointment": presenters.appointment(result.appointment, cfg.zone),
-                    "manage_url": cfg.manage_url(result.manage_token),
-                    "manage_token": result.manage_token,
-                }
+            body = db().retrying(book)
         except ValidationFailed as exc:
             abort(422, errors={"json": nest_errors(exc.fields)})
         except SlotUnavailable as exc:

@@ -7,7 +7,7 @@ from typing import Any, NoReturn
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from scheduler.availability import from_minutes
 from scheduler.course_planning import PlannedVisit
@@ -184,15 +184,18 @@ class Courses(MethodView):
         :raise 422: with per-field errors; nothing is written.
         """
         cfg = settings()
+
+        def book(session: Session) -> tuple[dict[str, Any], int, bool]:
+            result = book_course(session, _request(data), settings=cfg, now=clock().now())
+            body = {
+                "plan": _view_body(view_course(session, result.course)),
+                "manage_url": cfg.manage_url(result.manage_token),
+                "manage_token": result.manage_token,
+            }
+            return body, result.course.id, bool(result.course.unplaced)
+
         try:
-            with db().transaction() as session:
-                result = book_course(session, _request(data), settings=cfg, now=clock().now())
-                body = {
-                    "plan": _view_body(view_course(session, result.course)),
-                    "manage_url": cfg.manage_url(result.manage_token),
-                    "manage_token": result.manage_token,
-                }
-                course_id, unplaced = result.course.id, bool(result.course.unplaced)
+            body, course_id, unplaced = db().retrying(book)
         except (ValidationFailed, SlotUnavailable) as exc:
             _refuse(exc)
         if unplaced:

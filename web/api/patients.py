@@ -95,18 +95,21 @@ class RescheduleVisit(MethodView):
         :raise 422: if the new time is not bookable.
         """
         now = clock().now()
+
+        def move_visit(session: Session) -> tuple[Any, dict[str, Any]]:
+            change = reschedule_visit(
+                session,
+                appointment_id,
+                data["start"],
+                settings=settings(),
+                now=now,
+                patient=_patient(session, token),
+                practitioner_id=data.get("practitioner_id"),
+            )
+            return change, presenters.appointment(change.visit, settings().zone)
+
         try:
-            with db().transaction() as session:
-                move = reschedule_visit(
-                    session,
-                    appointment_id,
-                    data["start"],
-                    settings=settings(),
-                    now=now,
-                    patient=_patient(session, token),
-                    practitioner_id=data.get("practitioner_id"),
-                )
-                body = presenters.appointment(move.visit, settings().zone)
+            move, body = db().retrying(move_visit)
         except NotFound:
             abort(404, message=BAD_LINK)
         except ValidationFailed as exc:

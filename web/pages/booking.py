@@ -146,9 +146,11 @@ def book() -> Any:
         form.slot.errors = ["Choose one of the times shown."]
         return _render(form, service_id, day, 422)
     try:
-        with db().transaction() as session:
-            result = book_visit(session, request_, settings=settings(), now=clock().now())
-            token = result.manage_token
+        token = db().retrying(
+            lambda session: (
+                book_visit(session, request_, settings=settings(), now=clock().now()).manage_token
+            )
+        )
     except ValidationFailed as exc:
         _show_errors(form, exc.fields)
         return _render(form, service_id, day, 422)

@@ -127,20 +127,22 @@ def move(token: str, appointment_id: int) -> Any:
     zone = settings().zone
     error = None
     if request.method == "POST":
+
+        def move_visit(session: Session) -> Any:
+            patient, _visit_row = _visit(session, token, appointment_id)
+            start = from_minutes(int(request.form.get("start", "x")))
+            return reschedule_visit(
+                session,
+                appointment_id,
+                start,
+                settings=settings(),
+                now=now,
+                patient=patient,
+                practitioner_id=int(request.form.get("practitioner_id", "0")) or None,
+            ).freed
+
         try:
-            with db().transaction() as session:
-                patient, _visit_row = _visit(session, token, appointment_id)
-                start = from_minutes(int(request.form.get("start", "x")))
-                change = reschedule_visit(
-                    session,
-                    appointment_id,
-                    start,
-                    settings=settings(),
-                    now=now,
-                    patient=patient,
-                    practitioner_id=int(request.form.get("practitioner_id", "0")) or None,
-                )
-                freed = change.freed
+            freed = db().retrying(move_visit)
         except NotFound:
             return _invalid_link()
         except ValueError:

@@ -1,0 +1,149 @@
+"""The booking API under load: gunicorn with two workers on PostgreSQL, twenty clients."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import statistics
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bench import dataset
+from bench.messaging import rss_mb
+from ops.embedded_redis import EmbeddedRedis, free_port
+from scheduler.availability import from_minutes
+from scheduler.clinic_calendar import free_slots
+from scheduler.db import Database
+from scheduler.models import Service
+from tests.support.fault_stack import double_bookings
+from tests.support.processes import BIN, ManagedProcess, wait_for_http
+from tests.support.stack import process_env
+
+CLIENTS = 20
+SECONDS = 30.0
+
+
+@dataclass
+class Load:
+    bookings_per_s: float
+    p50_ms: float
+    p99_ms: float
+    conflicts: int
+    errors: int
+    error_codes: list[int]
+    double_bookings: int
+    web_rss_mb: float
+
+
+def _slots(db: Database) -> list[tuple[int, str]]:
+    """Free (practitioner, start) pairs for acupuncture over the next 60 days that cannot
+    collide with each other: on the hour (a visit and its buffer take 55 minutes), and no
+    more at one time than there are rooms. Conflicts then come only from real races."""
+    now = datetime.now(UTC)
+    today = now.astimezone(dataset.ZONE).date()
+    found: list[tuple[int, str]] = []
+    with db.session() as session:
+        service = session.scalars(select(Service).where(Service.code == "acupuncture")).one()
+        for chunk in range(0, 60, 30):
+            for option in free_slots(
+                session,
+                service_id=service.id,
+                first_day=today + timedelta(days=chunk + 1),
+                last_day=today + timedelta(days=chunk + 30),
+                zone=dataset.ZONE,
+                now=now,
+            ):
+                start = from_minutes(option.start)
+                if start.minute:
+                    continue
+                found.extend(
+                    (pid, start.isoformat()) for pid in option.practitioner_ids[: dataset.ROOMS]
+                )
+    return found
+
+
+def run_booking_load(database_url: str) -> Load:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    db = Database(database_url)
+    dataset.build(db, appointments=0)
+    with db.session() as session:
+        service_id = session.scalars(select(Service.id).where(Service.code == "acupuncture")).one()
+    slots = _slots(db)
+    redis = EmbeddedRedis(workdir / "redis").start()
+    port = free_port()
+    env = process_env(database_url, redis.url, workdir / "instance", None)
+    web = ManagedProcess(
+        "web",
+        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "web.wsgi:app"],
+        env,
+        workdir,
+    ).start()
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+    stop_at = 0.0
+
+    def client(n: int) -> None:
+        mine = slots[n::CLIENTS]
+        for k, (practitioner_id, start) in enumerate(mine):
+            if time.monotonic() >= stop_at:
+                return
+            body = json.dumps(
+                {
+                    "service_id": service_id,
+                    "practitioner_id": practitioner_id,
+                    "start": start,
+                    "patient": {
+                        "first_name": "Load",
+                        "last_name": f"Client{n}",
+                        "phone": f"+4474{n:02d}{k:06d}",
+                    },
+                    "consents": {"reminders": True, "diary_prompts": False},
+                }
+            )
+            began = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("POST", "/api/v1/bookings", body, {"Content-Type": "application/json"})
+            status = conn.getresponse().status
+            conn.close()
+            elapsed = (time.perf_counter() - began) * 1000
+            with lock:
+                statuses.append(status)
+                latencies.append(elapsed)
+
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz")
+        peak = 0.0
+        stop_at = time.monotonic() + SECONDS
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+        began = time.monotonic()
+        for thread in threads:
+            thread.start()
+        while any(t.is_alive() for t in threads):
+            assert web.process is not None
+            peak = max(peak, rss_mb(web.process.pid))
+            time.sleep(0.5)
+        elapsed = time.monotonic() - began
+    finally:
+        web.stop()
+        redis.stop()
+    booked = [lat for lat, status in zip(latencies, statuses, strict=True) if status == 201]
+    quantiles = statistics.quantiles(latencies, n=100)
+    result = Load(
+        bookings_per_s=len(booked) / elapsed,
+        p50_ms=statistics.median(latencies),
+        p99_ms=quantiles[98],
+        conflicts=statuses.count(409),
+        errors=sum(1 for s in statuses if s not in (201, 409)),
+        error_codes=sorted({s for s in statuses if s not in (201, 409)}),
+        double_bookings=double_bookings(db),
+        web_rss_mb=peak,
+    )
+    db.dispose()
+    return result
