@@ -28,7 +28,7 @@ test: $(STAMP)
 
 ## The fault scenarios at full size (10,000 messages each); `make test` runs them with 1,000.
 test-faults: $(STAMP)
-	FAULT_MESSAGES=10000 $(BIN)/pytest tests/faults -v -s
+	FAULT_MESSAGES=10000 FAULT_SECONDS=30 $(BIN)/pytest tests/faults -v -s
 
 ## Benchmarks on their own data and services (SQLite and an embedded PostgreSQL); never in
 ## `make test`. Prints a table and writes bench/results.json.
