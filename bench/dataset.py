@@ -10,13 +10,12 @@ from sqlalchemy import insert
 
 from scheduler.course_templates import load_default_templates
 from scheduler.db import Database
-from scheduler.demo import SERVICES
+from scheduler.demo import add_services
 from scheduler.models import (
     Appointment,
     Patient,
     Practitioner,
     Room,
-    Service,
     WorkingHours,
 )
 
@@ -39,18 +38,7 @@ def build(db: Database, appointments: int = 200_000, seed: int = 7) -> dict[str,
     """Fill an empty, migrated database; returns what it wrote."""
     rng = random.Random(seed)
     with db.transaction() as session:
-        services = {
-            code: Service(
-                code=code,
-                name=name,
-                duration_min=minutes,
-                buffer_min=buffer,
-                needs_room=needs_room,
-                description=text,
-            )
-            for code, name, minutes, buffer, needs_room, text in SERVICES
-        }
-        session.add_all(services.values())
+        services = add_services(session)
         session.add_all(Room(name=f"Room {n + 1}") for n in range(ROOMS))
         for n in range(PRACTITIONERS):
             practitioner = Practitioner(

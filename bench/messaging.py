@@ -67,6 +67,25 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in found]
 
 
+def _env(
+    database_url: str, redis_url: str, workdir: Path, fake_url: str, rate: float
+) -> dict[str, str]:
+    """Workers and beat sending through the twilio library to the fake, at ``rate`` a second."""
+    return process_env(
+        database_url,
+        redis_url,
+        workdir / "instance",
+        None,
+        SMS_BACKEND="twilio",
+        TWILIO_ACCOUNT_SID=DEFAULT_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=DEFAULT_AUTH_TOKEN,
+        TWILIO_FROM_NUMBER="+15005550006",
+        TWILIO_API_BASE_URL=fake_url,
+        SMS_RATE_PER_SECOND=str(rate),
+        DISPATCH_INTERVAL_SECONDS="0.25",
+    )
+
+
 @dataclass
 class Dispatch:
     seconds: float
@@ -88,19 +107,7 @@ def run_dispatch(
     redis = EmbeddedRedis(workdir / "redis").start()
     db = Database(database_url)
     with fake_twilio_process() as fake_url:
-        env = process_env(
-            database_url,
-            redis.url,
-            workdir / "instance",
-            None,
-            SMS_BACKEND="twilio",
-            TWILIO_ACCOUNT_SID=DEFAULT_ACCOUNT_SID,
-            TWILIO_AUTH_TOKEN=DEFAULT_AUTH_TOKEN,
-            TWILIO_FROM_NUMBER="+15005550006",
-            TWILIO_API_BASE_URL=fake_url,
-            SMS_RATE_PER_SECOND=str(rate),
-            DISPATCH_INTERVAL_SECONDS="0.25",
-        )
+        env = _env(database_url, redis.url, workdir, fake_url, rate)
         processes: list[ManagedProcess] = []
         try:
             processes.append(celery_worker(env, workdir, concurrency=workers))
@@ -165,19 +172,7 @@ def run_rate_limit(database_url: str, rate: float = 10.0, messages: int = 200) -
     redis = EmbeddedRedis(workdir / "redis").start()
     db = Database(database_url)
     with fake_twilio_process() as fake_url:
-        env = process_env(
-            database_url,
-            redis.url,
-            workdir / "instance",
-            None,
-            SMS_BACKEND="twilio",
-            TWILIO_ACCOUNT_SID=DEFAULT_ACCOUNT_SID,
-            TWILIO_AUTH_TOKEN=DEFAULT_AUTH_TOKEN,
-            TWILIO_FROM_NUMBER="+15005550006",
-            TWILIO_API_BASE_URL=fake_url,
-            SMS_RATE_PER_SECOND=str(rate),
-            DISPATCH_INTERVAL_SECONDS="0.25",
-        )
+        env = _env(database_url, redis.url, workdir, fake_url, rate)
         processes = [celery_worker(env, workdir, concurrency=1, name=f"w{n}") for n in range(4)]
         try:
             seed_confirmations(db, messages, datetime.now(UTC))

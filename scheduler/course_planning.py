@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from scheduler.availability import CalendarSnapshot, from_minutes, local_minutes
 
@@ -330,7 +330,3 @@ def plan_course(
         elif phase.cadence == "maintenance" and last_day is not None:
             plan_maintenance_visit(planner, phase, last_day, maintenance_weeks)
     return planner.visits
-
-
-def local_datetime(minutes: int, zone: object) -> datetime:
-    return from_minutes(minutes).astimezone(zone)  # type: ignore[arg-type]

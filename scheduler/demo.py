@@ -42,14 +42,8 @@ WEEK = [(day, time(9, 0), time(13, 0)) for day in range(5)] + [
 ]
 
 
-def clinic_is_empty(session: Session) -> bool:
-    return not session.scalar(select(func.count()).select_from(Service))
-
-
-def load_demo_clinic(session: Session) -> bool:
-    """Add the demo clinic when there are no services yet; returns whether it did."""
-    if not clinic_is_empty(session):
-        return False
+def add_services(session: Session) -> dict[str, Service]:
+    """The services of DOMAIN.md section 2, by code."""
     services = {
         code: Service(
             code=code,
@@ -62,6 +56,18 @@ def load_demo_clinic(session: Session) -> bool:
         for code, name, minutes, buffer, needs_room, description in SERVICES
     }
     session.add_all(services.values())
+    return services
+
+
+def clinic_is_empty(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(Service))
+
+
+def load_demo_clinic(session: Session) -> bool:
+    """Add the demo clinic when there are no services yet; returns whether it did."""
+    if not clinic_is_empty(session):
+        return False
+    services = add_services(session)
     session.add_all(Room(name=name) for name in ("Room 1", "Room 2", "Room 3"))
     for name, title, licence, codes in PRACTITIONERS:
         practitioner = Practitioner(
