@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from scheduler.clock import Clock
 from scheduler.db import Database
@@ -22,6 +23,7 @@ def reconcile_stuck_sends(
 
     Found at the provider: recorded as sent with its id. Not found: handed back as pending,
     which is safe because the provider never took it. Lookup failed: left for the next round.
+    Runs of this may overlap; each settles only the very attempt it looked up.
     """
     now = clock.now()
     with db.session() as session:
@@ -48,22 +50,42 @@ def reconcile_stuck_sends(
             counts["unresolved"] += 1
             continue
         with db.transaction() as session:
-            message = session.get_one(OutboundMessage, message_id)
-            if message.status != MessageStatus.SENDING:
-                continue
-            _settle(message, receipt.sid if receipt else None, now)
-        counts["found" if receipt else "requeued"] += 1
+            settled = _settle(
+                session, message_id, claimed_at, receipt.sid if receipt else None, now
+            )
+        if settled:
+            counts["found" if receipt else "requeued"] += 1
     if stuck:
         log.info("reconciled stuck sends: %s", counts)
     return counts
 
 
-def _settle(message: OutboundMessage, sid: str | None, now: datetime) -> None:
-    message.updated_at = now
+def _settle(
+    session: Session, message_id: int, claimed_at: datetime, sid: str | None, now: datetime
+) -> bool:
+    """Record what the provider said, only if the row is still the attempt that was looked up.
+
+    Another reconciliation may have handed the row back meanwhile and a new attempt may be on
+    its way to the provider: comparing ``claimed_at`` keeps this one from touching it.
+    """
+    still_stuck = (
+        (OutboundMessage.id == message_id)
+        & (OutboundMessage.status == MessageStatus.SENDING)
+        & (OutboundMessage.claimed_at == claimed_at)
+    )
     if sid is not None:
-        message.status = MessageStatus.SENT
-        message.provider_sid = sid
-        message.sent_at = message.sent_at or now
-        return
-    message.status = MessageStatus.PENDING
-    message.due_at = now
+        values: dict[str, object] = {
+            "status": MessageStatus.SENT,
+            "provider_sid": sid,
+            "sent_at": now,
+            "updated_at": now,
+        }
+    else:
+        values = {"status": MessageStatus.PENDING, "due_at": now, "updated_at": now}
+    result = session.execute(
+        update(OutboundMessage)
+        .where(still_stuck)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

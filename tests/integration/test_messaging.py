@@ -318,3 +318,37 @@ def test_a_claim_whose_task_was_lost_is_handed_back_and_sent_once(
     outcomes = [send_outbound_message(db, i, gateway, clock, CALLBACK) for i in lost + again]
     assert sorted(outcomes) == [SendOutcome.NOT_CLAIMED, SendOutcome.SENT]
     assert len(fake_twilio.messages) == 1
+
+
+def test_a_reconciliation_that_overlaps_a_new_attempt_leaves_that_attempt_alone(
+    db: Database, settings: Settings, clock: FrozenClock
+) -> None:
+    """Two reconciliation runs overlap: the first hands a stuck row back and it is sent again;
+    the second, which looked the row up before that, must not hand it back a second time."""
+    book(db, settings, clock.now(), WEDNESDAY_10AM)
+    (message_id,) = claim(db, clock)
+    with db.transaction() as session:
+        row = session.get_one(OutboundMessage, message_id)
+        row.status = MessageStatus.SENDING  # an attempt whose outcome is unknown
+    clock.advance(timedelta(minutes=5))
+    newer = clock.now() + timedelta(seconds=1)
+
+    class Overlapping:
+        """An SMS backend whose lookup is overtaken: meanwhile a new attempt started."""
+
+        name = "overlap"
+
+        def send(self, sms):  # type: ignore[no-untyped-def]
+            raise AssertionError("reconciliation never sends")
+
+        def find_sent(self, to, body, since):  # type: ignore[no-untyped-def]
+            with db.transaction() as session:
+                again = session.get_one(OutboundMessage, message_id)
+                again.claimed_at = newer  # handed back by the other run, claimed, sending
+            return None
+
+    counts = reconcile_stuck_sends(db, Overlapping(), clock, timedelta(seconds=90))
+    assert counts == {"found": 0, "requeued": 0, "unresolved": 0}
+    with db.session() as session:
+        row = session.get_one(OutboundMessage, message_id)
+        assert (row.status, row.claimed_at) == (MessageStatus.SENDING, newer)
