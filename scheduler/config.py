@@ -68,6 +68,12 @@ class Settings:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.clinic_timezone)
 
+    @property
+    def send_deadline_s(self) -> float:
+        """How long after its claim a send may still start: reconciliation, which looks rows
+        up once they are older than ``reconcile_after_s``, must find no call in flight."""
+        return max(0.5, self.reconcile_after_s - self.twilio.request_timeout_s - 1.0)
+
     def manage_url(self, token: str) -> str:
         """The patient's personal link for a manage token."""
         return f"{self.public_base_url}/m/{token}"

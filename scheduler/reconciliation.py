@@ -43,7 +43,9 @@ def reconcile_stuck_sends(
         ).all()
     counts = {"found": 0, "requeued": 0, "unresolved": 0}
     for message_id, to, body, claimed_at in stuck:
-        since = (claimed_at or now) - timedelta(minutes=5)
+        if claimed_at is None:  # a row in `sending` always has its claim time
+            continue
+        since = claimed_at - timedelta(minutes=5)
         try:
             receipt = backend.find_sent(to, body, since)
         except SendFailure:

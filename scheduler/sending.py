@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 import logging
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -66,6 +68,10 @@ class SendPolicy:
     quiet: QuietHours = field(default_factory=QuietHours)
     daily_cap: int = 4
     bucket: TokenBucket | None = None
+    # No provider call starts later than this after the claim: reconciliation may look a
+    # row up once it is older than the deadline plus the request timeout, and must find no
+    # call still on its way.
+    deadline_s: float = 60.0
 
 
 def backoff(attempt: int, retry_after_s: float | None = None) -> timedelta:
@@ -95,7 +101,7 @@ def reason_not_to_send(session: Session, message: OutboundMessage) -> tuple[Mess
 
 
 def _sent_today(session: Session, message: OutboundMessage, zone: ZoneInfo, now: datetime) -> int:
-    midnight = datetime.combine(now.astimezone(zone).date(), time.min, tzinfo=zone)
+    midnight = datetime.combine(now.astimezone(zone).date(), clock_time.min, tzinfo=zone)
     return (
         session.scalar(
             select(func.count())
@@ -211,6 +217,8 @@ class _Attempt:
     receipt: ProviderReceipt | None = None
     failure: SendFailure | None = None
     wait: float = 0.0  # the send rate said: not now, in this many seconds
+    expired: bool = False  # the batch ran past its deadline before this call could start
+    deadline: float = 0.0  # time.monotonic() after which no call may start
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
@@ -236,6 +244,9 @@ def _take_tokens(attempts: list[_Attempt], policy: SendPolicy) -> None:
 def _call_provider(attempt: _Attempt, backend: SmsBackend) -> _Attempt:
     if attempt.wait > 0:
         return attempt
+    if time.monotonic() > attempt.deadline:
+        attempt.expired = True
+        return attempt
     try:
         attempt.receipt = backend.send(attempt.sms)
     except SendFailure as failure:
@@ -247,6 +258,9 @@ def _record(session: Session, attempt: _Attempt, now: datetime) -> SendOutcome:
     message = session.get_one(OutboundMessage, attempt.message_id)
     if attempt.wait > 0:
         _defer(message, now + timedelta(seconds=attempt.wait), "clinic send rate", now)
+        return SendOutcome.DEFERRED
+    if attempt.expired:
+        _defer(message, now, "not sent before the batch's deadline", now)
         return SendOutcome.DEFERRED
     if attempt.failure is not None:
         log.warning(
@@ -280,6 +294,7 @@ def send_outbound_messages(
     policy = policy or SendPolicy()
     outcomes = {message_id: SendOutcome.NOT_CLAIMED for message_id in message_ids}
     attempts: list[_Attempt] = []
+    deadline = time.monotonic() + policy.deadline_s
     with db.transaction() as session:
         now = clock.now()
         for message in start_sending(session, message_ids, now):
@@ -288,7 +303,7 @@ def send_outbound_messages(
                 outcomes[message.id] = settled
             else:
                 sms = OutgoingSms(message.to_phone, message.body, status_callback_url)
-                attempts.append(_Attempt(message.id, sms))
+                attempts.append(_Attempt(message.id, sms, deadline=deadline))
     if not attempts:
         return outcomes
     _take_tokens(attempts, policy)

@@ -44,6 +44,7 @@ def runtime() -> Runtime:
         clock=SystemClock(),
         send_policy=SendPolicy(
             daily_cap=settings.sms_daily_cap,
+            deadline_s=settings.send_deadline_s,
             bucket=TokenBucket(client, SEND_RATE_KEY, settings.sms_rate_per_second),
         ),
     )

@@ -352,3 +352,23 @@ def test_a_reconciliation_that_overlaps_a_new_attempt_leaves_that_attempt_alone(
     with db.session() as session:
         row = session.get_one(OutboundMessage, message_id)
         assert (row.status, row.claimed_at) == (MessageStatus.SENDING, newer)
+
+
+def test_a_send_not_started_before_its_deadline_is_handed_back_unsent(
+    db: Database,
+    settings: Settings,
+    clock: FrozenClock,
+    gateway: TwilioGateway,
+    fake_twilio: FakeTwilio,
+) -> None:
+    """Reconciliation may look a row up once it is past the deadline: no call may start then."""
+    from scheduler.sending import SendPolicy, send_outbound_messages
+
+    book(db, settings, clock.now(), WEDNESDAY_10AM)
+    ids = claim(db, clock)
+    outcomes = send_outbound_messages(
+        db, ids, gateway, clock, CALLBACK, SendPolicy(deadline_s=-1.0)
+    )
+    assert set(outcomes.values()) == {SendOutcome.DEFERRED}
+    assert fake_twilio.messages == []
+    assert statuses(db)[MessageKind.CONFIRMATION] == MessageStatus.PENDING
