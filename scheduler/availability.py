@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -40,8 +41,10 @@ class BookingPolicy:
     waitlist_hold: timedelta = timedelta(minutes=15)
 
 
-@dataclass(frozen=True)
-class WeeklyHours:
+class WeeklyHours(NamedTuple):
+    """One stretch of a week in local time (0 is Monday). A tuple: it is hashed on every
+    cached ``day_starts`` lookup, and a tuple hashes in C."""
+
     weekday: int
     starts: time
     ends: time
