@@ -169,9 +169,11 @@ def waiting_patient(db: Database, settings: Settings, phone: str, start: datetim
     return book(db, settings, MONDAY_8AM, start, phone=phone).patient
 
 
-def test_a_freed_time_is_offered_to_the_first_patient_waiting_and_held(
+def two_waiting_then_a_cancellation(
     db: Database, settings: Settings
-) -> None:
+) -> tuple[Appointment, Patient, Patient]:
+    """Wednesday 10:00 is booked; two patients with later visits join the waitlist for an
+    earlier time, first then second; then the Wednesday visit is cancelled."""
     taken = book(db, settings, MONDAY_8AM, WEDNESDAY_10AM).appointment
     later = datetime(2026, 3, 11, 10, 0, tzinfo=UTC)
     first = waiting_patient(db, settings, "07400123461", later)
@@ -186,8 +188,15 @@ def test_a_freed_time_is_offered_to_the_first_patient_waiting_and_held(
                 latest=later,
                 now=MONDAY_8AM,
             )
-    with db.transaction() as session:
         cancel_visit(session, taken.id, MONDAY_8AM)
+    return taken, first, second
+
+
+def test_a_freed_time_is_offered_to_the_first_patient_waiting_and_held(
+    db: Database, settings: Settings
+) -> None:
+    taken, first, _second = two_waiting_then_a_cancellation(db, settings)
+    with db.transaction() as session:
         offer = offer_freed_time(
             session, Freed(taken.practitioner_id, WEDNESDAY_10AM), settings=settings, now=MONDAY_8AM
         )
@@ -211,21 +220,7 @@ def test_a_freed_time_is_offered_to_the_first_patient_waiting_and_held(
 
 
 def test_an_expired_offer_goes_to_the_next_patient(db: Database, settings: Settings) -> None:
-    taken = book(db, settings, MONDAY_8AM, WEDNESDAY_10AM).appointment
-    later = datetime(2026, 3, 11, 10, 0, tzinfo=UTC)
-    first = waiting_patient(db, settings, "07400123461", later)
-    second = waiting_patient(db, settings, "07400123462", later + timedelta(hours=1))
-    with db.transaction() as session:
-        for patient in (first, second):
-            join_waitlist(
-                session,
-                session.get_one(Patient, patient.id),
-                service_id=taken.service_id,
-                earliest=MONDAY_8AM,
-                latest=later,
-                now=MONDAY_8AM,
-            )
-        cancel_visit(session, taken.id, MONDAY_8AM)
+    taken, first, second = two_waiting_then_a_cancellation(db, settings)
     freed = Freed(taken.practitioner_id, WEDNESDAY_10AM)
     with db.transaction() as session:
         first_offer = offer_freed_time(session, freed, settings=settings, now=MONDAY_8AM)
