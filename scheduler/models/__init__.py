@@ -12,10 +12,17 @@ from scheduler.models.clinic import (
     WorkingHours,
 )
 from scheduler.models.courses import Cadence, Course, CourseStatus, CourseTemplate, TemplatePhase
-from scheduler.models.diary import DiaryDay
+from scheduler.models.diary import AttackFunction, DiaryAttack, DiaryDay, MedicationClass
 from scheduler.models.inbound import InboundMessage, StaffAlert
 from scheduler.models.messages import MessageKind, MessageStatus, OutboundMessage
+from scheduler.models.outcomes import (
+    QuestionnaireKind,
+    QuestionnaireResponse,
+    SafetyScreen,
+    SafetyTier,
+)
 from scheduler.models.patients import Consent, ConsentKind, ManageToken, Patient
+from scheduler.models.records import AuditEvent, CalendarFeed, MessageTemplate, PatientNote
 from scheduler.models.staff import Role, StaffUser
 from scheduler.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
@@ -23,8 +30,11 @@ __all__ = [
     "ACTIVE_STATUSES",
     "Appointment",
     "AppointmentStatus",
+    "AttackFunction",
+    "AuditEvent",
     "Base",
     "Cadence",
+    "CalendarFeed",
     "ClinicRules",
     "Closure",
     "Consent",
@@ -32,17 +42,25 @@ __all__ = [
     "Course",
     "CourseStatus",
     "CourseTemplate",
+    "DiaryAttack",
     "DiaryDay",
     "InboundMessage",
     "ManageToken",
+    "MedicationClass",
     "MessageKind",
     "MessageStatus",
+    "MessageTemplate",
     "OfferStatus",
     "OutboundMessage",
     "Patient",
+    "PatientNote",
     "Practitioner",
+    "QuestionnaireKind",
+    "QuestionnaireResponse",
     "Role",
     "Room",
+    "SafetyScreen",
+    "SafetyTier",
     "Service",
     "StaffAlert",
     "StaffUser",

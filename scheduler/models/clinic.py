@@ -134,3 +134,10 @@ class ClinicRules(Base):
     course_horizon_days: Mapped[int] = mapped_column(default=200)
     late_cancellation_hours: Mapped[int] = mapped_column(default=24)
     waitlist_hold_minutes: Mapped[int] = mapped_column(default=15)
+    # The reminder plan (DOMAIN.md section 7), editable by staff.
+    reminder_hours_before: Mapped[int] = mapped_column(default=48, server_default="48")
+    short_reminder_hours_before: Mapped[int] = mapped_column(default=2, server_default="2")
+    aftercare_hour: Mapped[int] = mapped_column(default=10, server_default="10")
+    maintenance_notice_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    # A patient's link stays valid this long after their last visit.
+    link_grace_days: Mapped[int] = mapped_column(default=90, server_default="90")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, time
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, Time
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.models.base import Base, UTCDateTime, str_enum
@@ -32,6 +32,9 @@ class Patient(Base):
     diary_frequency: Mapped[str] = mapped_column(String(10), default="daily")
     # The number failed permanently (invalid, landline...): staff must correct it.
     phone_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Warnings for the practitioner from the latest safety screen (pregnancy, anticoagulants,
+    # implanted_device, fainting); never shown to the front desk.
+    safety_flags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     consents: Mapped[list[Consent]] = relationship(
