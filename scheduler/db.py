@@ -130,3 +130,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# Every session records the audit trail of the records it changes.
+import scheduler.audit  # noqa: E402, F401

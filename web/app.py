@@ -94,9 +94,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from web.audit_actor import register as register_actor
     from web.errors import register
 
     register(app)
+    register_actor(app)
 
 
 def register_commands(app: Flask) -> None:

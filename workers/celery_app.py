@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import task_prerun, worker_process_init
 
 from ops.embedded_redis import resolve_redis_url
 from scheduler.config import Settings, load_settings
@@ -81,6 +81,14 @@ def _fresh_resources_after_fork(**_: Any) -> None:
     from workers.runtime import reset_runtime
 
     reset_runtime()
+
+
+@task_prerun.connect
+def _act_as_system(task: Any = None, **_: Any) -> None:
+    """Changes a task makes are the system's, named after the task, in the audit trail."""
+    from scheduler.audit import Actor, set_actor
+
+    set_actor(Actor(kind="system", label="system", via=getattr(task, "name", "")[:60]))
 
 
 app = create_celery(load_settings())
