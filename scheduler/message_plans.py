@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
 from scheduler.message_texts import MessageContext, render
+from scheduler.message_wording import load_wording, render_for
 from scheduler.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -25,10 +26,9 @@ from scheduler.models import (
 )
 from scheduler.outbox import write_message
 from scheduler.patient_links import issue_link_token
+from scheduler.reminder_plan import load_reminder_plan
 
 AFTERCARE_SERVICES = frozenset({"dry_needling"})
-AFTERCARE_AT = time(10, 0)
-RECALL_NOTICE = timedelta(days=7)
 MAINTENANCE_WINDOW_OPENS = timedelta(weeks=4)
 PROMPT_DAYS_AHEAD = 2
 
@@ -61,7 +61,7 @@ def plan_offer_message(
         patient,
         MessageKind.WAITLIST_OFFER,
         f"offer:{offer.id}",
-        render(MessageKind.WAITLIST_OFFER, context),
+        render_for(session, MessageKind.WAITLIST_OFFER, context),
         offer.offered_at,
         now,
         appointment_id=visit.id,
@@ -72,18 +72,21 @@ def plan_offer_message(
 def plan_aftercare(
     session: Session, visit: Appointment, settings: Settings, now: datetime
 ) -> OutboundMessage | None:
-    """After a completed dry needling visit: a check-in the next day at 10:00."""
+    """After a completed dry needling visit: a check-in the next day at the clinic's
+    after-care hour (10:00 unless its reminder plan says otherwise)."""
     if visit.status != AppointmentStatus.COMPLETED or visit.service.code not in AFTERCARE_SERVICES:
         return None
     zone = ZoneInfo(visit.patient.time_zone)
     next_day = visit.starts_at.astimezone(zone).date() + timedelta(days=1)
-    due = datetime.combine(next_day, AFTERCARE_AT, tzinfo=zone)
+    due = datetime.combine(next_day, load_reminder_plan(session).aftercare_at, tzinfo=zone)
     return write_message(
         session,
         visit.patient,
         MessageKind.AFTERCARE,
         f"aftercare:{visit.id}",
-        render(MessageKind.AFTERCARE, _context(visit.patient, settings, visit.starts_at)),
+        render_for(
+            session, MessageKind.AFTERCARE, _context(visit.patient, settings, visit.starts_at)
+        ),
         due,
         now,
     )
@@ -100,16 +103,16 @@ def plan_diary_prompts(session: Session, settings: Settings, now: datetime) -> i
     """Diary prompts for today and tomorrow, for every patient in an active course who agreed
     to diary prompts; once per patient and day (consent is checked again when sending).
     Returns how many were written."""
+    in_course = select(Course.patient_id).where(Course.status == CourseStatus.ACTIVE)
+    # IN rather than JOIN ... DISTINCT: PostgreSQL cannot compare the JSON columns DISTINCT needs.
     patients = session.scalars(
-        select(Patient)
-        .join(Course, Course.patient_id == Patient.id)
-        .where(
-            Course.status == CourseStatus.ACTIVE,
+        select(Patient).where(
+            Patient.id.in_(in_course),
             Patient.sms_opted_out_at.is_(None),
             Patient.diary_frequency != "off",
         )
-        .distinct()
     )
+    wording = load_wording(session).get(MessageKind.DIARY_PROMPT)
     written = 0
     for patient in patients:
         if not patient.consents_to(ConsentKind.DIARY_PROMPTS):
@@ -125,7 +128,7 @@ def plan_diary_prompts(session: Session, settings: Settings, now: datetime) -> i
                 patient,
                 MessageKind.DIARY_PROMPT,
                 f"diary:{patient.id}:{day.isoformat()}",
-                render(MessageKind.DIARY_PROMPT, _context(patient, settings)),
+                render(MessageKind.DIARY_PROMPT, _context(patient, settings), wording),
                 due,
                 now,
                 planned_for=datetime.combine(day, time.min, tzinfo=zone),
@@ -135,11 +138,13 @@ def plan_diary_prompts(session: Session, settings: Settings, now: datetime) -> i
 
 
 def plan_maintenance_due(session: Session, settings: Settings, now: datetime) -> int:
-    """A week before a course's maintenance window opens with nothing booked: a nudge to book.
+    """Shortly before a course's maintenance window opens with nothing booked: a nudge to book.
 
-    The window opens four weeks after the course's last visit so far. Returns how many were
-    written.
+    The window opens four weeks after the course's last visit so far; the nudge goes the
+    reminder plan's notice days before (7 unless the clinic says otherwise). Returns how many
+    were written.
     """
+    notice = load_reminder_plan(session).maintenance_notice
     written = 0
     courses = session.scalars(select(Course).where(Course.status == CourseStatus.ACTIVE))
     for course in courses:
@@ -155,7 +160,7 @@ def plan_maintenance_due(session: Session, settings: Settings, now: datetime) ->
         if not done or any(v.status != AppointmentStatus.PROPOSED for v in ahead):
             continue
         opens = max(v.starts_at for v in done) + MAINTENANCE_WINDOW_OPENS
-        if not (opens - RECALL_NOTICE <= now < opens):
+        if not (opens - notice <= now < opens):
             continue
         key = f"maintenance_due:{course.id}:{opens.date().isoformat()}"
         if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)):
@@ -166,7 +171,9 @@ def plan_maintenance_due(session: Session, settings: Settings, now: datetime) ->
             course.patient,
             MessageKind.MAINTENANCE_DUE,
             key,
-            render(MessageKind.MAINTENANCE_DUE, _context(course.patient, settings, url=url)),
+            render_for(
+                session, MessageKind.MAINTENANCE_DUE, _context(course.patient, settings, url=url)
+            ),
             now,
             now,
         )

@@ -6,6 +6,7 @@ condition, a treatment detail or a medication (DOMAIN.md section 7).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,7 +48,58 @@ TEMPLATES: dict[MessageKind, str] = {
     ),
 }
 
-FORBIDDEN_WORDS = ("headache", "migraine")
+# Words no text may contain (DOMAIN.md section 7: no condition, treatment detail or
+# medication). Each is matched at the start of a word, so "diagnos" also catches "diagnosed".
+FORBIDDEN_WORDS = (
+    "headache",
+    "migraine",
+    "aura",
+    "neuralgia",
+    "diagnos",
+    "symptom",
+    "medicat",
+    "medicine",
+    "prescri",
+    "painkiller",
+    "analgesic",
+    "nsaid",
+    "triptan",
+    "sumatriptan",
+    "rizatriptan",
+    "zolmitriptan",
+    "ergot",
+    "opioid",
+    "codeine",
+    "ibuprofen",
+    "paracetamol",
+    "acetaminophen",
+    "aspirin",
+    "naproxen",
+    "propranolol",
+    "topiramate",
+    "amitriptyline",
+    "botox",
+    "anticoagulant",
+    "warfarin",
+    "pregnan",
+    "acupuncture",
+    "needl",
+    "tui na",
+)
+FORBIDDEN_PATTERN = re.compile(
+    r"\b(" + "|".join(re.escape(w) for w in FORBIDDEN_WORDS) + r")", re.IGNORECASE
+)
+
+
+def forbidden_words_in(text: str) -> list[str]:
+    """The ruled-out words ``text`` uses (each once, as written), in order of appearance."""
+    found: list[str] = []
+    for match in FORBIDDEN_PATTERN.finditer(text):
+        word = re.match(r"[\w-]+(?: na)?", text[match.start() :], re.IGNORECASE)
+        shown = word.group(0) if word else match.group(0)
+        if shown.lower() not in (f.lower() for f in found):
+            found.append(shown)
+    return found
 
 
 @dataclass(frozen=True)
@@ -60,17 +112,33 @@ class MessageContext:
     expires: datetime | None = None
 
 
-def render(kind: MessageKind, ctx: MessageContext) -> str:
-    """The text of a message of ``kind``."""
-    return TEMPLATES[kind].format(
-        expires=f"{ctx.expires:%H:%M}" if ctx.expires else "",
-        first_name=ctx.first_name.strip().split(" ")[0][:20],
-        when=f"{ctx.local_start:%a} {ctx.local_start.day} {ctx.local_start:%b at %H:%M}",
-        time=f"{ctx.local_start:%H:%M}",
-        clinic_name=ctx.clinic_name,
-        clinic_phone=ctx.clinic_phone,
-        manage_url=ctx.manage_url,
-    )
+def placeholder_values(ctx: MessageContext) -> dict[str, str]:
+    """What each placeholder of a text stands for in this message."""
+    return {
+        "expires": f"{ctx.expires:%H:%M}" if ctx.expires else "",
+        "first_name": ctx.first_name.strip().split(" ")[0][:20],
+        "when": f"{ctx.local_start:%a} {ctx.local_start.day} {ctx.local_start:%b at %H:%M}",
+        "time": f"{ctx.local_start:%H:%M}",
+        "clinic_name": ctx.clinic_name,
+        "clinic_phone": ctx.clinic_phone,
+        "manage_url": ctx.manage_url,
+    }
+
+
+def render(kind: MessageKind, ctx: MessageContext, wording: str | None = None) -> str:
+    """The text of a message of ``kind``: in the clinic's own ``wording`` when it has one
+    (checked when it was saved), else the built-in text.
+
+    Wording that cannot be filled in (it was stored some other way) falls back to the
+    built-in text, so a bad row never stops a booking.
+    """
+    values = placeholder_values(ctx)
+    if wording:
+        try:
+            return wording.format(**values)
+        except (KeyError, IndexError, ValueError, AttributeError):
+            pass
+    return TEMPLATES[kind].format(**values)
 
 
 # Answers to a patient's own texts (sent at once, as the webhook's TwiML reply).

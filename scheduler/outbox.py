@@ -11,17 +11,22 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.config import Settings
 from scheduler.gsm import segment_count
 from scheduler.message_texts import MessageContext, render
+from scheduler.message_wording import load_wording
 from scheduler.models import Appointment, MessageKind, MessageStatus, OutboundMessage, Patient
 from scheduler.quiet_hours import QuietHours
+from scheduler.reminder_plan import ReminderPlan, load_reminder_plan
 
-# When each visit message is due, relative to the visit's start (None: at booking).
-VISIT_PLAN: dict[MessageKind, timedelta | None] = {
-    MessageKind.CONFIRMATION: None,
-    MessageKind.REMINDER_48H: timedelta(hours=48),
-    MessageKind.REMINDER_2H: timedelta(hours=2),
-}
 UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
 QUIET = QuietHours()
+
+
+def visit_plan(plan: ReminderPlan) -> dict[MessageKind, timedelta | None]:
+    """When each visit message is due, relative to the visit's start (None: at booking)."""
+    return {
+        MessageKind.CONFIRMATION: None,
+        MessageKind.REMINDER_48H: plan.reminder_before,
+        MessageKind.REMINDER_2H: plan.short_reminder_before,
+    }
 
 
 def visit_dedupe_key(appointment: Appointment, kind: MessageKind) -> str:
@@ -42,9 +47,11 @@ def plan_visit_messages(
     """Write the visit's confirmation and reminders as pending outbox rows.
 
     Reminders whose time has already passed are not written: the confirmation covers them.
+    The reminders' offsets come from the clinic's reminder plan, the words from its wording.
     """
     patient = appointment.patient
     context = _context(appointment, manage_url, settings)
+    wording = load_wording(session)
     rows: list[OutboundMessage] = []
     existing = set(
         session.scalars(
@@ -54,11 +61,11 @@ def plan_visit_messages(
         )
     )
     zone = ZoneInfo(patient.time_zone)
-    for kind, before in VISIT_PLAN.items():
+    for kind, before in visit_plan(load_reminder_plan(session)).items():
         due = now if before is None else QUIET.schedule(kind, appointment.starts_at - before, zone)
         if due < now or visit_dedupe_key(appointment, kind) in existing:
             continue
-        body = render(kind, context)
+        body = render(kind, context, wording.get(kind))
         rows.append(
             OutboundMessage(
                 patient_id=patient.id,
@@ -94,7 +101,7 @@ def plan_visit_notice(
         appointment.patient,
         kind,
         visit_dedupe_key(appointment, kind),
-        render(kind, _context(appointment, manage_url, settings)),
+        render(kind, _context(appointment, manage_url, settings), load_wording(session).get(kind)),
         now,
         now,
         appointment_id=appointment.id,
