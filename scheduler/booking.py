@@ -56,6 +56,12 @@ class BookingRequest:
     consent_reminders: bool | None
     consent_diary_prompts: bool | None
     channel: str = "web"
+    # The safety screen asked for a practitioner's review first (DOMAIN.md section 4).
+    pending_review: bool = False
+
+    @property
+    def first_status(self) -> AppointmentStatus:
+        return AppointmentStatus.PENDING_REVIEW if self.pending_review else AppointmentStatus.BOOKED
 
 
 @dataclass(frozen=True)
@@ -215,13 +221,17 @@ def validate_booking(
     now: datetime,
     policy: BookingPolicy,
     horizon: timedelta | None = None,
+    with_patient: bool = True,
 ) -> tuple[str, Service, Practitioner]:
     """Check every field of a booking; returns (E.164 phone, service, practitioner).
+
+    ``with_patient=False`` checks only the what, who and when (to preview a plan); the phone
+    returned is then empty.
 
     :raise ValidationFailed: with every field that is wrong.
     """
     errors = _Errors()
-    phone = _check_patient_answers(request, settings, errors)
+    phone = _check_patient_answers(request, settings, errors) if with_patient else ""
     service = session.get(Service, request.service_id)
     if service is None or not service.active:
         errors.add("service_id", "Choose one of the clinic's services.")
@@ -318,7 +328,7 @@ def book_visit(
         starts_at=start,
         ends_at=end,
         blocked_until=from_minutes(to_minutes(start) + service.duration_min + service.buffer_min),
-        status=AppointmentStatus.BOOKED,
+        status=request.first_status,
         booked_via=request.channel,
         created_at=now,
         updated_at=now,

@@ -115,8 +115,11 @@ def plan_for_request(
     settings: Settings,
     now: datetime,
     policy: BookingPolicy | None = None,
+    with_patient: bool = True,
 ) -> tuple[CourseTemplate, Preferences, str, list[PlannedVisit]]:
     """Validate a course request and plan it on the current calendar (nothing is written).
+
+    ``with_patient=False`` previews the plan before the patient has given their details.
 
     :raise ValidationFailed: if any field is wrong.
     :raise SlotUnavailable: if the consultation's time is taken.
@@ -128,7 +131,7 @@ def plan_for_request(
     if booking.service_id != consultation.service_id:
         booking = BookingRequest(**{**booking.__dict__, "service_id": consultation.service_id})
     phone, service, practitioner = validate_booking(
-        session, booking, settings=settings, now=now, policy=policy
+        session, booking, settings=settings, now=now, policy=policy, with_patient=with_patient
     )
     prefs = _preferences(request, settings)
     start = booking.starts_at
@@ -181,6 +184,7 @@ def book_course(
         appointment_for(visit, course, patient, request.booking.channel, now, first=index == 0)
         for index, visit in enumerate(v for v in plan if v.placed)
     ]
+    appointments[0].status = request.booking.first_status
     session.add_all(appointments)
     token = issue_link_token(session, patient, now)
     flush_or_conflict(session)

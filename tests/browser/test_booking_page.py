@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from scheduler.db import Database
 from scheduler.models import Appointment, OutboundMessage
+from tests.browser.forms import answer_safety
 from tests.support.factories import demo_clinic
 
 WEDNESDAY = "2026-03-04"
@@ -24,7 +25,7 @@ def visits(db: Database) -> int:
 
 
 def choose_acupuncture(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{live_server}/")
+    page.goto(f"{live_server}/visit")
     page.get_by_label("Service").select_option(label="Acupuncture (45 min)")
     page.get_by_label("Day").fill(WEDNESDAY)
     page.get_by_role("button", name="Show free times").click()
@@ -43,6 +44,7 @@ def test_a_patient_books_a_visit_and_lands_on_their_page(
     page.get_by_label("Mobile number").fill("07400 123456")
     page.locator("input[name=consent_reminders][value=yes]").check()
     page.locator("input[name=consent_diary_prompts][value=no]").check()
+    answer_safety(page)
     page.get_by_role("button", name="Book this visit").click()
     page.wait_for_url(f"{live_server}/m/*")
     assert page.get_by_role("heading", name="Hello Ana").is_visible()
@@ -65,6 +67,7 @@ def test_a_wrong_phone_and_a_missing_consent_are_shown_by_their_fields_and_nothi
     page.get_by_label("Last name").fill("Silva")
     page.get_by_label("Mobile number").fill("020 7946 0000")
     page.locator("input[name=consent_reminders][value=yes]").check()
+    answer_safety(page)
     page.get_by_role("button", name="Book this visit").click()
     page.wait_for_selector(".error")
     assert "cannot receive text messages" in page.locator("#phone-error").inner_text()

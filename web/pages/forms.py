@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, StringField
+from wtforms import HiddenField, RadioField, SelectField, StringField
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -14,5 +14,6 @@ class BookingForm(FlaskForm):
     first_name = StringField("First name")
     last_name = StringField("Last name")
     phone = StringField("Mobile number")
+    time_zone = SelectField("Time zone", choices=[], validate_choice=False)
     consent_reminders = RadioField("Texts about your appointments", choices=YES_NO)
     consent_diary_prompts = RadioField("Diary prompts by text", choices=YES_NO)

@@ -1,0 +1,22 @@
+"""Filling the booking forms in the browser: the safety screen and the patient's details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scheduler.safety import QUESTIONS
+
+
+def answer_safety(page: Any, yes: tuple[str, ...] = ()) -> None:
+    """Answer every safety question: yes to the codes in ``yes``, no to the rest."""
+    for question in QUESTIONS:
+        value = "yes" if question.code in yes else "no"
+        page.locator(f"input[name=safety_{question.code}][value={value}]").check()
+
+
+def give_details(page: Any, phone: str = "07400 123456") -> None:
+    page.get_by_label("First name").fill("Ana")
+    page.get_by_label("Last name").fill("Silva")
+    page.get_by_label("Mobile number").fill(phone)
+    page.locator("input[name=consent_reminders][value=yes]").check()
+    page.locator("input[name=consent_diary_prompts][value=yes]").check()

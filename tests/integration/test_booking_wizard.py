@@ -1,0 +1,221 @@
+"""The course booking wizard and the safety screen through the Flask app, on both databases."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from scheduler.db import Database
+from scheduler.models import (
+    Appointment,
+    AppointmentStatus,
+    Course,
+    OutboundMessage,
+    Patient,
+    SafetyScreen,
+    StaffAlert,
+)
+from scheduler.safety import QUESTIONS
+from tests.support.factories import demo_clinic
+
+WEDNESDAY = "2026-03-04"
+
+
+@pytest.fixture(autouse=True)
+def clinic(db: Database) -> None:
+    demo_clinic(db)
+
+
+def csrf(client: FlaskClient, url: str) -> str:
+    page = client.get(url)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def migraine_id(client: FlaskClient) -> int:
+    start = client.get("/").text
+    found = re.search(r'href="/course/(\d+)">Migraine prevention', start)
+    assert found, start
+    return int(found.group(1))
+
+
+def first_slot(client: FlaskClient, template_id: int) -> str:
+    page = client.get(f"/course/{template_id}?date={WEDNESDAY}").text
+    slots = re.findall(r'name="slot" value="([^"]+)"', page)
+    assert slots
+    return slots[0]
+
+
+def form(slot: str, token: str, **changes: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "csrf_token": token,
+        "slot": slot,
+        "date": WEDNESDAY,
+        "practitioner": "any",
+        "weekdays": ["0", "3"],
+        "first_name": "Ana",
+        "last_name": "Silva",
+        "phone": "07400 123456",
+        "time_zone": "Europe/London",
+        "consent_reminders": "yes",
+        "consent_diary_prompts": "yes",
+    }
+    values.update({f"safety_{q.code}": "no" for q in QUESTIONS})
+    values.update(changes)
+    return values
+
+
+def counts(db: Database) -> tuple[int, int, int, int]:
+    with db.session() as s:
+        return (
+            s.scalar(select(func.count()).select_from(Patient)) or 0,
+            s.scalar(select(func.count()).select_from(Appointment)) or 0,
+            s.scalar(select(func.count()).select_from(OutboundMessage)) or 0,
+            s.scalar(select(func.count()).select_from(StaffAlert)) or 0,
+        )
+
+
+def plan_url(template_id: int, slot: str) -> str:
+    slot = slot.replace("+", "%2B")
+    return f"/course/{template_id}/plan?slot={slot}&date={WEDNESDAY}&weekdays=0&weekdays=3"
+
+
+def test_the_start_page_offers_every_course_and_single_visit(client: FlaskClient) -> None:
+    page = client.get("/").text
+    assert "Migraine prevention" in page and "2 a week for 4 weeks" in page
+    assert 'href="/visit?service_id=' in page
+
+
+def test_the_plan_shows_every_visit_before_anything_is_written(
+    client: FlaskClient, db: Database
+) -> None:
+    template_id = migraine_id(client)
+    slot = first_slot(client, template_id)
+    page = client.get(plan_url(template_id, slot))
+    assert page.status_code == 200
+    rows = re.findall(r'<tr class="status-(\w+)">', page.text)
+    assert rows[0] == "booked" and rows.count("proposed") >= 11  # 1 + 8 + 4 and maintenance
+    assert "Mon, Thu" in page.text
+    assert counts(db) == (0, 0, 0, 0)
+
+
+def test_a_clear_screen_books_the_course_with_its_plan_and_keeps_the_answers(
+    client: FlaskClient, db: Database
+) -> None:
+    template_id = migraine_id(client)
+    slot = first_slot(client, template_id)
+    token = csrf(client, plan_url(template_id, slot))
+    response = client.post(
+        f"/course/{template_id}/book", data=form(slot, token, safety_pregnancy="yes")
+    )
+    assert response.status_code == 303
+    assert "/m/" in response.headers["Location"]
+    with db.session() as s:
+        course = s.scalars(select(Course)).one()
+        visits = s.scalars(select(Appointment).order_by(Appointment.starts_at)).all()
+        screen = s.scalars(select(SafetyScreen)).one()
+        patient = s.get_one(Patient, course.patient_id)
+        assert visits[0].status == AppointmentStatus.BOOKED
+        assert {v.status for v in visits[1:]} == {AppointmentStatus.PROPOSED}
+        assert (screen.tier, screen.course_id, screen.flags) == ("clear", course.id, ["pregnancy"])
+        assert patient.safety_flags == ["pregnancy"]
+        assert patient.time_zone == "Europe/London"
+        assert s.scalar(select(func.count()).select_from(StaffAlert)) == 0
+
+
+def test_review_first_answers_book_the_course_pending_review_and_tell_staff(
+    client: FlaskClient, db: Database
+) -> None:
+    template_id = migraine_id(client)
+    slot = first_slot(client, template_id)
+    token = csrf(client, plan_url(template_id, slot))
+    response = client.post(
+        f"/course/{template_id}/book", data=form(slot, token, safety_head_injury="yes")
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).text
+    assert "your practitioner will look over them" in page
+    with db.session() as s:
+        first = s.scalars(select(Appointment).order_by(Appointment.starts_at)).first()
+        assert first is not None and first.status == AppointmentStatus.PENDING_REVIEW
+        alert = s.scalars(select(StaffAlert)).one()
+        assert alert.kind == "safety_review"
+
+
+@pytest.mark.parametrize(
+    ("question", "heading", "tier"),
+    [
+        ("thunderclap", "Please get emergency help now", "emergent"),
+        ("neuro_deficit", "Please get emergency help now", "emergent"),
+        ("over50_jaw_scalp", "Please see a doctor within a day", "urgent"),
+    ],
+)
+def test_emergent_and_urgent_answers_stop_the_booking_and_alert_staff(
+    client: FlaskClient, db: Database, question: str, heading: str, tier: str
+) -> None:
+    template_id = migraine_id(client)
+    slot = first_slot(client, template_id)
+    token = csrf(client, plan_url(template_id, slot))
+    response = client.post(
+        f"/course/{template_id}/book", data=form(slot, token, **{f"safety_{question}": "yes"})
+    )
+    assert response.status_code == 200
+    assert heading in response.text
+    assert 'href="tel:999"' in response.text
+    patients, visits, messages, alerts = counts(db)
+    assert (patients, visits, messages, alerts) == (1, 0, 0, 1)  # contact kept to call back
+    with db.session() as s:
+        assert s.scalars(select(StaffAlert)).one().kind == f"safety_{tier}"
+        assert s.scalars(select(SafetyScreen)).one().tier == tier
+
+
+def test_an_unanswered_question_and_a_bad_phone_are_shown_and_nothing_is_written(
+    client: FlaskClient, db: Database
+) -> None:
+    template_id = migraine_id(client)
+    slot = first_slot(client, template_id)
+    token = csrf(client, plan_url(template_id, slot))
+    values = form(slot, token, phone="12")
+    del values["safety_fainting"]
+    response = client.post(f"/course/{template_id}/book", data=values)
+    assert response.status_code == 422
+    assert 'id="safety_fainting-error"' in response.text
+    assert 'id="phone-error"' in response.text
+    assert 'value="Ana"' in response.text  # kept for the retry
+    assert counts(db) == (0, 0, 0, 0)
+
+
+def test_a_double_submit_books_one_course(client: FlaskClient, db: Database) -> None:
+    template_id = migraine_id(client)
+    slot = first_slot(client, template_id)
+    token = csrf(client, plan_url(template_id, slot))
+    first = client.post(f"/course/{template_id}/book", data=form(slot, token))
+    second = client.post(f"/course/{template_id}/book", data=form(slot, token))
+    assert first.status_code == 303
+    assert second.status_code == 200
+    assert "You are already booked" in second.text
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Course)) == 1
+
+
+def test_a_post_without_csrf_or_with_a_forged_slot_changes_nothing(
+    client: FlaskClient, db: Database
+) -> None:
+    template_id = migraine_id(client)
+    slot = first_slot(client, template_id)
+    assert client.post(f"/course/{template_id}/book", data=form(slot, "")).status_code == 400
+    token = csrf(client, plan_url(template_id, slot))
+    forged = client.post(f"/course/{template_id}/book", data=form("9|not-a-time", token))
+    assert forged.status_code == 303 and "/course/" in forged.headers["Location"]
+    assert client.get("/course/999999").status_code == 404
+    assert counts(db) == (0, 0, 0, 0)
+
+
+def test_a_single_visit_asks_the_same_screen(client: FlaskClient, db: Database) -> None:
+    page = client.get(f"/visit?service_id=2&date={WEDNESDAY}").text
+    assert "safety_thunderclap" in page and 'name="time_zone"' in page
