@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from web.pages.booking import bp as booking_pages
     from web.pages.manage import bp as manage_pages
     from web.pages.staff import bp as staff_pages
+    from web.pages.wizard import bp as wizard_pages
     from web.webhooks import bp as webhooks_bp
 
     api.register_blueprint(catalogue_blp)
@@ -86,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(blueprint)  # JSON API: no cookies, authorised by its tokens
     api.register_blueprint(staff_api_blp)  # cookie-authorised: CSRF stays on
     app.register_blueprint(health_bp)
+    app.register_blueprint(wizard_pages)
     app.register_blueprint(booking_pages)
     app.register_blueprint(manage_pages)
     app.register_blueprint(staff_pages)
