@@ -38,6 +38,7 @@ from scheduler.models import (
 )
 from scheduler.outbox import plan_visit_messages
 from scheduler.patient_links import issue_link_token
+from scheduler.progress import diary_trend_for
 
 log = logging.getLogger("clinic.courses")
 
@@ -131,6 +132,8 @@ def after_visit_completed(
 ) -> list[Appointment]:
     """Book the next visit day; after a maintenance visit (or the last weekly one), plan the
     next maintenance visit at the diary-driven interval if none is planned. Idempotent.
+
+    Without a ``trend`` given, it comes from the patient's diary (``scheduler.progress``).
     """
     visit = session.get(Appointment, appointment_id)
     if visit is None or visit.course_id is None or visit.status != AppointmentStatus.COMPLETED:
@@ -160,6 +163,8 @@ def _plan_next_maintenance(
     later = [v for v in visits if v.status in ACTIVE_STATUSES and v.starts_at > visit.starts_at]
     if maintenance is None or later:
         return []
+    if trend is None and course.maintenance_interval_weeks is None:
+        trend = diary_trend_for(session, course.patient, now)
     weeks = maintenance_interval_weeks(trend, course.maintenance_interval_weeks)
     planner = _planner(session, course, settings, now)
     plan_maintenance_visit(
