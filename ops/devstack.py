@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from ops.demo_staff import ensure_demo_staff
 from ops.embedded_redis import EmbeddedRedis
 from ops.migrations import upgrade_database
 from scheduler.config import load_settings
@@ -75,6 +76,7 @@ def main() -> int:
         with db.transaction() as session:
             if load_demo_clinic(session):
                 print("database: demo clinic loaded", flush=True)
+        staff_lines = ensure_demo_staff(db, settings.instance_path)
         db.dispose()
         port = int(env.get("PORT", "5000"))
         for name, command in _commands(port).items():
@@ -83,6 +85,8 @@ def main() -> int:
             f"\n  Booking page:  http://127.0.0.1:{port}/\n"
             f"  API:           http://127.0.0.1:{port}/api/v1/openapi.json\n"
             f"  Health:        http://127.0.0.1:{port}/healthz\n"
+            f"  Staff console: http://127.0.0.1:{port}/staff (demo accounts below)\n"
+            f"{staff_lines}"
             f"  SMS backend:   {settings.sms_backend}"
             f"{' (messages are printed here)' if settings.sms_backend == 'console' else ''}\n"
             "  Press Ctrl-C to stop everything.\n",
