@@ -7,12 +7,19 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from scheduler.availability import TimeOption, free_times, from_minutes, to_minutes
+from scheduler.availability import (
+    CalendarSnapshot,
+    TimeOption,
+    free_times,
+    from_minutes,
+    is_free,
+    to_minutes,
+)
 from scheduler.booking import check_time, flush_or_conflict, start_errors
 from scheduler.cancellation import CANCELLABLE
 from scheduler.clinic_calendar import day_window, load_policy, load_snapshot
 from scheduler.config import Settings
-from scheduler.errors import DomainError, NotFound, ValidationFailed
+from scheduler.errors import DomainError, NotFound, SlotUnavailable, ValidationFailed
 from scheduler.models import Appointment, MessageKind, Patient, Practitioner
 from scheduler.outbox import cancel_unsent_for_visit, plan_visit_messages, plan_visit_notice
 from scheduler.patient_links import issue_link_token
@@ -49,16 +56,18 @@ def reschedule_visit(
     now: datetime,
     patient: Patient | None = None,
     practitioner_id: int | None = None,
+    room_id: int | None = None,
 ) -> Move:
-    """Move a visit (with ``patient``, only one of theirs) to ``new_start``.
+    """Move a visit (with ``patient``, only one of theirs) to ``new_start``, into ``room_id``
+    when given (else the first free room).
 
     A move under 24 hours before the old start is recorded as late. Texts not yet sent are
     cancelled; the patient is told of the new time and reminded for it.
 
     :raise NotFound: if there is no such visit (for that patient).
     :raise NotMovable: if it is past, under way or cancelled.
-    :raise ValidationFailed: if the new time is not bookable.
-    :raise SlotUnavailable: if the new time is taken.
+    :raise ValidationFailed: if the new time is not bookable, or the room is not one of ours.
+    :raise SlotUnavailable: if the new time (or the room asked for) is taken.
     """
     policy = load_policy(session)
     visit = _own_visit(session, appointment_id, patient, now)
@@ -86,7 +95,8 @@ def reschedule_visit(
         to_minutes(visit.starts_at),
         to_minutes(visit.blocked_until),
     )
-    room_id = check_time(snapshot, practitioner.id, visit.service, new_start)
+    found = check_time(snapshot, practitioner.id, visit.service, new_start)
+    room_id = _room(snapshot, room_id, found, visit, new_start)
     freed = (visit.practitioner_id, visit.starts_at)
     late = visit.starts_at - now < policy.late_cancellation
     held = visit.service.duration_min + visit.service.buffer_min
@@ -107,6 +117,29 @@ def reschedule_visit(
         plan_visit_notice(session, visit, MessageKind.RESCHEDULED, url, settings, now)
         plan_visit_messages(session, visit, manage_url=url, settings=settings, now=now)
     return Move(visit, freed, late)
+
+
+def _room(
+    snapshot: CalendarSnapshot,
+    wanted: int | None,
+    found: int | None,
+    visit: Appointment,
+    new_start: datetime,
+) -> int | None:
+    """The room asked for, if it is free for the moved visit; else the room ``check_time`` found.
+
+    :raise ValidationFailed: if the visit needs no room or the room is not an active one.
+    :raise SlotUnavailable: if the room asked for is taken then.
+    """
+    if wanted is None or wanted == found:
+        return found
+    if not visit.service.needs_room or wanted not in snapshot.room_busy:
+        raise ValidationFailed({"room_id": ["Choose one of the clinic's rooms for this visit."]})
+    begin = to_minutes(new_start)
+    held = visit.service.duration_min + visit.service.buffer_min
+    if not is_free(snapshot.room_busy[wanted], begin, begin + held):
+        raise SlotUnavailable("that room is taken at that time")
+    return wanted
 
 
 def alternatives(
