@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import ValidationFailed
-from scheduler.models import Role, StaffUser
+from scheduler.models import Practitioner, Role, StaffUser
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 12
@@ -59,8 +59,8 @@ def create_staff_user(
 ) -> StaffUser:
     """A new account.
 
-    :raise ValidationFailed: for a malformed or taken email, a short password, or a
-        practitioner account not linked to a practitioner.
+    :raise ValidationFailed: for a malformed or taken email, an empty or too long name, a
+        short password, or a practitioner account not linked to an existing practitioner.
     """
     errors: dict[str, list[str]] = {}
     email = email.strip().lower()
@@ -72,10 +72,16 @@ def create_staff_user(
         errors["email"] = ["An account with this email exists."]
     if not name.strip():
         errors["name"] = ["Enter a name."]
+    elif len(name.strip()) > 120:
+        errors["name"] = ["Use at most 120 characters."]
     if problems := password_errors(password):
         errors["password"] = problems
-    if role == Role.PRACTITIONER and practitioner_id is None:
+    if role != Role.PRACTITIONER:
+        practitioner_id = None  # only a practitioner's account is tied to a practitioner
+    elif practitioner_id is None:
         errors["practitioner_id"] = ["A practitioner account needs its practitioner."]
+    elif session.get(Practitioner, practitioner_id) is None:
+        errors["practitioner_id"] = ["Choose a practitioner from the list."]
     if errors:
         raise ValidationFailed(errors)
     user = StaffUser(

@@ -127,8 +127,9 @@ def offer_freed_time(
     if freed.start < now + policy.minimum_notice:
         return None
     practitioner = session.get(Practitioner, freed.practitioner_id)
-    if practitioner is None:
-        return None
+    local_day = freed.start.astimezone(settings.zone).date()
+    if practitioner is None or not practitioner.active or not practitioner.licensed_on(local_day):
+        return None  # no longer bookable then: nothing to offer
     entries = session.scalars(
         select(WaitlistEntry)
         .where(
@@ -291,3 +292,17 @@ def withdraw(session: Session, entry_id: int, patient: Patient, now: datetime) -
     entry.status = WaitlistStatus.WITHDRAWN
     session.flush()
     return entry
+
+
+def waiting_entries(session: Session, patient: Patient) -> list[WaitlistEntry]:
+    """The patient's entries still waiting for an earlier time, soonest window first."""
+    return list(
+        session.scalars(
+            select(WaitlistEntry)
+            .where(
+                WaitlistEntry.patient_id == patient.id,
+                WaitlistEntry.status == WaitlistStatus.WAITING,
+            )
+            .order_by(WaitlistEntry.latest)
+        )
+    )
