@@ -44,6 +44,10 @@ class CourseRequest:
     booking: BookingRequest  # the consultation: practitioner, start, patient, consents
     weekdays: tuple[int, ...] | None = None
     preferred_time: time | None = None
+    # A new course for a patient who already has a record (from their personal link): their
+    # details and consents are kept as they are, and their own link goes in the texts.
+    patient_id: int | None = None
+    link_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,10 +169,13 @@ def book_course(
     :raise ValidationFailed: with every field that is wrong; nothing is written.
     :raise SlotUnavailable: if the consultation's time is taken (the rest moves, never fails).
     """
+    returning = session.get(Patient, request.patient_id) if request.patient_id else None
+    if request.patient_id and returning is None:
+        raise ValidationFailed({"patient_id": ["No such patient."]})
     template, prefs, phone, plan = plan_for_request(
-        session, request, settings=settings, now=now, policy=policy
+        session, request, settings=settings, now=now, policy=policy, with_patient=not returning
     )
-    patient = create_patient(session, request.booking, phone, settings, now)
+    patient = returning or create_patient(session, request.booking, phone, settings, now)
     course = Course(
         patient=patient,
         template=template,
@@ -186,7 +193,7 @@ def book_course(
     ]
     appointments[0].status = request.booking.first_status
     session.add_all(appointments)
-    token = issue_link_token(session, patient, now)
+    token = request.link_token if returning else issue_link_token(session, patient, now)
     flush_or_conflict(session)
     messages = plan_visit_messages(
         session,

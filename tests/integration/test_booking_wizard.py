@@ -219,3 +219,40 @@ def test_a_post_without_csrf_or_with_a_forged_slot_changes_nothing(
 def test_a_single_visit_asks_the_same_screen(client: FlaskClient, db: Database) -> None:
     page = client.get(f"/visit?service_id=2&date={WEDNESDAY}").text
     assert "safety_thunderclap" in page and 'name="time_zone"' in page
+
+
+def test_a_returning_patient_books_a_new_course_from_their_link_after_a_new_screen(
+    client: FlaskClient, db: Database
+) -> None:
+    template_id = migraine_id(client)
+    slot = first_slot(client, template_id)
+    token = csrf(client, plan_url(template_id, slot))
+    first = client.post(f"/course/{template_id}/book", data=form(slot, token))
+    link = first.headers["Location"].rsplit("/m/", 1)[1]
+    start = client.get(f"/?token={link}").text
+    assert f"/course/{template_id}?token={link}" in start
+    later = client.get(f"/course/{template_id}?date=2026-03-06&token={link}").text
+    slot2 = re.findall(r'name="slot" value="([^"]+)"', later)[0]
+    plan = client.get(
+        f"/course/{template_id}/plan?slot={slot2.replace('+', '%2B')}&date=2026-03-06&token={link}"
+    ).text
+    assert "Booking for Ana Silva" in plan and 'name="phone"' not in plan
+    values = form(slot2, token, date="2026-03-06", safety_positional="yes")
+    values["token"] = link
+    for field in ("first_name", "last_name", "phone", "consent_reminders"):
+        values.pop(field)
+    second = client.post(f"/course/{template_id}/book", data=values)
+    assert second.status_code == 303 and second.headers["Location"].endswith(f"/m/{link}")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Patient)) == 1
+        assert s.scalar(select(func.count()).select_from(Course)) == 2
+        assert [sc.tier for sc in s.scalars(select(SafetyScreen).order_by(SafetyScreen.id))] == [
+            "clear",
+            "review",
+        ]
+
+
+def test_a_bad_link_in_the_wizard_is_refused(client: FlaskClient) -> None:
+    template_id = migraine_id(client)
+    assert client.get("/?token=not-a-real-link").status_code == 404
+    assert client.get(f"/course/{template_id}?token=not-a-real-link").status_code == 404

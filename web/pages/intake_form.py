@@ -14,8 +14,8 @@ from scheduler.booking import BookingRequest
 from scheduler.consent_wording import WORDING
 from scheduler.errors import ValidationFailed
 from scheduler.intake import record_stopped
-from scheduler.models import ConsentKind, SafetyTier
-from scheduler.safety import QUESTIONS, Assessment, assess, parse_answers
+from scheduler.models import ConsentKind, Patient, SafetyTier
+from scheduler.safety import QUESTIONS, Assessment, assess, parse_answers, record_screen
 from web.booking_input import booking_request
 from web.context import clock, db, settings
 from web.pages.forms import BookingForm
@@ -108,5 +108,21 @@ def stop_booking(request_: BookingRequest, assessment: Assessment) -> tuple[str,
     return render_template(
         "safety_stop.html",
         emergent=emergent,
+        emergency_number=settings().emergency_number,
+    ), 200
+
+
+def stop_for_patient(patient_id: int, assessment: Assessment) -> tuple[str, int]:
+    """A returning patient's screen stops a new course: kept on their record, staff alerted."""
+
+    def keep(session: Any) -> None:
+        patient = session.get(Patient, patient_id)
+        if patient is not None:
+            record_screen(session, patient, assessment, clock().now())
+
+    db().retrying(keep)
+    return render_template(
+        "safety_stop.html",
+        emergent=assessment.tier == SafetyTier.EMERGENT,
         emergency_number=settings().emergency_number,
     ), 200

@@ -3,7 +3,7 @@ see the whole plan, then answer the safety screen and give details. No JavaScrip
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -18,7 +18,8 @@ from scheduler.course_planning import PlannedVisit
 from scheduler.courses import WEEKDAY_NAMES, CourseRequest, plan_for_request
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
 from scheduler.intake import book_course_screened
-from scheduler.models import Cadence, CourseTemplate, Practitioner, Service
+from scheduler.models import Cadence, CourseTemplate, Patient, Practitioner, Service
+from scheduler.patient_links import patient_for_token
 from web.booking_input import booking_request
 from web.context import clock, db, settings
 from web.pages.booking import REVIEW_MESSAGE, already_booked, parse_slot
@@ -29,6 +30,7 @@ from web.pages.intake_form import (
     safety_context,
     show_errors,
     stop_booking,
+    stop_for_patient,
 )
 
 bp = Blueprint("wizard", __name__)
@@ -52,6 +54,7 @@ class Choice:
     slot: str
     weekdays: tuple[int, ...]
     time_of_day: str
+    token: str = ""  # a returning patient's personal link: a new course for them
 
     @property
     def preferred_time(self) -> time | None:
@@ -64,6 +67,7 @@ class Choice:
             "slot": self.slot,
             "weekdays": [str(d) for d in self.weekdays],
             "time_of_day": self.time_of_day,
+            **({"token": self.token} if self.token else {}),
         }
 
 
@@ -83,7 +87,20 @@ def _choice(template_id: int) -> Choice:
     time_of_day = values.get("time_of_day", "")
     if time_of_day not in dict(TIMES_OF_DAY):
         time_of_day = ""
-    return Choice(template_id, practitioner, day, values.get("slot", ""), weekdays, time_of_day)
+    token = values.get("token", "")[:64]
+    return Choice(
+        template_id, practitioner, day, values.get("slot", ""), weekdays, time_of_day, token
+    )
+
+
+def _returning(session: Session, choice: Choice) -> Patient | None:
+    """The patient whose link started the wizard; a bad link is refused (404), never ignored."""
+    if not choice.token:
+        return None
+    patient = patient_for_token(session, choice.token, clock().now())
+    if patient is None:
+        abort(404)
+    return patient
 
 
 def _template(session: Session, template_id: int) -> CourseTemplate:
@@ -131,7 +148,10 @@ def start() -> Any:
         )
         courses = [(t, phase_summary(t)) for t in templates if t.phases]
         services = list(session.scalars(select(Service).where(Service.active).order_by(Service.id)))
-        return render_template("wizard_start.html", courses=courses, services=services)
+        token = request.args.get("token", "")[:64]
+        if token and patient_for_token(session, token, clock().now()) is None:
+            abort(404)
+        return render_template("wizard_start.html", courses=courses, services=services, token=token)
 
 
 def _slots(session: Session, service: Service, choice: Choice) -> list[dict[str, str]]:
@@ -166,6 +186,7 @@ def choose(template_id: int) -> Any:
     choice = _choice(template_id)
     with db().session() as session:
         template = _template(session, template_id)
+        returning = _returning(session, choice)
         consultation = template.phases[0].service
         practitioners = [
             p
@@ -189,6 +210,7 @@ def choose(template_id: int) -> Any:
             next_day=choice.day + timedelta(days=1),
             weekday_names=WEEKDAY_NAMES,
             times_of_day=TIMES_OF_DAY,
+            returning=returning,
         )
 
 
@@ -250,6 +272,7 @@ def _render_plan(
     if course_request is None:
         return _back_to_choose(choice, "Choose a time for your first visit.")
     template = _template(session, choice.template_id)
+    returning = _returning(session, choice)
     try:
         _, prefs, _, plan = plan_for_request(
             session, course_request, settings=settings(), now=clock().now(), with_patient=False
@@ -268,6 +291,7 @@ def _render_plan(
         rows=_plan_rows(session, plan),
         form=form,
         safety_errors=safety_errors or {},
+        returning=returning,
         **safety_context(),
     ), status
 
@@ -292,21 +316,25 @@ def book(template_id: int) -> Any:
     if chosen is None:
         return _back_to_choose(choice, "Choose a time for your first visit.")
     practitioner_id, start = chosen
-    request_ = request_from_form(form, 0, practitioner_id, start)
     assessment, safety_errors = read_screen()
-    if assessment is not None and assessment.stops_booking:
-        return stop_booking(request_, assessment)
     with db().session() as session:
         template = _template(session, template_id)
         consultation_id = template.phases[0].service_id
+        returning_id = returning.id if (returning := _returning(session, choice)) else None
     request_ = request_from_form(form, consultation_id, practitioner_id, start)
-    patient_errors = patient_answer_errors(request_, settings())
+    if assessment is not None and assessment.stops_booking:
+        if returning_id is not None:
+            return stop_for_patient(returning_id, assessment)
+        return stop_booking(request_, assessment)
+    patient_errors = {} if returning_id else patient_answer_errors(request_, settings())
     if assessment is None or patient_errors:
         show_errors(form, patient_errors)
         with db().session() as session:
             return _render_plan(session, choice, form, 422, safety_errors)
     course_request = _course_request(choice, request_)
     assert course_request is not None
+    if returning_id is not None:
+        course_request = replace(course_request, patient_id=returning_id, link_token=choice.token)
     try:
         booked = db().retrying(
             lambda session: book_course_screened(
