@@ -59,6 +59,9 @@ class Settings:
     sms_rate_per_second: float = 10.0
     sms_daily_cap: int = 4
     twilio_error_actions: tuple[tuple[int, str], ...] = ()
+    # Another copy of scheduler/data/questionnaires.json (e.g. the licensed HIT-6 wording).
+    questionnaires_file: str = ""
+    hit6_meaningful_change: int = 5
 
     @property
     def is_production(self) -> bool:
@@ -190,6 +193,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sms_rate_per_second=_float(env, "SMS_RATE_PER_SECOND", 10.0),
         sms_daily_cap=_int(env, "SMS_DAILY_CAP", 4),
         twilio_error_actions=_error_actions(env.get("TWILIO_ERROR_ACTIONS", "")),
+        questionnaires_file=env.get("QUESTIONNAIRES_FILE", ""),
+        hit6_meaningful_change=_int(env, "HIT6_MEANINGFUL_CHANGE", 5),
     )
 
 

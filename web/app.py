@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from web.pages.booking import bp as booking_pages
     from web.pages.calendar import bp as calendar_pages
     from web.pages.manage import bp as manage_pages
+    from web.pages.questionnaires import bp as questionnaire_pages
     from web.pages.staff import bp as staff_pages
     from web.pages.wizard import bp as wizard_pages
     from web.webhooks import bp as webhooks_bp
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(wizard_pages)
     app.register_blueprint(booking_pages)
     app.register_blueprint(manage_pages)
+    app.register_blueprint(questionnaire_pages)
     app.register_blueprint(staff_pages)
     app.register_blueprint(calendar_pages)
     app.register_blueprint(webhooks_bp)

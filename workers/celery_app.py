@@ -65,6 +65,11 @@ def create_celery(settings: Settings) -> Celery:
                 "schedule": timedelta(hours=1),
                 "options": {"expires": 1800},
             },
+            "plan-questionnaire-links": {
+                "task": "clinic.plan_questionnaire_links",
+                "schedule": timedelta(minutes=15),
+                "options": {"expires": 600},
+            },
             "worker-heartbeat": {
                 "task": "clinic.heartbeat",
                 "schedule": timedelta(seconds=settings.heartbeat_interval_s),

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
-from scheduler import course_events, message_plans, waitlist
+from scheduler import course_events, message_plans, questionnaire_messages, waitlist
 from scheduler.health import record_heartbeat
 from scheduler.outbox import claim_due, requeue_lost_claims
 from scheduler.reconciliation import reconcile_stuck_sends as reconcile
@@ -192,3 +192,15 @@ def plan_maintenance_due() -> int:
     rt = runtime()
     with rt.db.transaction() as session:
         return message_plans.plan_maintenance_due(session, rt.settings, rt.clock.now())
+
+
+@shared_task(name="clinic.plan_questionnaire_links")
+def plan_questionnaire_links() -> int:
+    """Text a link to every patient whose MIDAS or HIT-6 point has opened, once per point.
+
+    Idempotent (each text has a dedupe key per patient and point), so beat may run it as
+    often as it likes; quiet hours and consent are kept. Returns how many were written.
+    """
+    rt = runtime()
+    with rt.db.transaction() as session:
+        return questionnaire_messages.plan_questionnaire_links(session, rt.settings, rt.clock.now())
