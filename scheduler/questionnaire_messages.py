@@ -8,7 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
-from scheduler.message_texts import MessageContext, render
+from scheduler.message_texts import MessageContext
+from scheduler.message_wording import render_for
 from scheduler.models import (
     ConsentKind,
     Course,
@@ -68,8 +69,12 @@ def _candidates(session: Session, now: datetime) -> list[Patient]:
     )
 
 
-def _link_text(patient: Patient, settings: Settings, url: str, now: datetime) -> str:
-    return render(
+def _link_text(
+    session: Session, patient: Patient, settings: Settings, url: str, now: datetime
+) -> str:
+    """The text in the clinic's own wording for it, or the built-in one."""
+    return render_for(
+        session,
         MessageKind.QUESTIONNAIRE,
         MessageContext(
             first_name=patient.first_name,
@@ -103,7 +108,7 @@ def plan_patient_links(
             patient,
             MessageKind.QUESTIONNAIRE,
             key,
-            _link_text(patient, settings, url, now),
+            _link_text(session, patient, settings, url, now),
             max(now, point.opens),
             now,
             appointment_id=point.appointment_id,

@@ -350,6 +350,25 @@ def test_one_text_per_point_planned_once_with_a_neutral_link(
     assert text.due_at == NOW  # 08:00 on a Sunday: inside the allowed hours
 
 
+def test_the_text_follows_the_clinics_own_wording(
+    db: Database, settings: Settings, course: int
+) -> None:
+    from scheduler.message_wording import save_wording
+
+    with db.transaction() as session:
+        save_wording(
+            session,
+            MessageKind.QUESTIONNAIRE,
+            "{clinic_name}: {first_name}, please answer a few questions: {manage_url}",
+            staff_id=None,
+            now=NOW,
+        )
+    plan(db, settings, NOW)
+    (text,) = questionnaire_texts(db)
+    assert text.body.startswith("Clearwater Clinic: Ana, please answer a few questions: https://")
+    assert text.body.endswith("/questionnaires")
+
+
 def test_the_link_in_the_text_opens_the_patients_questionnaires(
     db: Database, settings: Settings, course: int, client
 ) -> None:  # type: ignore[no-untyped-def]
