@@ -165,6 +165,7 @@
     snapDuration: "00:15:00",
     slotLabelInterval: "01:00",
     slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+    dayHeaderFormat: { weekday: "short", day: "numeric", month: "short", omitCommas: true },
     eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     height: "auto",
     nowIndicator: true,
