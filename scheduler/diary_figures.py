@@ -418,6 +418,7 @@ def medication_overuse(
         )
     else:
         reason = f"acute medicine on many days in each of the last {len(windows)} months"
+    reason += f", with {rules.overuse_headache_days} or more headache days"
     return PatternCheck(True, windows, reason)
 
 

@@ -75,7 +75,9 @@ def register_blueprints(app: Flask) -> None:
     from web.health import bp as health_bp
     from web.pages.booking import bp as booking_pages
     from web.pages.calendar import bp as calendar_pages
+    from web.pages.diary import bp as diary_pages
     from web.pages.manage import bp as manage_pages
+    from web.pages.progress import bp as progress_pages
     from web.pages.questionnaires import bp as questionnaire_pages
     from web.pages.staff import bp as staff_pages
     from web.pages.wizard import bp as wizard_pages
@@ -92,6 +94,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(wizard_pages)
     app.register_blueprint(booking_pages)
     app.register_blueprint(manage_pages)
+    app.register_blueprint(diary_pages)
+    app.register_blueprint(progress_pages)
     app.register_blueprint(questionnaire_pages)
     app.register_blueprint(staff_pages)
     app.register_blueprint(calendar_pages)

@@ -19,7 +19,8 @@ Use from a view or a template (the result is ``Markup``, safe to insert as it is
 
 Each chart is a ``<figure class="chart">``: a caption (the title), an ``<svg role="img">``
 labelled by its ``<title>`` and a generated ``<desc>`` (range, highest, lowest, latest), a
-legend for line charts, and a ``<details>`` holding the same numbers as a table. The SVG has a
+legend (each line series; a bar chart's reference line), and a ``<details>`` holding the same
+numbers as a table. The SVG has a
 ``viewBox`` and ``width="100%"``, so it scales to a phone's width. A point whose value is
 ``None`` means "no record": no bar is drawn, a line has a gap, and the table says so. Colours
 meet WCAG AA against white (text 4.5:1, marks 3:1), and line series differ in dash and marker
@@ -95,11 +96,14 @@ def bar_chart(
     if reference is not None:
         y = _y(reference, top)
         parts.append(_line(LEFT, y, WIDTH - RIGHT, y, REFERENCE, dash="6 4", width=2))
-        text = f"{reference_label} {_number(reference)}".strip()
-        label_y = y - 4 if y - 4 > TOP + FONT else y + FONT + 2
-        parts.append(_text(WIDTH - RIGHT, label_y, text, anchor="end", fill=REFERENCE, bold=True))
+        # Named in the legend under the chart, where it cannot overlap a bar's value.
+        legend = [
+            _legend_item(REFERENCE, "6 4", None, _reference_text(reference, reference_label, unit))
+        ]
+    else:
+        legend = []
     description = _describe_bars(series, reference, reference_label, unit)
-    return _figure(chart_id, title, description, parts, [series], unit, legend=False)
+    return _figure(chart_id, title, description, parts, [series], unit, legend)
 
 
 def line_chart(
@@ -141,7 +145,11 @@ def line_chart(
             markers.append(_marker(marker, x, y, colour, tip))
     parts += markers + _x_labels(labels, slot)
     description = _describe_lines(series_list, unit)
-    return _figure(chart_id, title, description, parts, list(series_list), unit, legend=True)
+    legend = [
+        _legend_item(*LINE_STYLES[i % len(LINE_STYLES)], series.label)
+        for i, series in enumerate(series_list)
+    ]
+    return _figure(chart_id, title, description, parts, list(series_list), unit, legend)
 
 
 # --- drawing ---------------------------------------------------------------------------------
@@ -203,13 +211,10 @@ def _line(
     )
 
 
-def _text(
-    x: float, y: float, text: str, *, anchor: str = "start", fill: str = INK, bold: bool = False
-) -> str:
-    weight = ' font-weight="700"' if bold else ""
+def _text(x: float, y: float, text: str, *, anchor: str = "start", fill: str = INK) -> str:
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{fill}" '
-        f'font-size="{FONT}"{weight}>{escape(text)}</text>'
+        f'font-size="{FONT}">{escape(text)}</text>'
     )
 
 
@@ -284,6 +289,11 @@ def _describe_lines(series_list: Sequence[Series], unit: str) -> str:
     return " ".join([text, *(_extremes(s, unit) for s in series_list)])
 
 
+def _unit_suffix(label: str, unit: str) -> str:
+    """ " (days)" after a column's name, unless the name already says it."""
+    return f" ({unit})" if unit and unit.lower() not in label.lower() else ""
+
+
 def _cell(value: float | None) -> str:
     return "no record" if value is None else str(escape(_number(value)))
 
@@ -291,8 +301,10 @@ def _cell(value: float | None) -> str:
 def _table(title: str, series_list: list[Series], unit: str) -> str:
     labels = _labels(series_list)
     by_series = [dict(s.points) for s in series_list]
-    suffix = f" ({unit})" if unit else ""
-    head = "".join(f'<th scope="col">{escape(s.label)}{escape(suffix)}</th>' for s in series_list)
+    head = "".join(
+        f'<th scope="col">{escape(s.label)}{escape(_unit_suffix(s.label, unit))}</th>'
+        for s in series_list
+    )
     rows = []
     for label in labels:
         cells = "".join(f"<td>{_cell(values.get(label))}</td>" for values in by_series)
@@ -304,18 +316,19 @@ def _table(title: str, series_list: list[Series], unit: str) -> str:
     )
 
 
-def _legend(series_list: list[Series]) -> str:
-    items = []
-    for index, series in enumerate(series_list):
-        colour, dash, marker = LINE_STYLES[index % len(LINE_STYLES)]
-        dashed = f' stroke-dasharray="{dash}"' if dash else ""
-        swatch = (
-            f'<svg class="swatch" viewBox="0 0 28 10" width="28" height="10" aria-hidden="true" '
-            f'focusable="false"><line x1="0" y1="5" x2="28" y2="5" stroke="{colour}" '
-            f'stroke-width="2.5"{dashed}/>{_marker(marker, 14, 5, colour)}</svg>'
-        )
-        items.append(f"<li>{swatch} {escape(series.label)}</li>")
-    return f'<ul class="chart-legend">{"".join(items)}</ul>'
+def _reference_text(reference: float, label: str, unit: str) -> str:
+    return f"{label}: {_number(reference, unit)}" if label else _number(reference, unit)
+
+
+def _legend_item(colour: str, dash: str, marker: str | None, label: str) -> str:
+    """A legend entry: a small drawing of the line (hidden from screen readers) and its name."""
+    dashed = f' stroke-dasharray="{dash}"' if dash else ""
+    swatch = (
+        f'<svg class="swatch" viewBox="0 0 28 10" width="28" height="10" aria-hidden="true" '
+        f'focusable="false"><line x1="0" y1="5" x2="28" y2="5" stroke="{colour}" '
+        f'stroke-width="2.5"{dashed}/>{_marker(marker, 14, 5, colour) if marker else ""}</svg>'
+    )
+    return f"<li>{swatch} {escape(label)}</li>"
 
 
 def _figure(
@@ -325,8 +338,7 @@ def _figure(
     parts: list[str],
     series_list: list[Series],
     unit: str,
-    *,
-    legend: bool,
+    legend: list[str],
 ) -> Markup:
     svg = (
         f'<svg class="chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
@@ -337,10 +349,11 @@ def _figure(
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
         f"{''.join(parts)}</svg>"
     )
+    legend_list = f'<ul class="chart-legend">{"".join(legend)}</ul>' if legend else ""
     return Markup(
         f'<figure class="chart" id="{chart_id}">'
         f"<figcaption>{escape(title)}</figcaption>{svg}"
-        f"{_legend(series_list) if legend else ''}"
+        f"{legend_list}"
         f"<details><summary>Show the numbers as a table</summary>"
         f"{_table(title, series_list, unit)}</details></figure>"
     )

@@ -46,6 +46,10 @@ def test_a_bar_chart_is_an_svg_image_with_title_description_and_a_data_table() -
     ]
     assert rows == [["2 Feb", "12"], ["2 Mar", "7"], ["30 Mar", "no record"], ["27 Apr", "5"]]
     assert figure.find("details/summary") is not None
+    legend = ["".join(item.itertext()).strip() for item in figure.iterfind("ul/li")]
+    assert legend == ["Baseline: 12 days"]  # the reference line, named under the chart
+    header = [th.text for th in figure.iterfind("details/table/thead/tr/th")]
+    assert header == ["When", "Headache days"]  # the unit is not said twice
 
 
 def test_the_reference_line_sits_at_its_value() -> None:
