@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.availability import from_minutes
 from scheduler.cancellation import LATE_CANCELLATION, NotCancellable, cancel_visit
+from scheduler.confirmation import NotConfirmable, confirm_visit
 from scheduler.consent_wording import WORDING
 from scheduler.consents import record_consent_answers
 from scheduler.course_view import courses_of
@@ -18,6 +19,7 @@ from scheduler.models import Appointment, ConsentKind, Patient
 from scheduler.patient_links import patient_for_token
 from scheduler.patient_view import overview_for_token
 from scheduler.rescheduling import NotMovable, alternatives, reschedule_visit
+from scheduler.waitlist import join_waitlist, waiting_entries, withdraw
 from web.context import clock, db, settings
 from web.enqueue import enqueue
 
@@ -60,6 +62,7 @@ def overview(token: str) -> Any:
             wording={k.value: WORDING[k] for k in ConsentKind},
             consents={k.value: view.patient.consents_to(k) for k in ConsentKind},
             opted_out=view.patient.sms_opted_out_at is not None,
+            waiting=waiting_entries(session, view.patient),
         )
 
 
@@ -110,6 +113,65 @@ def cancel(token: str, appointment_id: int) -> Any:
         enqueue("clinic.after_visit_missed", appointment_id)
     enqueue("clinic.offer_freed_time", freed[0], freed[1])
     flash("Your visit is cancelled. The texts about it will not be sent.", "ok")
+    return redirect(url_for("manage.overview", token=token), code=303)
+
+
+@bp.post("/visits/<id:appointment_id>/confirm")
+def confirm(token: str, appointment_id: int) -> Any:
+    """Confirm an upcoming booked visit (as replying C does)."""
+    try:
+        with db().transaction() as session:
+            patient = patient_for_token(session, token, clock().now())
+            if patient is None:
+                raise NotFound("no such link")
+            confirm_visit(session, appointment_id, patient, clock().now())
+    except NotFound:
+        return _invalid_link()
+    except NotConfirmable as exc:
+        flash(str(exc).capitalize() + ".", "error")
+    else:
+        flash("Thank you: your visit is confirmed.", "ok")
+    return redirect(url_for("manage.overview", token=token), code=303)
+
+
+@bp.post("/visits/<id:appointment_id>/earlier")
+def ask_earlier(token: str, appointment_id: int) -> Any:
+    """Join the waitlist for an earlier time for this visit: we text an offer when one frees."""
+    now = clock().now()
+    try:
+        with db().transaction() as session:
+            patient, visit = _visit(session, token, appointment_id)
+            join_waitlist(
+                session,
+                patient,
+                service_id=visit.service_id,
+                earliest=now,
+                latest=visit.starts_at,
+                now=now,
+                practitioner_id=visit.practitioner_id,
+                appointment_id=visit.id,
+            )
+    except NotFound:
+        return _invalid_link()
+    except ValidationFailed as exc:
+        flash(next(iter(exc.fields.values()))[0], "error")
+    else:
+        flash("You are on the list. We will text you if an earlier time frees up.", "ok")
+    return redirect(url_for("manage.overview", token=token), code=303)
+
+
+@bp.post("/waitlist/<id:entry_id>/withdraw")
+def leave_waitlist(token: str, entry_id: int) -> Any:
+    """Stop waiting for an earlier time."""
+    try:
+        with db().transaction() as session:
+            patient = patient_for_token(session, token, clock().now())
+            if patient is None:
+                raise NotFound("no such link")
+            withdraw(session, entry_id, patient, clock().now())
+    except NotFound:
+        return _invalid_link()
+    flash("You are off the list for earlier times.", "ok")
     return redirect(url_for("manage.overview", token=token), code=303)
 
 
