@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from web.pages.manage import bp as manage_pages
     from web.pages.progress import bp as progress_pages
     from web.pages.questionnaires import bp as questionnaire_pages
+    from web.pages.setup import bp as setup_pages
     from web.pages.staff import bp as staff_pages
     from web.pages.staff_links import bp as staff_links_pages
     from web.pages.wizard import bp as wizard_pages
@@ -99,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(progress_pages)
     app.register_blueprint(questionnaire_pages)
     app.register_blueprint(staff_pages)
+    app.register_blueprint(setup_pages)
     app.register_blueprint(staff_links_pages)
     app.register_blueprint(calendar_pages)
     app.register_blueprint(webhooks_bp)
