@@ -29,10 +29,9 @@ from scheduler.models import (
     DiaryAttack,
     DiaryDay,
     Patient,
-    QuestionnaireKind,
-    QuestionnaireResponse,
     Service,
 )
+from scheduler.questionnaire_schedule import ScoredResponse, scores_for
 
 # A visit that happened or is going ahead; cancelled, missed and merely proposed ones do not
 # mark the start of treatment.
@@ -44,17 +43,6 @@ TREATMENT_STATUSES = (
     AppointmentStatus.COMPLETED,
 )
 SUMMARY_WINDOWS = 3  # the doctor's summary covers the last 3 windows of 28 days
-
-
-@dataclass(frozen=True)
-class Score:
-    """One scored questionnaire."""
-
-    kind: QuestionnaireKind
-    point: str
-    score: int
-    grade: str
-    taken_at: datetime
 
 
 def first_treatment_day(session: Session, patient: Patient) -> date | None:
@@ -134,18 +122,6 @@ def diary_trend_for(
     return figures_for(session, patient, now, rules).trend
 
 
-def questionnaire_scores(session: Session, patient_id: int) -> list[Score]:
-    """The patient's scored MIDAS and HIT-6 answers, oldest first."""
-    return [
-        Score(row.kind, row.point, row.score, row.grade, row.taken_at)
-        for row in session.scalars(
-            select(QuestionnaireResponse)
-            .where(QuestionnaireResponse.patient_id == patient_id)
-            .order_by(QuestionnaireResponse.taken_at, QuestionnaireResponse.id)
-        )
-    ]
-
-
 @dataclass(frozen=True)
 class DoctorSummary:
     """What the printable summary for a doctor shows."""
@@ -154,7 +130,7 @@ class DoctorSummary:
     figures: DiaryFigures
     windows: tuple[Window, ...]  # the last 3 windows of 28 days, oldest first
     first_treatment: date | None
-    scores: list[Score]
+    scores: list[ScoredResponse]
     visits: list[Appointment]
     since: date
 
@@ -182,7 +158,7 @@ def doctor_summary(session: Session, patient: Patient, now: datetime) -> DoctorS
         figures=figures,
         windows=windows,
         first_treatment=first_treatment_day(session, patient),
-        scores=questionnaire_scores(session, patient.id),
+        scores=scores_for(session, patient.id),
         visits=visits,
         since=since,
     )

@@ -329,6 +329,21 @@ def test_the_summary_for_a_doctor_is_one_printable_page(
     ]
     assert ("3 Feb 2026", "28", "28") in rows  # every day of the last window was recorded
     assert "<td>4 Mar 2026</td><td>Acupuncture</td><td>booked</td>" in page
+    with db.transaction() as session:
+        session.add(
+            QuestionnaireResponse(
+                patient_id=the_patient(db),
+                kind=QuestionnaireKind.HIT6,
+                point="baseline",
+                answers={},
+                score=62,
+                grade="severe impact",
+                taken_at=datetime(2026, 2, 20, 9, 0, tzinfo=UTC),
+            )
+        )
+    page = client.get(f"/m/{token}/summary").get_data(as_text=True)
+    assert "<td>20 Feb 2026</td><td>HIT-6 <small>(Before your course starts)</small></td>" in page
+    assert "<td>62</td><td>severe impact</td>" in page
     css = client.get("/static/site.css").get_data(as_text=True)
     assert "@media print" in css
 

@@ -16,7 +16,8 @@ from scheduler.diary_figures import DiaryFigures, Window
 from scheduler.errors import NotFound
 from scheduler.models import DiaryDay, Patient, QuestionnaireKind
 from scheduler.patient_links import patient_for_token
-from scheduler.progress import Score, doctor_summary, figures_for, questionnaire_scores
+from scheduler.progress import doctor_summary, figures_for
+from scheduler.questionnaire_schedule import ScoredResponse, scores_for
 from web.charts import Series, bar_chart, line_chart
 from web.context import clock, db
 from web.pages.manage import _invalid_link
@@ -44,7 +45,7 @@ def _count(window: Window, value: int) -> float | None:
     return float(value) if window.recorded else None
 
 
-def progress_charts(figures: DiaryFigures, scores: list[Score]) -> list[Markup]:
+def progress_charts(figures: DiaryFigures, scores: list[ScoredResponse]) -> list[Markup]:
     """The progress page's charts, each with its table."""
     windows = figures.windows[-CHART_WINDOWS:]
     baseline = figures.baseline
@@ -94,7 +95,7 @@ def progress(token: str) -> Any:
         except NotFound:
             return _invalid_link()
         figures = figures_for(session, patient, clock().now())
-        scores = questionnaire_scores(session, patient.id)
+        scores = scores_for(session, patient.id)
         return render_template(
             "progress.html",
             token=token,
