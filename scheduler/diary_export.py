@@ -55,7 +55,9 @@ def diary_csv(entries: Iterable[DiaryDay]) -> str:
             entry.worst_pain,
             _number(entry.hours),
             _yes_no(entry.acute_medication),
-            entry.medication_class.value if entry.medication_class else "",
+            entry.medication_class.value
+            if entry.medication_class and entry.acute_medication
+            else "",
             _yes_no(entry.menstruation),
             _number(entry.sleep_hours),
             "" if entry.stress is None else entry.stress,

@@ -249,7 +249,9 @@ def classify_days(
         d = days.setdefault(entry.day, _Day())
         d.headache |= is_headache_entry(entry, rules)
         d.worst_pain = max(d.worst_pain, entry.worst_pain)
-        if entry.acute_medication or entry.medication_class is not None:
+        # The kind refines "medicine taken"; a kind left from an earlier answer that an SMS
+        # reply without "M" has since overruled does not count.
+        if entry.acute_medication:
             d.medication = True
             if entry.medication_class in rules.specific_classes:
                 d.specific = True

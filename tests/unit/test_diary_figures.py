@@ -130,11 +130,15 @@ def test_a_migraine_attack_needs_30_minutes_two_features_and_one_symptom_or_an_a
 
 
 def test_a_triptan_makes_a_migraine_day_and_a_migraine_day_is_a_headache_day() -> None:
-    entry = DayEntry(TODAY, False, 0, 0.0, medication_class=MedicationClass.TRIPTAN)
+    entry = DayEntry(TODAY, False, 0, 0.0, True, MedicationClass.TRIPTAN)
     figures = days_of([entry])[TODAY]
     assert figures.migraine and figures.headache and figures.specific_medication
     simple = DayEntry(TODAY, True, 5, 2.0, True, MedicationClass.SIMPLE)
     assert not days_of([simple])[TODAY].migraine
+    # "No medicine" (an SMS reply without M) wins over a kind left from an earlier answer.
+    overruled = DayEntry(TODAY, True, 5, 0.5, False, MedicationClass.TRIPTAN)
+    day = days_of([overruled])[TODAY]
+    assert not (day.medication or day.migraine or day.headache)
 
 
 def test_an_attack_over_midnight_marks_every_day_it_covers_in_the_patients_zone() -> None:

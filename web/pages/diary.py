@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -98,7 +99,10 @@ def _values_of(entry: DiaryDay | None, day: date) -> DayForm:
         worst_pain=str(entry.worst_pain),
         hours=_number(entry.hours),
         medication_taken=entry.acute_medication,
-        medication_class=entry.medication_class.value if entry.medication_class else "",
+        # A kind left from an earlier answer that "no medicine" has since overruled is not shown.
+        medication_class=entry.medication_class.value
+        if entry.medication_class and entry.acute_medication
+        else "",
         menstruation=entry.menstruation,
         sleep_hours=_number(entry.sleep_hours),
         stress="" if entry.stress is None else str(entry.stress),
@@ -186,8 +190,10 @@ def save_day(token: str) -> Any:
             patient = _patient(session, token)
             days = editable_days(patient, clock().now())
             shown = _chosen_day(form.day, days)
+            # The heading and the form's day agree: a day that cannot be used shows as today.
+            kept = replace(form, day=shown.isoformat())
             return _render_diary(
-                session, patient, token, shown, form=form, errors=exc.fields, status=422
+                session, patient, token, shown, form=kept, errors=exc.fields, status=422
             )
     flash(f"Saved: {saved.strftime('%A %-d %B')}.", "ok")
     return redirect(url_for("diary.diary", token=token, day=saved.isoformat()), code=303)
