@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from web.api.courses import blp as courses_blp
     from web.api.patients import blp as patients_blp
     from web.api.staff import blp as staff_api_blp
+    from web.feeds import bp as feeds_bp
     from web.health import bp as health_bp
     from web.pages.booking import bp as booking_pages
     from web.pages.calendar import bp as calendar_pages
@@ -81,7 +82,10 @@ def register_blueprints(app: Flask) -> None:
     from web.pages.questionnaires import bp as questionnaire_pages
     from web.pages.setup import bp as setup_pages
     from web.pages.staff import bp as staff_pages
+    from web.pages.staff_dashboard import bp as staff_dashboard_pages
+    from web.pages.staff_exports import bp as staff_exports_pages
     from web.pages.staff_links import bp as staff_links_pages
+    from web.pages.staff_patients import bp as staff_patients_pages
     from web.pages.wizard import bp as wizard_pages
     from web.webhooks import bp as webhooks_bp
 
@@ -103,6 +107,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(setup_pages)
     app.register_blueprint(staff_links_pages)
     app.register_blueprint(calendar_pages)
+    app.register_blueprint(staff_patients_pages)
+    app.register_blueprint(staff_dashboard_pages)
+    app.register_blueprint(staff_exports_pages)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(webhooks_bp)
     csrf.exempt(webhooks_bp)  # authenticated by Twilio's signature instead
 

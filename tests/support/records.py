@@ -1,0 +1,116 @@
+"""Test data for the staff console's records: staff of every role, patients, past visits."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.clock import FrozenClock
+from scheduler.db import Database
+from scheduler.models import (
+    Appointment,
+    AppointmentStatus,
+    Patient,
+    Practitioner,
+    Role,
+    Room,
+    Service,
+)
+from scheduler.staff_accounts import create_staff_user
+from tests.support.factories import demo_clinic
+
+PASSWORD = "correct horse battery"
+STAFF = {
+    "admin": (Role.ADMIN, "Ada Admin", None),
+    "desk": (Role.FRONT_DESK, "Dana Desk", None),
+    "lin": (Role.PRACTITIONER, "Mei Lin", "Dr Mei Lin"),
+    "novak": (Role.PRACTITIONER, "Sara Novak", "Sara Novak"),
+}
+
+
+def practitioner_id(session: Session, name: str) -> int:
+    return session.scalars(select(Practitioner.id).where(Practitioner.name == name)).one()
+
+
+def add_staff(db: Database, clock: FrozenClock) -> dict[str, str]:
+    """The demo clinic and one account per role (two practitioners); key -> email."""
+    demo_clinic(db)
+    emails = {}
+    with db.transaction() as session:
+        for key, (role, name, practitioner) in STAFF.items():
+            email = f"{key}@clinic.test"
+            create_staff_user(
+                session,
+                email=email,
+                name=name,
+                password=PASSWORD,
+                role=role,
+                now=clock.now(),
+                practitioner_id=practitioner_id(session, practitioner) if practitioner else None,
+            )
+            emails[key] = email
+    return emails
+
+
+def add_patient(
+    session: Session, now: datetime, first: str = "Ana", last: str = "Silva", phone: str = ""
+) -> Patient:
+    patient = Patient(
+        first_name=first,
+        last_name=last,
+        phone_e164=phone or "+447400123456",
+        time_zone="Europe/London",
+        created_at=now,
+    )
+    session.add(patient)
+    session.flush()
+    return patient
+
+
+def add_visit(
+    session: Session,
+    patient_id: int,
+    practitioner: str,
+    start: datetime,
+    status: AppointmentStatus = AppointmentStatus.BOOKED,
+    service_code: str = "acupuncture",
+) -> Appointment:
+    """A visit written straight to the table (past visits cannot be booked)."""
+    service = session.scalars(select(Service).where(Service.code == service_code)).one()
+    room = session.scalars(select(Room).order_by(Room.id)).first()
+    end = start + timedelta(minutes=service.duration_min)
+    visit = Appointment(
+        patient_id=patient_id,
+        practitioner_id=practitioner_id(session, practitioner),
+        service_id=service.id,
+        room_id=room.id if room and service.needs_room else None,
+        starts_at=start,
+        ends_at=end,
+        blocked_until=end + timedelta(minutes=service.buffer_min),
+        status=status,
+        booked_via="desk",
+        created_at=start - timedelta(days=7),
+        updated_at=start - timedelta(days=7),
+    )
+    session.add(visit)
+    session.flush()
+    return visit
+
+
+def csrf(client: FlaskClient, path: str = "/staff/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, page[:500]
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str) -> None:
+    token = csrf(client)
+    response = client.post(
+        "/staff/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 303
