@@ -256,6 +256,8 @@ def _diary(ctx: _Context, reply: Reply) -> str:
     entry.worst_pain = reply.pain
     entry.hours = reply.hours if reply.hours is not None else (0.0 if reply.pain == 0 else None)
     entry.acute_medication = reply.medication
+    if not reply.medication:
+        entry.medication_class = None  # an earlier answer's kind no longer stands
     entry.source = "sms"
     entry.updated_at = ctx.now
     label = datetime.combine(day, time.min).strftime("%a %d %b").replace(" 0", " ")
