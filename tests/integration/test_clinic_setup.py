@@ -39,7 +39,9 @@ from scheduler.practitioner_setup import (
     set_practitioner_active,
     update_practitioner,
 )
+from scheduler.waitlist import Freed, offer_freed_time
 from tests.conftest import MONDAY_8AM
+from tests.integration.test_reschedule_and_waitlist import two_waiting_then_a_cancellation
 from tests.support.factories import book, demo_clinic, ids
 from tests.support.table_rows import table_rows
 
@@ -299,6 +301,27 @@ def test_an_expired_licence_makes_a_practitioner_unbookable_from_the_next_day(
         "practitioner_id": ["This practitioner cannot be booked on that date."]
     }
     assert table_rows(db, Practitioner) == before
+
+
+@pytest.mark.parametrize("change", ["expired", "deactivated"])
+def test_a_freed_time_is_not_offered_for_a_practitioner_no_longer_bookable_then(
+    db: Database, settings: Settings, change: str
+) -> None:
+    taken, _first, _second = two_waiting_then_a_cancellation(db, settings)
+    freed = Freed(taken.practitioner_id, WEDNESDAY_10AM)
+    with db.transaction() as session:
+        practitioner = session.get_one(Practitioner, taken.practitioner_id)
+        if change == "expired":
+            practitioner.licence_expires_on = date(2026, 3, 3)
+        else:
+            practitioner.active = False
+    with db.transaction() as session:
+        assert offer_freed_time(session, freed, settings=settings, now=MONDAY_8AM) is None
+    with db.transaction() as session:
+        practitioner = session.get_one(Practitioner, taken.practitioner_id)
+        practitioner.licence_expires_on, practitioner.active = date(2026, 3, 4), True
+    with db.transaction() as session:  # bookable on the expiry day itself
+        assert offer_freed_time(session, freed, settings=settings, now=MONDAY_8AM) is not None
 
 
 # Working hours
