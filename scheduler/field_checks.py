@@ -94,10 +94,3 @@ def parse_time_of_day(text: str) -> time | None:
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
-
-
-def one_of(errors: FieldErrors, field: str, value: str, choices: dict[str, str]) -> str:
-    """``value`` if it is one of ``choices`` (value -> label), else a message."""
-    if value not in choices:
-        errors.add(field, "Choose one from the list.")
-    return value
