@@ -12,9 +12,10 @@ from sqlalchemy import select
 from scheduler.attendance import record_attendance
 from scheduler.clinic_calendar import load_policy
 from scheduler.config import Settings
+from scheduler.courses import book_course
 from scheduler.db import Database
 from scheduler.errors import ValidationFailed
-from scheduler.message_plans import plan_aftercare
+from scheduler.message_plans import plan_aftercare, plan_maintenance_due
 from scheduler.message_texts import TEMPLATES
 from scheduler.message_wording import (
     current_wording,
@@ -25,6 +26,7 @@ from scheduler.message_wording import (
     wording_errors,
 )
 from scheduler.models import (
+    Appointment,
     AppointmentStatus,
     ClinicRules,
     MessageKind,
@@ -39,6 +41,7 @@ from scheduler.rules_setup import (
     save_reminder_plan,
 )
 from tests.conftest import MONDAY_8AM
+from tests.integration.test_courses import NOW, request_for
 from tests.support.factories import book, demo_clinic
 from tests.support.table_rows import table_rows
 
@@ -177,6 +180,22 @@ def test_the_after_care_hour_comes_from_the_plan(db: Database, settings: Setting
         assert plan_aftercare(session, completed, settings, MONDAY_8AM) is None  # written once
     (aftercare,) = planned(db, MessageKind.AFTERCARE)
     assert aftercare.due_at == datetime(2026, 3, 5, 15, 0, tzinfo=UTC)
+
+
+def test_the_maintenance_nudge_goes_the_plans_notice_days_before_the_window(
+    db: Database, settings: Settings
+) -> None:
+    with db.transaction() as session:
+        course = book_course(session, request_for(db), settings=settings, now=NOW)
+        last_weekly = course.appointments[-2]
+        for visit in course.appointments[:-1]:
+            session.get_one(Appointment, visit.id).status = AppointmentStatus.COMPLETED
+    eight_days_before = last_weekly.starts_at + timedelta(weeks=4) - timedelta(days=8)
+    with db.transaction() as session:
+        assert plan_maintenance_due(session, settings, eight_days_before) == 0  # default: 7
+        save_reminder_plan(session, replace(PLAN, maintenance_notice_days="10"))
+    with db.transaction() as session:
+        assert plan_maintenance_due(session, settings, eight_days_before) == 1
 
 
 # The clinic's wording
