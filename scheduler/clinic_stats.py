@@ -339,7 +339,11 @@ def clinical_figures(
         >= RESPONDER_WEEK * 7
     }
     candidates = sorted(past_12 | recent)
-    patients = {p.id: p for p in session.scalars(select(Patient).where(Patient.id.in_(candidates)))}
+    patients = {
+        p.id: p
+        for chunk in _chunks(candidates)
+        for p in session.scalars(select(Patient).where(Patient.id.in_(chunk)))
+    }
     entries, attacks = _diaries(session, candidates)
     judged = responders = 0
     alerts: list[OveruseAlert] = []
