@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import booking_load, claims, dataset, messaging, scheduling
+from bench import booking_load, calendar_week, claims, dataset, messaging, scheduling
 from bench.services import postgres_database, sqlite_database
 from scheduler.config import Settings
 from scheduler.db import Database
@@ -44,12 +44,15 @@ def scheduling_figures(backend: str, url: str) -> list[Figure]:
     )
     settings = Settings(database_url=url, secret_key="bench", clinic_timezone="Europe/London")
     measured = scheduling.measure(db, settings)
+    week = calendar_week.measure(db, url)
     db.dispose()
     return [
         Figure("availability_8w_ms", backend, measured["availability_8w_ms"], "ms", "<= 25"),
         Figure("course_plan_ms", backend, measured["course_plan_ms"], "ms", "<= 50"),
         Figure("availability_8w_slots", backend, measured["availability_8w_slots"], "slots", ""),
         Figure("course_plan_visits", backend, measured["course_plan_visits"], "visits", ""),
+        Figure("calendar_week_ms", backend, week.median_ms, "ms", "<= 50"),
+        Figure("calendar_week_events", backend, float(week.events), "events", ""),
     ]
 
 

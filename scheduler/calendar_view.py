@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.attendance import ALLOWED, EARLY_ARRIVAL
+from scheduler.availability import from_minutes
 from scheduler.cancellation import CANCELLABLE
+from scheduler.clinic_calendar import _epoch_minutes as epoch_minutes
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
@@ -22,6 +24,7 @@ from scheduler.models import (
 
 # No visit is longer than this: the lower bound keeps the index range to the window.
 LONGEST_VISIT = timedelta(hours=8)
+EARLY_ARRIVAL_MIN = int(EARLY_ARRIVAL.total_seconds() // 60)
 CANCELLED = (AppointmentStatus.CANCELLED, AppointmentStatus.CANCELLED_LATE)
 
 
@@ -38,11 +41,12 @@ class VisitAction(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CalendarVisit:
-    """One visit as the calendar shows it: when, who, what, where, and its status."""
+    """One visit as the calendar shows it: when (in epoch minutes), who, what, where, and its
+    status."""
 
     id: int
-    starts_at: datetime
-    ends_at: datetime
+    start_min: int
+    end_min: int
     status: AppointmentStatus
     patient_id: int
     patient_name: str
@@ -52,6 +56,14 @@ class CalendarVisit:
     room_id: int | None
     room_name: str | None
     course_id: int | None
+
+    @property
+    def starts_at(self) -> datetime:
+        return from_minutes(self.start_min)
+
+    @property
+    def ends_at(self) -> datetime:
+        return from_minutes(self.end_min)
 
 
 def visits_between(
@@ -69,15 +81,17 @@ def visits_between(
     Cancelled visits only with ``include_cancelled``; one practitioner's or one room's when
     asked.
     """
+    dialect = session.get_bind().dialect.name
     query = (
         select(
             Appointment.id,
-            Appointment.starts_at,
-            Appointment.ends_at,
+            # Times as whole minutes computed by the database, names joined by it: no datetime
+            # objects and no string building per row.
+            epoch_minutes(Appointment.starts_at, dialect),
+            epoch_minutes(Appointment.ends_at, dialect),
             Appointment.status,
             Appointment.patient_id,
-            Patient.first_name,
-            Patient.last_name,
+            Patient.first_name + " " + Patient.last_name,
             Service.name,
             Appointment.practitioner_id,
             Practitioner.name,
@@ -102,36 +116,22 @@ def visits_between(
         query = query.where(Appointment.room_id == room_id)
     if not include_cancelled:
         query = query.where(Appointment.status.not_in(CANCELLED))
-    return [
-        CalendarVisit(
-            id=row[0],
-            starts_at=row[1],
-            ends_at=row[2],
-            status=row[3],
-            patient_id=row[4],
-            patient_name=f"{row[5]} {row[6]}",
-            service_name=row[7],
-            practitioner_id=row[8],
-            practitioner_name=row[9],
-            room_id=row[10],
-            room_name=row[11],
-            course_id=row[12],
-        )
-        for row in session.execute(query)
-    ]
+    # Plain rows through the session's connection: nothing here is an ORM object to track.
+    return [CalendarVisit(*row) for row in session.connection().execute(query)]
 
 
 def possible_actions(
-    status: AppointmentStatus, starts_at: datetime, now: datetime
+    status: AppointmentStatus, start_min: int, now_min: int
 ) -> tuple[VisitAction, ...]:
-    """What the clinic's rules allow for a visit in ``status`` starting at ``starts_at``, now.
+    """What the clinic's rules allow for a visit in ``status`` starting at ``start_min``, at
+    ``now_min`` (epoch minutes).
 
     The same rules the use cases enforce (attendance, cancellation, rescheduling, review);
     who may do them is the caller's concern.
     """
     actions: list[VisitAction] = []
-    started = now >= starts_at
-    if status in ALLOWED[AppointmentStatus.ARRIVED] and now >= starts_at - EARLY_ARRIVAL:
+    started = now_min >= start_min
+    if status in ALLOWED[AppointmentStatus.ARRIVED] and now_min >= start_min - EARLY_ARRIVAL_MIN:
         actions.append(VisitAction.ARRIVED)
     if status in ALLOWED[AppointmentStatus.COMPLETED] and started:
         actions.append(VisitAction.COMPLETED)
