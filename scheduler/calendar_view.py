@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import starmap
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -117,7 +118,7 @@ def visits_between(
     if not include_cancelled:
         query = query.where(Appointment.status.not_in(CANCELLED))
     # Plain rows through the session's connection: nothing here is an ORM object to track.
-    return [CalendarVisit(*row) for row in session.connection().execute(query)]
+    return list(starmap(CalendarVisit, session.connection().execute(query)))
 
 
 def possible_actions(
