@@ -257,5 +257,11 @@ def test_without_javascript_the_week_is_a_list_with_forms(
         page.get_by_role("button", name="Cancel visit: Ben Jones at 11:00").click()
         page.locator(".flash.ok").filter(has_text="Ben Jones's visit is cancelled").wait_for()
         shoot(page, "staff_calendar_without_javascript")
+        page.get_by_role("navigation", name="Staff").get_by_role("link", name="Today").click()
+        page.goto(f"{live_server}/staff/today?date=2026-03-06")
+        row = page.locator(f'tr[data-visit-id="{clinic_week["ana"]}"]')
+        assert "09:15" in row.inner_text() and "Ana Silva" in row.inner_text()
+        assert row.get_by_role("button", name="Cancel visit: Ana Silva at 09:15").is_visible()
+        shoot(page, "staff_today_list")
     finally:
         context.close()
