@@ -3,9 +3,9 @@ system (Twilio's delivery callbacks)."""
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
 
-from scheduler.audit import SYSTEM, Actor, set_actor
+from scheduler.audit import SYSTEM, Actor, acting_as
 from web.context import clock
 
 SYSTEM_ENDPOINTS = {"webhooks.status", "health.healthz"}
@@ -28,4 +28,14 @@ def _actor() -> Actor:
 def register(app: Flask) -> None:
     @app.before_request
     def _set_actor() -> None:
-        set_actor(_actor())
+        scope = acting_as(_actor())
+        scope.__enter__()
+        g.audit_actor_scope = scope
+
+    @app.teardown_request
+    def _reset_actor(_error: BaseException | None) -> None:
+        # Back to the system once the request is done: nothing later on this thread is
+        # credited to whoever made the last request.
+        scope = g.pop("audit_actor_scope", None)
+        if scope is not None:
+            scope.__exit__(None, None, None)

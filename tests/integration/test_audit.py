@@ -68,3 +68,16 @@ def test_a_change_outside_any_request_is_the_systems_and_a_no_op_is_not_recorded
     assert events[-1].actor_kind == "system"
     assert events[-1].changes == {"planning_note": ["", "kept the Wednesday"]}
     assert events[-1].at <= datetime.now(UTC)
+
+
+def test_after_a_request_changes_are_the_systems_again(client: FlaskClient, db: Database) -> None:
+    demo_clinic(db)
+    service_id, practitioner_id = ids(db)
+    created = client.post(
+        "/api/v1/bookings", json=api_booking(service_id, practitioner_id, WEDNESDAY_10AM)
+    ).get_json()
+    with db.transaction() as session:
+        visit = session.get_one(Appointment, created["appointment"]["id"])
+        visit.planning_note = "changed by a task"
+    with db.session() as session:
+        assert history(session, "appointment", visit.id)[-1].actor_kind == "system"
