@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -57,9 +57,13 @@ def reschedule_visit(
     patient: Patient | None = None,
     practitioner_id: int | None = None,
     room_id: int | None = None,
+    by_staff: bool = False,
 ) -> Move:
     """Move a visit (with ``patient``, only one of theirs) to ``new_start``, into ``room_id``
     when given (else the first free room).
+
+    Staff (``by_staff``) are not held to the online booking notice or horizon: the front desk
+    may move a visit to later today or into the course's planning horizon.
 
     A move under 24 hours before the old start is recorded as late. Texts not yet sent are
     cancelled; the patient is told of the new time and reminded for it.
@@ -70,6 +74,8 @@ def reschedule_visit(
     :raise SlotUnavailable: if the new time (or the room asked for) is taken.
     """
     policy = load_policy(session)
+    if by_staff:
+        policy = replace(policy, minimum_notice=timedelta(0), horizon=policy.course_horizon)
     visit = _own_visit(session, appointment_id, patient, now)
     practitioner = session.get(Practitioner, practitioner_id or visit.practitioner_id)
     if practitioner is None or not practitioner.active or not practitioner.offers(visit.service):

@@ -308,6 +308,18 @@ def test_moving_into_a_room_taken_then_is_409_and_a_free_room_is_fine(
     )
 
 
+def test_staff_may_move_a_visit_to_later_today_inside_the_online_notice(
+    client: FlaskClient,
+    db: Database,
+    accounts: dict[str, str],
+    week: dict[str, int],
+) -> None:
+    sign_in(client, accounts["desk"])  # the clock stands at Monday 08:00; online needs 2 hours
+    response = move_json(client, week["ana"], {"start": "2026-03-02T09:00:00"}, csrf(client))
+    assert response.status_code == 200, response.get_json()
+    assert visit(db, week["ana"]).starts_at == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("body", "status", "says"),
     [

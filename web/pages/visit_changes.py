@@ -74,6 +74,7 @@ def move_as(
             now=clock().now(),
             practitioner_id=practitioner_id,
             room_id=room_id,
+            by_staff=True,
         )
         patient = move.visit.patient
         moved = Moved(
