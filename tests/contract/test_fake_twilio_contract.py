@@ -560,7 +560,7 @@ def test_an_accepted_message_whose_reply_is_lost_is_found_again_by_reconciliatio
     fake: FakeTwilio,
 ) -> None:
     impatient = make_client(fake, timeout=0.2)
-    fake.script(Behaviour.accepted_but_slow(1.0))
+    fake.script(Behaviour.accepted_but_slow(3.0))
     started = datetime.now(UTC)
     with pytest.raises(requests.exceptions.Timeout):
         send(impatient, body="lost reply")
