@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import request
 from sqlalchemy import select
 
 from scheduler.models import Practitioner, Role
@@ -19,7 +19,20 @@ from scheduler.staff_admin import (
     set_account_active,
 )
 from web.context import clock, db
-from web.pages.setup.base import admin_only, attempt, bp, checked, field, first_error, page, user
+from web.pages.setup.base import (
+    admin_only,
+    attempt,
+    back_to,
+    bp,
+    checked,
+    done,
+    field,
+    form_page,
+    page,
+    report,
+    submit,
+    user,
+)
 
 
 def _choices() -> dict[str, Any]:
@@ -41,27 +54,29 @@ def accounts() -> Any:
         return page("accounts.html", accounts=list_staff(session), me=user().id)
 
 
+def _new_account() -> NewAccount:
+    return NewAccount(
+        email=field("email"),
+        name=field("name"),
+        role=field("role"),
+        password=field("password"),
+        practitioner_id=field("practitioner_id"),
+    )
+
+
 @bp.route("/accounts/new", methods=["GET", "POST"])
 @admin_only
 def new_account() -> Any:
     """Create an account with an initial password (12 characters or more)."""
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        data = NewAccount(
-            email=field("email"),
-            name=field("name"),
-            role=field("role"),
-            password=field("password"),
-            practitioner_id=field("practitioner_id"),
-        )
-        _, errors = attempt(lambda s: create_account(s, data, clock().now()).id)
-        if not errors:
-            flash("Account created. Give its owner the initial password in person.", "ok")
-            return redirect(url_for("setup.accounts"), code=303)
-    values = {k: v for k, v in request.form.items() if k != "password"} if errors else {}
-    return page(
-        "account_new.html", 422 if errors else 200, values=values, errors=errors, **_choices()
+    sent, errors = submit(
+        lambda s: create_account(s, _new_account(), clock().now()).id,
+        "Account created. Give its owner the initial password in person.",
+        "setup.accounts",
     )
+    if sent is not None:
+        return sent
+    typed = {k: v for k, v in request.form.items() if k != "password"}
+    return form_page("account_new.html", errors, {}, typed=typed, **_choices())
 
 
 @bp.route("/accounts/<id:user_id>", methods=["GET", "POST"])
@@ -71,28 +86,30 @@ def account(user_id: int) -> Any:
 
     :raise 404: if there is no such account.
     """
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        _, errors = attempt(
-            lambda s: change_role(s, user().id, user_id, field("role"), field("practitioner_id"))
-        )
-        if not errors:
-            flash("Role changed: it applies from the account's next page.", "ok")
-            return redirect(url_for("setup.account", user_id=user_id), code=303)
+    sent, errors = submit(
+        lambda s: change_role(s, user().id, user_id, field("role"), field("practitioner_id")),
+        "Role changed: it applies from the account's next page.",
+        "setup.account",
+        user_id=user_id,
+    )
+    if sent is not None:
+        return sent
+    return _account_page(user_id, errors)
+
+
+def _account_page(
+    user_id: int, errors: dict[str, list[str]], *, show_typed: bool = True
+) -> tuple[str, int]:
     with db().session() as session:
         found = get_staff(session, user_id)
-        values = (
-            request.form.to_dict()
-            if errors
-            else {"role": found.role.value, "practitioner_id": str(found.practitioner_id or "")}
-        )
-        return page(
+        stored = {"role": found.role.value, "practitioner_id": str(found.practitioner_id or "")}
+        return form_page(
             "account.html",
-            422 if errors else 200,
+            errors,
+            stored,
+            typed=None if show_typed else stored,
             account=found,
             me=user().id,
-            values=values,
-            errors=errors,
             is_practitioner=found.role == Role.PRACTITIONER,
             **_choices(),
         )
@@ -104,11 +121,8 @@ def account_active(user_id: int) -> Any:
     """Stop an account signing in (at once), or let it sign in again."""
     active = checked("active")
     _, errors = attempt(lambda s: set_account_active(s, user().id, user_id, active))
-    if errors:
-        flash(first_error(errors), "error")
-    else:
-        flash("Account can sign in again." if active else "Account deactivated.", "ok")
-    return redirect(url_for("setup.account", user_id=user_id), code=303)
+    report(errors, "Account can sign in again." if active else "Account deactivated.")
+    return back_to("setup.account", user_id=user_id)
 
 
 @bp.post("/accounts/<id:user_id>/password")
@@ -117,17 +131,9 @@ def account_password(user_id: int) -> Any:
     """Set a new password on another's account."""
     _, errors = attempt(lambda s: reset_password(s, user().id, user_id, field("password")))
     if not errors:
-        flash("Password reset. Give it to its owner in person; they should change it.", "ok")
-        return redirect(url_for("setup.account", user_id=user_id), code=303)
-    with db().session() as session:
-        found = get_staff(session, user_id)
-        return page(
-            "account.html",
-            422,
-            account=found,
-            me=user().id,
-            values={"role": found.role.value, "practitioner_id": str(found.practitioner_id or "")},
-            errors=errors,
-            is_practitioner=found.role == Role.PRACTITIONER,
-            **_choices(),
+        return done(
+            "Password reset. Give it to its owner in person; they should change it.",
+            "setup.account",
+            user_id=user_id,
         )
+    return _account_page(user_id, errors, show_typed=False)

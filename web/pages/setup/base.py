@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import Role, StaffUser
@@ -47,6 +48,55 @@ def page(file: str, status: int = 200, /, **context: Any) -> tuple[str, int]:
     context.setdefault("errors", {})
     context.setdefault("values", {})
     return render_template(f"staff/setup/{file}", staff=current_staff(), **context), status
+
+
+def form_page(
+    file: str,
+    errors: dict[str, list[str]],
+    stored: Mapping[str, Any],
+    /,
+    typed: Mapping[str, Any] | None = None,
+    **context: Any,
+) -> tuple[str, int]:
+    """A set-up page with a form: ``stored`` in its fields (200), or after refused input the
+    fields as typed (``typed``, else the form as sent) with the errors next to them (422)."""
+    if not errors:
+        return page(file, 200, values=stored, errors=errors, **context)
+    values = request.form.to_dict() if typed is None else typed
+    return page(file, 422, values=values, errors=errors, **context)
+
+
+def back_to(endpoint: str, **url_values: Any) -> Response:
+    """Send the browser on to ``endpoint`` (303, so that reloading does not post again)."""
+    return redirect(url_for(endpoint, **url_values), code=303)
+
+
+def done(message: str, endpoint: str, **url_values: Any) -> Response:
+    """Say ``message`` on the next page and send the browser on to ``endpoint``."""
+    flash(message, "ok")
+    return back_to(endpoint, **url_values)
+
+
+def submit(
+    work: Callable[[Session], object], message: str, endpoint: str, **url_values: Any
+) -> tuple[Response | None, dict[str, list[str]]]:
+    """On a POST, run ``work`` in a write transaction: when accepted, (the redirect to
+    ``endpoint`` with ``message`` said, {}); when refused, (None, the field errors). On a GET
+    nothing runs: (None, {})."""
+    if request.method != "POST":
+        return None, {}
+    _, errors = attempt(work)
+    if errors:
+        return None, errors
+    return done(message, endpoint, **url_values), {}
+
+
+def report(errors: Mapping[str, list[str]], message: str) -> None:
+    """Say on the next page why an action without a form was refused, or else ``message``."""
+    if errors:
+        flash(first_error(errors), "error")
+    else:
+        flash(message, "ok")
 
 
 def attempt(work: Callable[[Session], T]) -> tuple[T | None, dict[str, list[str]]]:

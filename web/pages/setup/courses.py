@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, request
 
 from scheduler.clinic_setup import list_services
 from scheduler.models import TemplatePhase
@@ -27,11 +27,15 @@ from web.context import db
 from web.pages.setup.base import (
     admin_only,
     attempt,
+    back_to,
     bp,
     checked,
+    done,
     field,
-    first_error,
+    form_page,
     page,
+    report,
+    submit,
     text_values,
 )
 
@@ -64,10 +68,12 @@ def new_course() -> Any:
             lambda s: create_template(s, TemplateInput(field("name"), field("description"))).id
         )
         if made is not None:
-            flash("Course added. Add its first visit, then its phases.", "ok")
-            return redirect(url_for("setup.course", template_id=made), code=303)
-    values = request.form.to_dict() if errors else {}
-    return page("course_new.html", 422 if errors else 200, values=values, errors=errors)
+            return done(
+                "Course added. Add its first visit, then its phases.",
+                "setup.course",
+                template_id=made,
+            )
+    return form_page("course_new.html", errors, {})
 
 
 @bp.route("/courses/<id:template_id>", methods=["GET", "POST"])
@@ -77,29 +83,23 @@ def course(template_id: int) -> Any:
 
     :raise 404: if there is no such template.
     """
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        data = TemplateInput(field("name"), field("description"))
-        _, errors = attempt(lambda s: update_template(s, template_id, data))
-        if not errors:
-            flash("Course saved.", "ok")
-            return redirect(url_for("setup.course", template_id=template_id), code=303)
+    sent, errors = submit(
+        lambda s: update_template(
+            s, template_id, TemplateInput(field("name"), field("description"))
+        ),
+        "Course saved.",
+        "setup.course",
+        template_id=template_id,
+    )
+    if sent is not None:
+        return sent
     with db().session() as session:
         found = get_template(session, template_id)
-        values = (
-            request.form.to_dict()
-            if errors
-            else {
-                "name": found.name,
-                "description": found.description,
-            }
-        )
-        return page(
+        return form_page(
             "course_form.html",
-            422 if errors else 200,
+            errors,
+            {"name": found.name, "description": found.description},
             template=found,
-            values=values,
-            errors=errors,
             cadences=CADENCES,
         )
 
@@ -111,7 +111,7 @@ def course_active(template_id: int) -> Any:
     active = checked("active")
     attempt(lambda s: set_template_active(s, template_id, active))
     flash("Course offered again." if active else "Course no longer offered for new bookings.", "ok")
-    return redirect(url_for("setup.course", template_id=template_id), code=303)
+    return back_to("setup.course", template_id=template_id)
 
 
 @bp.post("/courses/<id:template_id>/copy")
@@ -119,8 +119,11 @@ def course_active(template_id: int) -> Any:
 def copy_course(template_id: int) -> Any:
     """Copy a template with its phases, to change the copy."""
     made, _ = attempt(lambda s: copy_template(s, template_id).id)
-    flash("Copied. Change the copy, then stop offering the old one if it is replaced.", "ok")
-    return redirect(url_for("setup.course", template_id=made), code=303)
+    return done(
+        "Copied. Change the copy, then stop offering the old one if it is replaced.",
+        "setup.course",
+        template_id=made,
+    )
 
 
 def _phase_input() -> PhaseInput:
@@ -161,21 +164,18 @@ def _phase_page(template_id: int, phase_id: int | None, errors: dict[str, list[s
     with db().session() as session:
         template = get_template(session, template_id)
         phase = get_phase(session, template_id, phase_id) if phase_id else None
-        if errors:
-            values = request.form.to_dict()
-        elif phase is not None:
-            values = _phase_values(phase)
+        if phase is not None:
+            stored = _phase_values(phase)
         else:
-            values = dict(PHASE_DEFAULTS, cadence="weekly" if template.phases else "once")
-        return page(
+            stored = dict(PHASE_DEFAULTS, cadence="weekly" if template.phases else "once")
+        return form_page(
             "phase_form.html",
-            422 if errors else 200,
+            errors,
+            stored,
             template=template,
             phase=phase,
             services=[(str(s.id), s.name) for s in list_services(session) if s.active],
             cadences=[(c.value, label) for c, label in CADENCES.items()],
-            values=values,
-            errors=errors,
         )
 
 
@@ -183,13 +183,13 @@ def _phase_page(template_id: int, phase_id: int | None, errors: dict[str, list[s
 @admin_only
 def new_phase(template_id: int) -> Any:
     """Add a phase at the end of a template."""
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        _, errors = attempt(lambda s: add_phase(s, template_id, _phase_input()))
-        if not errors:
-            flash("Phase added.", "ok")
-            return redirect(url_for("setup.course", template_id=template_id), code=303)
-    return _phase_page(template_id, None, errors)
+    sent, errors = submit(
+        lambda s: add_phase(s, template_id, _phase_input()),
+        "Phase added.",
+        "setup.course",
+        template_id=template_id,
+    )
+    return sent if sent is not None else _phase_page(template_id, None, errors)
 
 
 @bp.route("/courses/<id:template_id>/phases/<id:phase_id>", methods=["GET", "POST"])
@@ -199,13 +199,13 @@ def phase(template_id: int, phase_id: int) -> Any:
 
     :raise 404: if the template has no such phase.
     """
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        _, errors = attempt(lambda s: update_phase(s, template_id, phase_id, _phase_input()))
-        if not errors:
-            flash("Phase saved.", "ok")
-            return redirect(url_for("setup.course", template_id=template_id), code=303)
-    return _phase_page(template_id, phase_id, errors)
+    sent, errors = submit(
+        lambda s: update_phase(s, template_id, phase_id, _phase_input()),
+        "Phase saved.",
+        "setup.course",
+        template_id=template_id,
+    )
+    return sent if sent is not None else _phase_page(template_id, phase_id, errors)
 
 
 @bp.post("/courses/<id:template_id>/phases/<id:phase_id>/remove")
@@ -213,5 +213,5 @@ def phase(template_id: int, phase_id: int) -> Any:
 def remove_course_phase(template_id: int, phase_id: int) -> Any:
     """Remove a phase (not while courses under way follow the template)."""
     _, errors = attempt(lambda s: remove_phase(s, template_id, phase_id))
-    flash(first_error(errors) if errors else "Phase removed.", "error" if errors else "ok")
-    return redirect(url_for("setup.course", template_id=template_id), code=303)
+    report(errors, "Phase removed.")
+    return back_to("setup.course", template_id=template_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, request
 
 from scheduler.clinic_setup import list_services
 from scheduler.hours_setup import (
@@ -31,11 +31,15 @@ from web.context import clock, db, settings
 from web.pages.setup.base import (
     admin_only,
     attempt,
+    back_to,
     bp,
     checked,
+    done,
     field,
-    first_error,
+    form_page,
     page,
+    report,
+    submit,
     text_values,
 )
 from web.staff_auth import staff_required
@@ -95,16 +99,19 @@ def new_practitioner() -> Any:
     if request.method == "POST":
         made, errors = attempt(lambda s: create_practitioner(s, _input()).id)
         if made is not None:
-            flash("Practitioner added. Now set their working hours.", "ok")
-            return redirect(url_for("setup.practitioner_hours", practitioner_id=made), code=303)
+            return done(
+                "Practitioner added. Now set their working hours.",
+                "setup.practitioner_hours",
+                practitioner_id=made,
+            )
     with db().session() as session:
-        return page(
+        return form_page(
             "practitioner_form.html",
-            422 if errors else 200,
+            errors,
+            {"service_ids": []},
+            typed=_submitted(),
             practitioner=None,
             services=list_services(session),
-            values=_submitted() if errors else {"service_ids": []},
-            errors=errors,
         )
 
 
@@ -115,21 +122,22 @@ def practitioner(practitioner_id: int) -> Any:
 
     :raise 404: if there is no such practitioner.
     """
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        _, errors = attempt(lambda s: update_practitioner(s, practitioner_id, _input()))
-        if not errors:
-            flash("Practitioner saved.", "ok")
-            return redirect(url_for("setup.practitioners"), code=303)
+    sent, errors = submit(
+        lambda s: update_practitioner(s, practitioner_id, _input()),
+        "Practitioner saved.",
+        "setup.practitioners",
+    )
+    if sent is not None:
+        return sent
     with db().session() as session:
         found = get_practitioner(session, practitioner_id)
-        return page(
+        return form_page(
             "practitioner_form.html",
-            422 if errors else 200,
+            errors,
+            _values(found),
+            typed=_submitted(),
             practitioner=found,
             services=list_services(session),
-            values=_submitted() if errors else _values(found),
-            errors=errors,
         )
 
 
@@ -151,7 +159,7 @@ def practitioner_active(practitioner_id: int) -> Any:
                 "calendar.",
                 "warning",
             )
-    return redirect(url_for("setup.practitioners"), code=303)
+    return back_to("setup.practitioners")
 
 
 @bp.route("/practitioners/<id:practitioner_id>/hours", methods=["GET", "POST"])
@@ -162,30 +170,25 @@ def practitioner_hours(practitioner_id: int) -> Any:
 
     :raise 404: if there is no such practitioner.
     """
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        week = {day: field(hours_field(day)) for day in range(7)}
-        _, errors = attempt(lambda s: set_working_hours(s, practitioner_id, week))
-        if not errors:
-            flash("Working hours saved.", "ok")
-            return redirect(
-                url_for("setup.practitioner_hours", practitioner_id=practitioner_id), code=303
-            )
+    sent, errors = submit(
+        lambda s: set_working_hours(
+            s, practitioner_id, {day: field(hours_field(day)) for day in range(7)}
+        ),
+        "Working hours saved.",
+        "setup.practitioner_hours",
+        practitioner_id=practitioner_id,
+    )
+    if sent is not None:
+        return sent
     with db().session() as session:
         found = get_practitioner(session, practitioner_id)
         current = describe_week(found.hours)
-        values = (
-            request.form.to_dict()
-            if errors
-            else {hours_field(day): text for day, text in current.items()}
-        )
-        return page(
+        return form_page(
             "hours.html",
-            422 if errors else 200,
+            errors,
+            {hours_field(day): text for day, text in current.items()},
             practitioner=found,
             days=[(hours_field(day), name) for day, name in enumerate(WEEKDAYS)],
-            values=values,
-            errors=errors,
         )
 
 
@@ -214,20 +217,17 @@ def practitioner_time_off(practitioner_id: int) -> Any:
                     "calendar.",
                     "warning",
                 )
-            return redirect(
-                url_for("setup.practitioner_time_off", practitioner_id=practitioner_id), code=303
-            )
+            return back_to("setup.practitioner_time_off", practitioner_id=practitioner_id)
     with db().session() as session:
         found = get_practitioner(session, practitioner_id)
-        return page(
+        return form_page(
             "time_off.html",
-            422 if errors else 200,
+            errors,
+            {},
             practitioner=found,
             time_off=list_time_off(session, practitioner_id, clock().now()),
             now=clock().now(),
             zone=settings().zone,
-            values=request.form.to_dict() if errors else {},
-            errors=errors,
         )
 
 
@@ -236,10 +236,5 @@ def practitioner_time_off(practitioner_id: int) -> Any:
 def remove_practitioner_time_off(practitioner_id: int, time_off_id: int) -> Any:
     """Take back time off that has not ended yet (past time off stays on record)."""
     _, errors = attempt(lambda s: remove_time_off(s, practitioner_id, time_off_id, clock().now()))
-    if errors:
-        flash(first_error(errors), "error")
-    else:
-        flash("Time off removed.", "ok")
-    return redirect(
-        url_for("setup.practitioner_time_off", practitioner_id=practitioner_id), code=303
-    )
+    report(errors, "Time off removed.")
+    return back_to("setup.practitioner_time_off", practitioner_id=practitioner_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, request
 
 from scheduler.clinic_setup import (
     RoomInput,
@@ -25,11 +25,14 @@ from web.context import clock, db, settings
 from web.pages.setup.base import (
     admin_only,
     attempt,
+    back_to,
     bp,
     checked,
     field,
-    first_error,
+    form_page,
     page,
+    report,
+    submit,
     text_values,
 )
 
@@ -58,16 +61,12 @@ def services() -> Any:
 @admin_only
 def new_service() -> Any:
     """Add a service (5 to 480 minutes, a buffer of up to 120)."""
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        _, errors = attempt(lambda s: create_service(s, _service_input()))
-        if not errors:
-            flash("Service added.", "ok")
-            return redirect(url_for("setup.services"), code=303)
-    values = request.form.to_dict() if errors else SERVICE_DEFAULTS
-    return page(
-        "service_form.html", 422 if errors else 200, service=None, values=values, errors=errors
+    sent, errors = submit(
+        lambda s: create_service(s, _service_input()), "Service added.", "setup.services"
     )
+    if sent is not None:
+        return sent
+    return form_page("service_form.html", errors, SERVICE_DEFAULTS, service=None)
 
 
 @bp.route("/services/<id:service_id>", methods=["GET", "POST"])
@@ -77,30 +76,25 @@ def service(service_id: int) -> Any:
 
     :raise 404: if there is no such service.
     """
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        _, errors = attempt(lambda s: update_service(s, service_id, _service_input()))
-        if not errors:
-            flash("Service saved.", "ok")
-            return redirect(url_for("setup.services"), code=303)
+    sent, errors = submit(
+        lambda s: update_service(s, service_id, _service_input()),
+        "Service saved.",
+        "setup.services",
+    )
+    if sent is not None:
+        return sent
     with db().session() as session:
         found = get_service(session, service_id)
-        values = (
-            request.form.to_dict()
-            if errors
-            else text_values(
-                {
-                    "name": found.name,
-                    "description": found.description,
-                    "duration_min": found.duration_min,
-                    "buffer_min": found.buffer_min,
-                    "needs_room": "1" if found.needs_room else "",
-                }
-            )
+        stored = text_values(
+            {
+                "name": found.name,
+                "description": found.description,
+                "duration_min": found.duration_min,
+                "buffer_min": found.buffer_min,
+                "needs_room": "1" if found.needs_room else "",
+            }
         )
-        return page(
-            "service_form.html", 422 if errors else 200, service=found, values=values, errors=errors
-        )
+        return form_page("service_form.html", errors, stored, service=found)
 
 
 @bp.post("/services/<id:service_id>/active")
@@ -115,27 +109,20 @@ def service_active(service_id: int) -> Any:
             "These active courses still use it: " + ", ".join(templates) + ". Change them.",
             "warning",
         )
-    return redirect(url_for("setup.services"), code=303)
+    return back_to("setup.services")
 
 
 @bp.route("/rooms", methods=["GET", "POST"])
 @admin_only
 def rooms() -> Any:
     """The treatment rooms, and a form to add one."""
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        _, errors = attempt(lambda s: create_room(s, RoomInput(field("name"))))
-        if not errors:
-            flash("Room added.", "ok")
-            return redirect(url_for("setup.rooms"), code=303)
+    sent, errors = submit(
+        lambda s: create_room(s, RoomInput(field("name"))), "Room added.", "setup.rooms"
+    )
+    if sent is not None:
+        return sent
     with db().session() as session:
-        return page(
-            "rooms.html",
-            422 if errors else 200,
-            rooms=list_rooms(session),
-            values=request.form.to_dict() if errors else {},
-            errors=errors,
-        )
+        return form_page("rooms.html", errors, {}, rooms=list_rooms(session))
 
 
 @bp.route("/rooms/<id:room_id>", methods=["GET", "POST"])
@@ -145,18 +132,14 @@ def room(room_id: int) -> Any:
 
     :raise 404: if there is no such room.
     """
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        _, errors = attempt(lambda s: update_room(s, room_id, RoomInput(field("name"))))
-        if not errors:
-            flash("Room saved.", "ok")
-            return redirect(url_for("setup.rooms"), code=303)
+    sent, errors = submit(
+        lambda s: update_room(s, room_id, RoomInput(field("name"))), "Room saved.", "setup.rooms"
+    )
+    if sent is not None:
+        return sent
     with db().session() as session:
         found = get_room(session, room_id)
-        values = request.form.to_dict() if errors else {"name": found.name}
-        return page(
-            "room_form.html", 422 if errors else 200, room=found, values=values, errors=errors
-        )
+        return form_page("room_form.html", errors, {"name": found.name}, room=found)
 
 
 @bp.post("/rooms/<id:room_id>/active")
@@ -168,7 +151,7 @@ def room_active(room_id: int) -> Any:
     flash("Room in use again." if active else "Room no longer used for new bookings.", "ok")
     if upcoming:
         flash(f"{upcoming} visit(s) still to come are booked in it: move them.", "warning")
-    return redirect(url_for("setup.rooms"), code=303)
+    return back_to("setup.rooms")
 
 
 @bp.route("/closures", methods=["GET", "POST"])
@@ -188,16 +171,15 @@ def closures() -> Any:
                     f"{clashes} visit(s) already booked fall in it: move them in the calendar.",
                     "warning",
                 )
-            return redirect(url_for("setup.closures"), code=303)
+            return back_to("setup.closures")
     with db().session() as session:
-        return page(
+        return form_page(
             "closures.html",
-            422 if errors else 200,
+            errors,
+            {},
             closures=list_closures(session, clock().now()),
             now=clock().now(),
             zone=settings().zone,
-            values=request.form.to_dict() if errors else {},
-            errors=errors,
         )
 
 
@@ -206,5 +188,5 @@ def closures() -> Any:
 def remove_clinic_closure(closure_id: int) -> Any:
     """Take back a closure that has not ended yet (past ones stay on record)."""
     _, errors = attempt(lambda s: remove_closure(s, closure_id, clock().now()))
-    flash(first_error(errors) if errors else "Closure removed.", "error" if errors else "ok")
-    return redirect(url_for("setup.closures"), code=303)
+    report(errors, "Closure removed.")
+    return back_to("setup.closures")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import request
+from sqlalchemy.orm import Session
 
 from scheduler.rules_setup import (
     GRIDS,
@@ -17,7 +19,7 @@ from scheduler.rules_setup import (
     save_reminder_plan,
 )
 from web.context import db
-from web.pages.setup.base import admin_only, attempt, bp, field, page, text_values
+from web.pages.setup.base import admin_only, attempt, bp, done, field, page, text_values
 
 
 def _page(errors: dict[str, list[str]] | None = None) -> Any:
@@ -34,6 +36,11 @@ def _page(errors: dict[str, list[str]] | None = None) -> Any:
     )
 
 
+def _save(work: Callable[[Session], object], message: str) -> Any:
+    _, errors = attempt(work)
+    return _page(errors) if errors else done(message, "setup.rules")
+
+
 @bp.get("/rules")
 @admin_only
 def rules() -> Any:
@@ -46,11 +53,7 @@ def rules() -> Any:
 def calendar_rules() -> Any:
     """Save the calendar rules (grid, notice, horizons, late cancellation, waitlist hold)."""
     data = CalendarRulesInput(**{name: field(name) for name in RULE_FIELDS})
-    _, errors = attempt(lambda s: save_calendar_rules(s, data))
-    if errors:
-        return _page(errors)
-    flash("Calendar rules saved.", "ok")
-    return redirect(url_for("setup.rules"), code=303)
+    return _save(lambda s: save_calendar_rules(s, data), "Calendar rules saved.")
 
 
 @bp.post("/rules/reminders")
@@ -58,8 +61,7 @@ def calendar_rules() -> Any:
 def reminder_plan() -> Any:
     """Save the reminder plan; texts planned from now on follow it."""
     data = ReminderPlanInput(**{name: field(name) for name in PLAN_FIELDS})
-    _, errors = attempt(lambda s: save_reminder_plan(s, data))
-    if errors:
-        return _page(errors)
-    flash("Reminder plan saved. Texts already planned keep their times.", "ok")
-    return redirect(url_for("setup.rules"), code=303)
+    return _save(
+        lambda s: save_reminder_plan(s, data),
+        "Reminder plan saved. Texts already planned keep their times.",
+    )
