@@ -67,13 +67,14 @@ def get_service(session: Session, service_id: int) -> Service:
 
 def _check_service(session: Session, data: ServiceInput, editing: int | None) -> dict[str, object]:
     errors = FieldErrors()
-    name = errors.text("name", data.name, longest=120)
-    if name and "name" not in errors:
-        same = select(Service.id).where(func.lower(Service.name) == name.lower())
-        if editing is not None:
-            same = same.where(Service.id != editing)
-        if session.scalar(same) is not None:
-            errors.add("name", "A service with this name exists.")
+    name = errors.unique_name(
+        session,
+        data.name,
+        Service,
+        editing=editing,
+        longest=120,
+        taken="A service with this name exists.",
+    )
     description = errors.text("description", data.description, longest=500, required=False)
     duration = errors.whole_number("duration_min", data.duration_min, 5, 480)
     buffer = errors.whole_number("buffer_min", data.buffer_min, 0, 120)
@@ -167,13 +168,9 @@ def get_room(session: Session, room_id: int) -> Room:
 
 def _room_name(session: Session, data: RoomInput, editing: int | None) -> str:
     errors = FieldErrors()
-    name = errors.text("name", data.name, longest=80)
-    if name and "name" not in errors:
-        same = select(Room.id).where(func.lower(Room.name) == name.lower())
-        if editing is not None:
-            same = same.where(Room.id != editing)
-        if session.scalar(same) is not None:
-            errors.add("name", "A room with this name exists.")
+    name = errors.unique_name(
+        session, data.name, Room, editing=editing, longest=80, taken="A room with this name exists."
+    )
     errors.raise_if_any()
     return name
 

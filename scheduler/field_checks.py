@@ -6,7 +6,11 @@ import re
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from scheduler.errors import ValidationFailed
+from scheduler.models import CourseTemplate, Room, Service
 
 TIME_OF_DAY = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 
@@ -41,6 +45,27 @@ class FieldErrors:
         elif any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             self.add(field, "Use letters, digits, spaces and punctuation only.")
         return value
+
+    def unique_name(
+        self,
+        session: Session,
+        value: str,
+        model: type[Service] | type[Room] | type[CourseTemplate],
+        *,
+        editing: int | None,
+        longest: int,
+        taken: str,
+    ) -> str:
+        """The "name" field checked as ``text``, with ``taken`` as its message when another
+        ``model`` row (not the one ``editing``) has that name, letter case aside."""
+        name = self.text("name", value, longest=longest)
+        if name and "name" not in self:
+            same = select(model.id).where(func.lower(model.name) == name.lower())
+            if editing is not None:
+                same = same.where(model.id != editing)
+            if session.scalar(same) is not None:
+                self.add("name", taken)
+        return name
 
     def whole_number(self, field: str, value: str | int, lowest: int, highest: int) -> int:
         """``value`` as a whole number within [lowest, highest]; 0 with a message otherwise."""

@@ -71,13 +71,14 @@ def get_template(session: Session, template_id: int) -> CourseTemplate:
 
 def _template_values(session: Session, data: TemplateInput, editing: int | None) -> tuple[str, str]:
     errors = FieldErrors()
-    name = errors.text("name", data.name, longest=120)
-    if name and "name" not in errors:
-        same = select(CourseTemplate.id).where(func.lower(CourseTemplate.name) == name.lower())
-        if editing is not None:
-            same = same.where(CourseTemplate.id != editing)
-        if session.scalar(same) is not None:
-            errors.add("name", "A course with this name exists.")
+    name = errors.unique_name(
+        session,
+        data.name,
+        CourseTemplate,
+        editing=editing,
+        longest=120,
+        taken="A course with this name exists.",
+    )
     description = errors.text("description", data.description, longest=500, required=False)
     errors.raise_if_any()
     return name, description
