@@ -29,7 +29,7 @@ from scheduler.models import (
     Patient,
     Service,
 )
-from scheduler.progress import TREATMENT_STATUSES
+from scheduler.progress import TREATMENT_STATUSES, attack_entry, day_entry
 
 WEEKS_DEFAULT = 12
 WEEKS_MAX = 52
@@ -277,31 +277,9 @@ def _diaries(
     attacks: dict[int, list[Attack]] = {pid: [] for pid in patient_ids}
     for chunk in _chunks(patient_ids):
         for row in session.scalars(select(DiaryDay).where(DiaryDay.patient_id.in_(chunk))):
-            entries[row.patient_id].append(
-                DayEntry(
-                    day=row.day,
-                    headache=row.headache,
-                    worst_pain=row.worst_pain,
-                    hours=row.hours,
-                    acute_medication=row.acute_medication,
-                    medication_class=row.medication_class,
-                )
-            )
+            entries[row.patient_id].append(day_entry(row))
         for a in session.scalars(select(DiaryAttack).where(DiaryAttack.patient_id.in_(chunk))):
-            attacks[a.patient_id].append(
-                Attack(
-                    started_at=a.started_at,
-                    ended_at=a.ended_at,
-                    peak_pain=a.peak_pain,
-                    side=a.side,
-                    quality=a.quality,
-                    worse_with_activity=a.worse_with_activity,
-                    nausea=a.nausea,
-                    vomiting=a.vomiting,
-                    light_sound_sensitivity=a.light_sound_sensitivity,
-                    aura=a.aura,
-                )
-            )
+            attacks[a.patient_id].append(attack_entry(a))
     return entries, attacks
 
 

@@ -62,34 +62,44 @@ def first_treatment_day(session: Session, patient: Patient) -> date | None:
     return None if first is None else first.astimezone(ZoneInfo(patient.time_zone)).date()
 
 
+def day_entry(row: DiaryDay) -> DayEntry:
+    """A diary day as a plain value."""
+    return DayEntry(
+        day=row.day,
+        headache=row.headache,
+        worst_pain=row.worst_pain,
+        hours=row.hours,
+        acute_medication=row.acute_medication,
+        medication_class=row.medication_class,
+    )
+
+
+def attack_entry(row: DiaryAttack) -> Attack:
+    """A recorded attack as a plain value."""
+    return Attack(
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        peak_pain=row.peak_pain,
+        side=row.side,
+        quality=row.quality,
+        worse_with_activity=row.worse_with_activity,
+        nausea=row.nausea,
+        vomiting=row.vomiting,
+        light_sound_sensitivity=row.light_sound_sensitivity,
+        aura=row.aura,
+    )
+
+
 def diary_records(session: Session, patient_id: int) -> tuple[list[DayEntry], list[Attack]]:
     """The patient's whole diary as plain values."""
     entries = [
-        DayEntry(
-            day=row.day,
-            headache=row.headache,
-            worst_pain=row.worst_pain,
-            hours=row.hours,
-            acute_medication=row.acute_medication,
-            medication_class=row.medication_class,
-        )
+        day_entry(row)
         for row in session.scalars(
             select(DiaryDay).where(DiaryDay.patient_id == patient_id).order_by(DiaryDay.day)
         )
     ]
     attacks = [
-        Attack(
-            started_at=row.started_at,
-            ended_at=row.ended_at,
-            peak_pain=row.peak_pain,
-            side=row.side,
-            quality=row.quality,
-            worse_with_activity=row.worse_with_activity,
-            nausea=row.nausea,
-            vomiting=row.vomiting,
-            light_sound_sensitivity=row.light_sound_sensitivity,
-            aura=row.aura,
-        )
+        attack_entry(row)
         for row in session.scalars(
             select(DiaryAttack)
             .where(DiaryAttack.patient_id == patient_id)
