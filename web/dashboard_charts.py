@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from markupsafe import Markup
 
-from scheduler.clinic_stats import ClinicalFigures, Operations, rate
+from scheduler.clinic_stats import ClinicalFigures, Operations, WeekFigures, rate
 from web.charts import Series, bar_chart, line_chart
 
 
 def week_label(monday: date) -> str:
     """``2 Mar``: the Monday a week starts on."""
     return f"{monday.day} {monday:%b}"
+
+
+def weekly_series(
+    label: str, weeks: Sequence[WeekFigures], value: Callable[[WeekFigures], float | None]
+) -> Series:
+    """A series of one value per week (None for a gap), labelled by the week's Monday."""
+    return Series(label, [(week_label(w.starts_on), value(w)) for w in weeks])
+
+
+def rate_chart(title: str, series: Sequence[Series]) -> Markup:
+    """A line chart of percentages (0 to 100)."""
+    return line_chart(title, series, y_max=100, unit="%")
 
 
 def dashboard_charts(ops: Operations, clinical: ClinicalFigures | None) -> dict[str, Markup]:
@@ -22,34 +35,25 @@ def dashboard_charts(ops: Operations, clinical: ClinicalFigures | None) -> dict[
     charts = {
         "visits": bar_chart(
             "Visits held per week (week starting)",
-            Series("Visits held", [(week_label(w.starts_on), w.held) for w in weeks]),
+            weekly_series("Visits held", weeks, lambda w: w.held),
             unit="visits",
         ),
-        "attendance": line_chart(
+        "attendance": rate_chart(
             "No-show and late-cancellation rates per week (share of visits due)",
             [
-                Series(
-                    "No-show rate",
-                    [(week_label(w.starts_on), rate(w.no_shows, w.due)) for w in weeks],
-                ),
-                Series(
-                    "Late-cancellation rate",
-                    [(week_label(w.starts_on), rate(w.late_cancellations, w.due)) for w in weeks],
+                weekly_series("No-show rate", weeks, lambda w: rate(w.no_shows, w.due)),
+                weekly_series(
+                    "Late-cancellation rate", weeks, lambda w: rate(w.late_cancellations, w.due)
                 ),
             ],
-            y_max=100,
-            unit="%",
         ),
-        "reminders": line_chart(
+        "reminders": rate_chart(
             "Reminded visits confirmed per week",
             [
-                Series(
-                    "Confirmed after a reminder",
-                    [(week_label(w.starts_on), rate(w.confirmed, w.reminded)) for w in weeks],
+                weekly_series(
+                    "Confirmed after a reminder", weeks, lambda w: rate(w.confirmed, w.reminded)
                 )
             ],
-            y_max=100,
-            unit="%",
         ),
         "courses": bar_chart(
             "Courses by where they stand",
