@@ -12,7 +12,8 @@ from scheduler.clock import FrozenClock
 from scheduler.db import Database
 from scheduler.models import DiaryDay, Patient, QuestionnaireKind, QuestionnaireResponse
 from tests.conftest import ARTIFACTS
-from tests.support.records import PASSWORD, add_patient, add_staff, add_visit
+from tests.support.records import add_patient, add_staff, add_visit
+from tests.support.staff import PASSWORD
 
 pytestmark = pytest.mark.browser
 

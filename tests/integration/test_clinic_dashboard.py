@@ -24,7 +24,8 @@ from scheduler.models import (
     MessageStatus,
     OutboundMessage,
 )
-from tests.support.records import add_patient, add_staff, add_visit, practitioner_id, sign_in
+from tests.support.records import add_patient, add_staff, add_visit, practitioner_id
+from tests.support.staff import sign_in
 
 S = AppointmentStatus
 

@@ -19,8 +19,8 @@ from scheduler.db import Database
 from scheduler.models import Patient, Practitioner, Role, Service, StaffUser
 from scheduler.staff_accounts import create_staff_user
 from tests.support.factories import book, demo_clinic
+from tests.support.staff import PASSWORD, sign_in
 
-PASSWORD = "correct horse battery"
 HOSTILE = "<script>alert(1)</script>"
 WEDNESDAY_10AM = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 PUBLIC = {"staff.login"}
@@ -70,17 +70,6 @@ def accounts(db: Database, clock: FrozenClock) -> None:
                 now=clock.now(),
                 practitioner_id=practitioner.id if practitioner else None,
             )
-
-
-def sign_in(client: FlaskClient, email: str) -> None:
-    page = client.get("/staff/login").text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
-    response = client.post(
-        "/staff/login",
-        data={"csrf_token": token.group(1), "email": email, "password": PASSWORD},
-    )
-    assert response.status_code == 303
 
 
 def test_every_staff_page_without_a_session_goes_to_the_login_page(

@@ -23,6 +23,7 @@ from scheduler.models import (
 from scheduler.patient_links import patient_for_token
 from scheduler.staff_accounts import create_staff_user
 from tests.support.factories import book, demo_clinic
+from tests.support.staff import PASSWORD, csrf, sign_in
 
 WEDNESDAY_10AM = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 
@@ -32,12 +33,6 @@ def booked(db: Database, settings: Settings, clock: FrozenClock) -> tuple[str, i
     demo_clinic(db)
     result = book(db, settings, clock.now(), WEDNESDAY_10AM)
     return result.manage_token, result.appointment.id
-
-
-def csrf(client: FlaskClient, url: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).text)
-    assert found
-    return found.group(1)
 
 
 def status(db: Database, appointment_id: int) -> AppointmentStatus:
@@ -126,20 +121,12 @@ def test_staff_revoke_a_link_and_a_new_one_works(
             session,
             email="desk@clinic.test",
             name="Desk",
-            password="correct horse battery",
+            password=PASSWORD,
             role=Role.FRONT_DESK,
             now=clock.now(),
         )
         patient_id = session.scalars(select(ManageToken.patient_id)).one()
-    login_csrf = csrf(client, "/staff/login")
-    client.post(
-        "/staff/login",
-        data={
-            "csrf_token": login_csrf,
-            "email": "desk@clinic.test",
-            "password": "correct horse battery",
-        },
-    )
+    sign_in(client, "desk@clinic.test")
     revoked = client.post(
         f"/staff/patients/{patient_id}/links/revoke",
         data={"csrf_token": csrf(client, "/staff")},

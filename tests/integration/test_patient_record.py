@@ -26,7 +26,8 @@ from scheduler.models import (
     QuestionnaireResponse,
 )
 from tests.support.factories import book
-from tests.support.records import add_patient, add_staff, add_visit, csrf, sign_in
+from tests.support.records import add_patient, add_staff, add_visit
+from tests.support.staff import csrf, sign_in
 
 WEDNESDAY_10AM = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 

@@ -17,14 +17,11 @@ from scheduler.models import (
     MessageKind,
     MessageTemplate,
     Practitioner,
-    Role,
     Room,
     StaffUser,
     WorkingHours,
 )
-from scheduler.staff_accounts import create_staff_user
-from tests.integration.test_staff import PASSWORD, csrf, sign_in
-from tests.support.factories import demo_clinic
+from tests.support.staff import create_accounts, csrf, log_in
 from tests.support.table_rows import table_rows
 
 SCRIPT = "<script>alert(1)</script>"
@@ -32,24 +29,7 @@ SCRIPT = "<script>alert(1)</script>"
 
 @pytest.fixture
 def logins(db: Database, clock: FrozenClock) -> dict[str, str]:
-    demo_clinic(db)
-    with db.transaction() as session:
-        lin = session.scalars(select(Practitioner).where(Practitioner.name == "Dr Mei Lin")).one()
-        for role, email in (
-            (Role.ADMIN, "admin@clinic.test"),
-            (Role.FRONT_DESK, "desk@clinic.test"),
-            (Role.PRACTITIONER, "lin@clinic.test"),
-        ):
-            create_staff_user(
-                session,
-                email=email,
-                name=f"{role.value} user",
-                password=PASSWORD,
-                role=role,
-                now=clock.now(),
-                practitioner_id=lin.id if role == Role.PRACTITIONER else None,
-            )
-    return {"admin": "admin@clinic.test", "desk": "desk@clinic.test", "lin": "lin@clinic.test"}
+    return create_accounts(db, clock)
 
 
 def setup_urls(app: Flask) -> list[tuple[str, str]]:
@@ -65,7 +45,7 @@ def setup_urls(app: Flask) -> list[tuple[str, str]]:
 
 
 def admin(client: FlaskClient, logins: dict[str, str]) -> str:
-    assert sign_in(client, logins["admin"]) == 303
+    assert log_in(client, logins["admin"]) == 303
     return csrf(client)
 
 
@@ -78,7 +58,7 @@ def id_of(db: Database, model: type, **where: object) -> int:
 def test_the_front_desk_and_practitioners_get_403_on_every_set_up_url_but_the_list(
     app: Flask, client: FlaskClient, logins: dict[str, str], who: str
 ) -> None:
-    assert sign_in(client, logins[who]) == 303
+    assert log_in(client, logins[who]) == 303
     token = csrf(client)
     for method, path in setup_urls(app):
         response = client.open(path, method=method, data={"csrf_token": token})
@@ -109,7 +89,7 @@ def test_the_nav_shows_set_up_to_admins_only(client: FlaskClient, logins: dict[s
     admin(client, logins)
     assert 'href="/staff/setup">Set-up</a>' in client.get("/staff").get_data(as_text=True)
     client.post("/staff/logout", data={"csrf_token": csrf(client)})
-    assert sign_in(client, logins["desk"]) == 303
+    assert log_in(client, logins["desk"]) == 303
     assert "Set-up</a>" not in client.get("/staff").get_data(as_text=True)
 
 
@@ -152,7 +132,7 @@ def test_the_practitioner_list_warns_any_staff_of_licences_running_out(
         lin.licence_expires_on = date(2026, 3, 1)
         novak = session.scalars(select(Practitioner).where(Practitioner.name == "Sara Novak")).one()
         novak.licence_expires_on = date(2026, 3, 20)
-    assert sign_in(client, logins["desk"]) == 303
+    assert log_in(client, logins["desk"]) == 303
     page = client.get("/staff/setup/practitioners").get_data(as_text=True)
     assert "Licence expired on 1 Mar 2026: not bookable until it is renewed." in page
     assert "Licence expires on 20 Mar 2026, in 18 days." in page
@@ -291,7 +271,7 @@ def test_a_deactivated_account_is_signed_out_on_its_next_page(
     db: Database, app: Flask, logins: dict[str, str]
 ) -> None:
     desk = app.test_client()
-    assert sign_in(desk, logins["desk"]) == 303
+    assert log_in(desk, logins["desk"]) == 303
     assert desk.get("/staff").status_code == 200
     boss = app.test_client()
     token = admin(boss, logins)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -18,50 +17,16 @@ from scheduler.models import (
     MessageKind,
     MessageStatus,
     OutboundMessage,
-    Practitioner,
-    Role,
 )
-from scheduler.staff_accounts import create_staff_user
-from tests.support.factories import book, demo_clinic
+from tests.support.factories import book
+from tests.support.staff import PASSWORD, create_accounts, csrf, log_in, sign_in
 
-PASSWORD = "correct horse battery"
 WEDNESDAY_10AM = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def accounts(db: Database, clock: FrozenClock) -> dict[str, str]:
-    demo_clinic(db)
-    with db.transaction() as session:
-        lin = session.scalars(select(Practitioner).where(Practitioner.name == "Dr Mei Lin")).one()
-        for role, email in (
-            (Role.ADMIN, "admin@clinic.test"),
-            (Role.FRONT_DESK, "desk@clinic.test"),
-            (Role.PRACTITIONER, "lin@clinic.test"),
-        ):
-            create_staff_user(
-                session,
-                email=email,
-                name=role.value,
-                password=PASSWORD,
-                role=role,
-                now=clock.now(),
-                practitioner_id=lin.id if role == Role.PRACTITIONER else None,
-            )
-    return {"admin": "admin@clinic.test", "desk": "desk@clinic.test", "lin": "lin@clinic.test"}
-
-
-def csrf(client: FlaskClient) -> str:
-    page = client.get("/staff/login").get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match
-    return match.group(1)
-
-
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> int:
-    token = csrf(client)
-    return client.post(
-        "/staff/login", data={"email": email, "password": password, "csrf_token": token}
-    ).status_code
+    return create_accounts(db, clock)
 
 
 @pytest.fixture
@@ -105,7 +70,7 @@ def test_every_staff_api_call_without_a_session_gets_401(client: FlaskClient, pa
 
 
 def test_signing_in_and_out(client: FlaskClient, accounts: dict[str, str]) -> None:
-    assert sign_in(client, accounts["desk"]) == 303
+    assert log_in(client, accounts["desk"]) == 303
     assert client.get("/staff").status_code == 200
     token = csrf(client)
     assert client.post("/staff/logout", data={"csrf_token": token}).status_code == 303
@@ -115,17 +80,17 @@ def test_signing_in_and_out(client: FlaskClient, accounts: dict[str, str]) -> No
 def test_a_wrong_password_is_refused_without_saying_which_part(
     client: FlaskClient, accounts: dict[str, str]
 ) -> None:
-    response_code = sign_in(client, accounts["desk"], "wrong password!!")
+    response_code = log_in(client, accounts["desk"], "wrong password!!")
     assert response_code == 401
-    assert sign_in(client, "nobody@clinic.test") == 401
+    assert log_in(client, "nobody@clinic.test") == 401
 
 
 def test_the_sixth_wrong_password_in_a_minute_gets_429(
     client: FlaskClient, accounts: dict[str, str], redis_client
 ) -> None:  # type: ignore[no-untyped-def]
-    codes = [sign_in(client, accounts["admin"], "wrong password!!") for _ in range(6)]
+    codes = [log_in(client, accounts["admin"], "wrong password!!") for _ in range(6)]
     assert codes == [401] * 5 + [429]
-    assert sign_in(client, accounts["admin"]) == 429  # even the right one, for a minute
+    assert log_in(client, accounts["admin"]) == 429  # even the right one, for a minute
 
 
 def test_a_login_post_without_csrf_is_refused(
@@ -210,7 +175,7 @@ def test_a_password_change_needs_the_current_password(
     )
     assert good.status_code == 303
     client.post("/staff/logout", data={"csrf_token": csrf(client)})
-    assert sign_in(client, accounts["desk"], "a much longer passphrase") == 303
+    assert log_in(client, accounts["desk"], "a much longer passphrase") == 303
 
 
 def test_the_first_admin_is_created_from_the_command_line(app: Flask, db: Database) -> None:

@@ -27,15 +27,18 @@ from scheduler.models import (
     Practitioner,
     Room,
 )
-from tests.integration import test_staff
 from tests.integration.test_courses import request_for
-from tests.integration.test_staff import csrf, sign_in
 from tests.support.factories import book
+from tests.support.staff import create_accounts, csrf, sign_in
 
 WEDNESDAY = datetime(2026, 3, 4, tzinfo=UTC)  # GMT: the clinic's time is UTC until 29 March
 WEEK = "start=2026-03-02T00:00:00&end=2026-03-09T00:00:00"
 
-accounts = test_staff.accounts  # the admin, front desk and Dr Mei Lin sign-ins
+
+@pytest.fixture
+def accounts(db: Database, clock: FrozenClock) -> dict[str, str]:
+    """The admin, front desk and Dr Mei Lin sign-ins."""
+    return create_accounts(db, clock)
 
 
 def practitioner_id(db: Database, name: str) -> int:

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from scheduler.clock import FrozenClock
 from scheduler.db import Database
 from scheduler.models import AppointmentStatus, CalendarFeed
-from tests.support.records import add_patient, add_staff, add_visit, csrf, practitioner_id, sign_in
+from tests.support.records import add_patient, add_staff, add_visit, practitioner_id
+from tests.support.staff import csrf, sign_in
 
 S = AppointmentStatus
 

@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 
 from scheduler.clock import FrozenClock
 from scheduler.db import Database
-from tests.support.records import add_patient, add_staff, add_visit, csrf, practitioner_id, sign_in
+from tests.support.records import add_patient, add_staff, add_visit, practitioner_id
+from tests.support.staff import csrf, sign_in
 
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = "<img src=x onerror=alert(2)>"

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
-from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,8 +20,8 @@ from scheduler.models import (
 )
 from scheduler.staff_accounts import create_staff_user
 from tests.support.factories import demo_clinic
+from tests.support.staff import PASSWORD
 
-PASSWORD = "correct horse battery"
 STAFF = {
     "admin": (Role.ADMIN, "Ada Admin", None),
     "desk": (Role.FRONT_DESK, "Dana Desk", None),
@@ -99,18 +97,3 @@ def add_visit(
     session.add(visit)
     session.flush()
     return visit
-
-
-def csrf(client: FlaskClient, path: str = "/staff/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, page[:500]
-    return match.group(1)
-
-
-def sign_in(client: FlaskClient, email: str) -> None:
-    token = csrf(client)
-    response = client.post(
-        "/staff/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303

@@ -1,0 +1,61 @@
+"""Staff accounts for tests: one admin, one front desk and Dr Mei Lin, and signing them in."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from scheduler.clock import FrozenClock
+from scheduler.db import Database
+from scheduler.models import Practitioner, Role
+from scheduler.staff_accounts import create_staff_user
+from tests.support.factories import demo_clinic
+
+PASSWORD = "correct horse battery"
+ACCOUNTS = (
+    ("admin", Role.ADMIN, "admin@clinic.test"),
+    ("desk", Role.FRONT_DESK, "desk@clinic.test"),
+    ("lin", Role.PRACTITIONER, "lin@clinic.test"),
+)
+
+
+def create_accounts(db: Database, clock: FrozenClock) -> dict[str, str]:
+    """The demo clinic with an admin, a front desk and a practitioner (Dr Mei Lin) account,
+    each named after its role: key -> email."""
+    demo_clinic(db)
+    with db.transaction() as session:
+        lin = session.scalars(select(Practitioner).where(Practitioner.name == "Dr Mei Lin")).one()
+        for _key, role, email in ACCOUNTS:
+            create_staff_user(
+                session,
+                email=email,
+                name=role.value,
+                password=PASSWORD,
+                role=role,
+                now=clock.now(),
+                practitioner_id=lin.id if role == Role.PRACTITIONER else None,
+            )
+    return {key: email for key, _role, email in ACCOUNTS}
+
+
+def csrf(client: FlaskClient, path: str = "/staff/login") -> str:
+    """The CSRF token of the form on ``path``."""
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, page[:500]
+    return match.group(1)
+
+
+def log_in(client: FlaskClient, email: str, password: str = PASSWORD) -> int:
+    """Send the sign-in form; the status code of the answer (303 when signed in)."""
+    token = csrf(client)
+    return client.post(
+        "/staff/login", data={"email": email, "password": password, "csrf_token": token}
+    ).status_code
+
+
+def sign_in(client: FlaskClient, email: str) -> None:
+    """Sign a staff member in with the test password (it must succeed)."""
+    assert log_in(client, email) == 303
