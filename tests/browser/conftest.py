@@ -7,6 +7,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -66,13 +67,33 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture
-def phone_page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
-    """A page the size of a phone; a screenshot of it is kept as an artifact."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+def screenshot(page: Any, name: str) -> None:
+    """Keep a full-page screenshot as an artifact, named after ``name`` (a test's, say)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    safe = name.replace("/", "_").replace("[", "-").replace("]", "")
+    page.screenshot(path=str(ARTIFACTS / f"{safe}.png"), full_page=True)
+
+
+def sized_page(
+    browser: Any, request: pytest.FixtureRequest, width: int, height: int
+) -> Iterator[Any]:
+    """A page of ``width`` x ``height`` in a fresh context; when the test is over, its
+    screenshot is kept as an artifact and the context closed."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, request.node.name)
     context.close()
+
+
+@pytest.fixture
+def phone_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A page the size of a phone; a screenshot of it is kept as an artifact."""
+    yield from sized_page(browser, request, 390, 844)
+
+
+@pytest.fixture
+def desktop_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A page the size of a desk screen (1280x900); a screenshot of it is kept as an
+    artifact."""
+    yield from sized_page(browser, request, 1280, 900)

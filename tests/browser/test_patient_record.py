@@ -3,7 +3,6 @@ the diary's charts, scores, and a note added through the form."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -11,23 +10,10 @@ import pytest
 from scheduler.clock import FrozenClock
 from scheduler.db import Database
 from scheduler.models import DiaryDay, Patient, QuestionnaireKind, QuestionnaireResponse
-from tests.conftest import ARTIFACTS
 from tests.support.records import add_patient, add_staff, add_visit
 from tests.support.staff import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def desktop_page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
-    """A page the size of a desk screen; a screenshot of it is kept as an artifact."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    context.close()
 
 
 @pytest.fixture

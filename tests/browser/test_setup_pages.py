@@ -3,7 +3,6 @@ lunch break and closes the clinic for a day."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,18 +17,6 @@ from tests.conftest import ARTIFACTS
 from tests.support.factories import demo_clinic
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def desktop_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A page at desktop width; a screenshot of it is kept as an artifact."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    context.close()
 
 
 @pytest.fixture

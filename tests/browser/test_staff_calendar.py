@@ -4,7 +4,6 @@ and the same page without JavaScript."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from scheduler.courses import book_course
 from scheduler.db import Database
 from scheduler.models import Appointment, AppointmentStatus, MessageKind, OutboundMessage, Role
 from scheduler.staff_accounts import create_staff_user
-from tests.conftest import ARTIFACTS
+from tests.browser.conftest import screenshot
 from tests.integration.test_courses import request_for
 from tests.integration.test_staff_calendar import practitioner_id
 from tests.support.factories import book, demo_clinic
@@ -26,22 +25,6 @@ from tests.support.factories import book, demo_clinic
 PASSWORD = "correct horse battery"
 DESK = "desk@clinic.test"
 WEDNESDAY = datetime(2026, 3, 4, tzinfo=UTC)  # GMT: the clinic's time is UTC in early March
-
-
-@pytest.fixture
-def desk_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A desktop-sized page (1280x900); a screenshot of it is kept as an artifact."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    shoot(page, request.node.name)
-    context.close()
-
-
-def shoot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    safe = name.replace("/", "_").replace("[", "-").replace("]", "")
-    page.screenshot(path=str(ARTIFACTS / f"{safe}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -130,14 +113,14 @@ def starts_at(db: Database, appointment_id: int) -> datetime:
 
 
 def test_the_front_desk_drags_visits_and_marks_a_no_show(
-    desk_page: Any,
+    desktop_page: Any,
     live_server: str,
     db: Database,
     settings: Settings,
     clock: FrozenClock,
     clinic_week: dict[str, int],
 ) -> None:
-    page = desk_page
+    page = desktop_page
     sign_in(page, live_server)
     page.get_by_role("navigation", name="Staff").get_by_role("link", name="Calendar").click()
     page.locator(".fc-timegrid-event").first.wait_for()
@@ -161,7 +144,7 @@ def test_the_front_desk_drags_visits_and_marks_a_no_show(
             )
         )
     assert MessageKind.RESCHEDULED in kinds
-    shoot(page, "staff_calendar_moved")
+    screenshot(page, "staff_calendar_moved")
 
     page.locator(f'.fc-event[data-visit-id="{clinic_week["ana"]}"]').wait_for()
     drag_to(page, clinic_week["ana"], "2026-03-04", "11:00")
@@ -171,7 +154,7 @@ def test_the_front_desk_drags_visits_and_marks_a_no_show(
     assert starts_at(db, clinic_week["ana"]) == datetime(2026, 3, 5, 14, 0, tzinfo=UTC)
     thursday = page.locator('td.fc-timegrid-col[data-date="2026-03-05"]')
     assert thursday.locator(f'.fc-event[data-visit-id="{clinic_week["ana"]}"]').count() == 1
-    shoot(page, "staff_calendar_conflict")
+    screenshot(page, "staff_calendar_conflict")
 
     missed = clinic_week["course_visit"]
     visit_start = starts_at(db, missed)
@@ -201,7 +184,7 @@ def test_the_front_desk_drags_visits_and_marks_a_no_show(
 
 
 def test_patient_names_are_shown_as_text_on_the_calendar(
-    desk_page: Any,
+    desktop_page: Any,
     live_server: str,
     db: Database,
     settings: Settings,
@@ -218,7 +201,7 @@ def test_patient_names_are_shown_as_text_on_the_calendar(
         last_name="Smith",
         phone="+447400123460",
     )
-    page = desk_page
+    page = desktop_page
     sign_in(page, live_server)
     page.goto(f"{live_server}/staff/calendar?date=2026-03-04&practitioner_id={clinic_week['lin']}")
     event = page.locator(f'.fc-event[data-visit-id="{hostile.appointment.id}"]')
@@ -256,12 +239,12 @@ def test_without_javascript_the_week_is_a_list_with_forms(
         assert starts_at(db, clinic_week["ana"]) == datetime(2026, 3, 6, 9, 15, tzinfo=UTC)
         page.get_by_role("button", name="Cancel visit: Ben Jones at 11:00").click()
         page.locator(".flash.ok").filter(has_text="Ben Jones's visit is cancelled").wait_for()
-        shoot(page, "staff_calendar_without_javascript")
+        screenshot(page, "staff_calendar_without_javascript")
         page.get_by_role("navigation", name="Staff").get_by_role("link", name="Today").click()
         page.goto(f"{live_server}/staff/today?date=2026-03-06")
         row = page.locator(f'tr[data-visit-id="{clinic_week["ana"]}"]')
         assert "09:15" in row.inner_text() and "Ana Silva" in row.inner_text()
         assert row.get_by_role("button", name="Cancel visit: Ana Silva at 09:15").is_visible()
-        shoot(page, "staff_today_list")
+        screenshot(page, "staff_today_list")
     finally:
         context.close()
