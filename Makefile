@@ -19,12 +19,16 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m ops.devstack
 
-## Everything: lint, types, unit, contract, integration (SQLite and PostgreSQL), e2e, browser.
+## Everything: lint, types, unit, contract, integration (SQLite and PostgreSQL), browser, hostile
+## input in parallel processes (each with its own Redis and PostgreSQL), then the end-to-end
+## stack and the fault scenarios on their own, as they time real processes.
+TEST_WORKERS ?= 3
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --ignore=tests/e2e --ignore=tests/faults
+	$(BIN)/pytest tests/e2e tests/faults
 
 ## The fault scenarios at full size (10,000 messages each); `make test` runs them with 1,000.
 test-faults: $(STAMP)
