@@ -256,3 +256,18 @@ def test_a_bad_link_in_the_wizard_is_refused(client: FlaskClient) -> None:
     template_id = migraine_id(client)
     assert client.get("/?token=not-a-real-link").status_code == 404
     assert client.get(f"/course/{template_id}?token=not-a-real-link").status_code == 404
+
+
+def test_an_emergency_without_usable_contact_details_advises_without_promising_a_call(
+    client: FlaskClient, db: Database
+) -> None:
+    template_id = migraine_id(client)
+    slot = first_slot(client, template_id)
+    token = csrf(client, plan_url(template_id, slot))
+    response = client.post(
+        f"/course/{template_id}/book",
+        data=form(slot, token, phone="12", safety_thunderclap="yes"),
+    )
+    assert "Please get emergency help now" in response.text
+    assert "will call you" not in response.text
+    assert counts(db) == (0, 0, 0, 1)

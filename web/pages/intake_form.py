@@ -99,7 +99,7 @@ def show_errors(form: BookingForm, fields: dict[str, list[str]]) -> dict[str, li
 
 def stop_booking(request_: BookingRequest, assessment: Assessment) -> tuple[str, int]:
     """Emergent or urgent answers: keep them for staff, and tell the patient what to do now."""
-    db().retrying(
+    kept = db().retrying(
         lambda session: record_stopped(
             session, request_, assessment, settings=settings(), now=clock().now()
         )
@@ -109,6 +109,7 @@ def stop_booking(request_: BookingRequest, assessment: Assessment) -> tuple[str,
         "safety_stop.html",
         emergent=emergent,
         emergency_number=settings().emergency_number,
+        will_call=kept,
     ), 200
 
 
@@ -125,4 +126,5 @@ def stop_for_patient(patient_id: int, assessment: Assessment) -> tuple[str, int]
         "safety_stop.html",
         emergent=assessment.tier == SafetyTier.EMERGENT,
         emergency_number=settings().emergency_number,
+        will_call=True,
     ), 200
