@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import NotFound
 from scheduler.field_checks import FieldErrors
+from scheduler.lookup import existing
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
@@ -59,10 +59,7 @@ def list_services(session: Session) -> list[Service]:
 
 def get_service(session: Session, service_id: int) -> Service:
     """:raise NotFound: if there is no such service."""
-    service = session.get(Service, service_id)
-    if service is None:
-        raise NotFound(f"service {service_id} does not exist")
-    return service
+    return existing(session, Service, service_id, "service")
 
 
 def _check_service(session: Session, data: ServiceInput, editing: int | None) -> dict[str, object]:
@@ -160,10 +157,7 @@ def list_rooms(session: Session) -> list[Room]:
 
 def get_room(session: Session, room_id: int) -> Room:
     """:raise NotFound: if there is no such room."""
-    room = session.get(Room, room_id)
-    if room is None:
-        raise NotFound(f"room {room_id} does not exist")
-    return room
+    return existing(session, Room, room_id, "room")
 
 
 def _room_name(session: Session, data: RoomInput, editing: int | None) -> str:

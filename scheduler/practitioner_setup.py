@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.clinic_setup import upcoming_visits
-from scheduler.errors import NotFound
 from scheduler.field_checks import FieldErrors
+from scheduler.lookup import existing
 from scheduler.models import Appointment, Practitioner, Service
 
 LICENCE_WARNING_DAYS = 30
@@ -41,10 +41,7 @@ def list_practitioners(session: Session) -> list[Practitioner]:
 
 def get_practitioner(session: Session, practitioner_id: int) -> Practitioner:
     """:raise NotFound: if there is no such practitioner."""
-    practitioner = session.get(Practitioner, practitioner_id)
-    if practitioner is None:
-        raise NotFound(f"practitioner {practitioner_id} does not exist")
-    return practitioner
+    return existing(session, Practitioner, practitioner_id, "practitioner")
 
 
 def _services(session: Session, chosen: Sequence[int | str], errors: FieldErrors) -> list[Service]:

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import NotFound, ValidationFailed
+from scheduler.errors import ValidationFailed
+from scheduler.lookup import existing
 from scheduler.models import Practitioner, Role, StaffUser
 from scheduler.staff_accounts import create_staff_user, hash_password, password_errors
 
@@ -39,10 +40,7 @@ def list_staff(session: Session) -> list[StaffUser]:
 
 def get_staff(session: Session, user_id: int) -> StaffUser:
     """:raise NotFound: if there is no such account."""
-    user = session.get(StaffUser, user_id)
-    if user is None:
-        raise NotFound(f"staff account {user_id} does not exist")
-    return user
+    return existing(session, StaffUser, user_id, "staff account")
 
 
 def _role(value: str, errors: dict[str, list[str]]) -> Role | None:

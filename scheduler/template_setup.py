@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.clinic_setup import unique_code
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.field_checks import FieldErrors
+from scheduler.lookup import existing
 from scheduler.models import (
     Cadence,
     Course,
@@ -63,10 +64,7 @@ def list_templates(session: Session) -> list[CourseTemplate]:
 
 def get_template(session: Session, template_id: int) -> CourseTemplate:
     """:raise NotFound: if there is no such template."""
-    template = session.get(CourseTemplate, template_id)
-    if template is None:
-        raise NotFound(f"course template {template_id} does not exist")
-    return template
+    return existing(session, CourseTemplate, template_id, "course template")
 
 
 def _template_values(session: Session, data: TemplateInput, editing: int | None) -> tuple[str, str]:
