@@ -85,6 +85,13 @@ def plan_url(template_id: int, slot: str) -> str:
     return f"/course/{template_id}/plan?slot={slot}&date={WEDNESDAY}&weekdays=0&weekdays=3"
 
 
+def at_the_plan(client: FlaskClient) -> tuple[int, str, str]:
+    """The migraine course's plan page for its first free time: (template, slot, CSRF token)."""
+    template_id = migraine_id(client)
+    slot = first_slot(client, template_id)
+    return template_id, slot, csrf(client, plan_url(template_id, slot))
+
+
 def test_the_start_page_offers_every_course_and_single_visit(client: FlaskClient) -> None:
     page = client.get("/").text
     assert "Migraine prevention" in page and "2 a week for 4 weeks" in page
@@ -107,9 +114,7 @@ def test_the_plan_shows_every_visit_before_anything_is_written(
 def test_a_clear_screen_books_the_course_with_its_plan_and_keeps_the_answers(
     client: FlaskClient, db: Database
 ) -> None:
-    template_id = migraine_id(client)
-    slot = first_slot(client, template_id)
-    token = csrf(client, plan_url(template_id, slot))
+    template_id, slot, token = at_the_plan(client)
     response = client.post(
         f"/course/{template_id}/book", data=form(slot, token, safety_pregnancy="yes")
     )
@@ -131,9 +136,7 @@ def test_a_clear_screen_books_the_course_with_its_plan_and_keeps_the_answers(
 def test_review_first_answers_book_the_course_pending_review_and_tell_staff(
     client: FlaskClient, db: Database
 ) -> None:
-    template_id = migraine_id(client)
-    slot = first_slot(client, template_id)
-    token = csrf(client, plan_url(template_id, slot))
+    template_id, slot, token = at_the_plan(client)
     response = client.post(
         f"/course/{template_id}/book", data=form(slot, token, safety_head_injury="yes")
     )
@@ -158,9 +161,7 @@ def test_review_first_answers_book_the_course_pending_review_and_tell_staff(
 def test_emergent_and_urgent_answers_stop_the_booking_and_alert_staff(
     client: FlaskClient, db: Database, question: str, heading: str, tier: str
 ) -> None:
-    template_id = migraine_id(client)
-    slot = first_slot(client, template_id)
-    token = csrf(client, plan_url(template_id, slot))
+    template_id, slot, token = at_the_plan(client)
     response = client.post(
         f"/course/{template_id}/book", data=form(slot, token, **{f"safety_{question}": "yes"})
     )
@@ -177,9 +178,7 @@ def test_emergent_and_urgent_answers_stop_the_booking_and_alert_staff(
 def test_an_unanswered_question_and_a_bad_phone_are_shown_and_nothing_is_written(
     client: FlaskClient, db: Database
 ) -> None:
-    template_id = migraine_id(client)
-    slot = first_slot(client, template_id)
-    token = csrf(client, plan_url(template_id, slot))
+    template_id, slot, token = at_the_plan(client)
     values = form(slot, token, phone="12")
     del values["safety_fainting"]
     response = client.post(f"/course/{template_id}/book", data=values)
@@ -191,9 +190,7 @@ def test_an_unanswered_question_and_a_bad_phone_are_shown_and_nothing_is_written
 
 
 def test_a_double_submit_books_one_course(client: FlaskClient, db: Database) -> None:
-    template_id = migraine_id(client)
-    slot = first_slot(client, template_id)
-    token = csrf(client, plan_url(template_id, slot))
+    template_id, slot, token = at_the_plan(client)
     first = client.post(f"/course/{template_id}/book", data=form(slot, token))
     second = client.post(f"/course/{template_id}/book", data=form(slot, token))
     assert first.status_code == 303
@@ -224,9 +221,7 @@ def test_a_single_visit_asks_the_same_screen(client: FlaskClient, db: Database) 
 def test_a_returning_patient_books_a_new_course_from_their_link_after_a_new_screen(
     client: FlaskClient, db: Database
 ) -> None:
-    template_id = migraine_id(client)
-    slot = first_slot(client, template_id)
-    token = csrf(client, plan_url(template_id, slot))
+    template_id, slot, token = at_the_plan(client)
     first = client.post(f"/course/{template_id}/book", data=form(slot, token))
     link = first.headers["Location"].rsplit("/m/", 1)[1]
     start = client.get(f"/?token={link}").text
@@ -261,9 +256,7 @@ def test_a_bad_link_in_the_wizard_is_refused(client: FlaskClient) -> None:
 def test_an_emergency_without_usable_contact_details_advises_without_promising_a_call(
     client: FlaskClient, db: Database
 ) -> None:
-    template_id = migraine_id(client)
-    slot = first_slot(client, template_id)
-    token = csrf(client, plan_url(template_id, slot))
+    template_id, slot, token = at_the_plan(client)
     response = client.post(
         f"/course/{template_id}/book",
         data=form(slot, token, phone="12", safety_thunderclap="yes"),
