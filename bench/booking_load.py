@@ -17,8 +17,8 @@ from sqlalchemy import select
 from bench import dataset
 from bench.messaging import rss_mb
 from ops.embedded_redis import EmbeddedRedis, free_port
-from scheduler.availability import from_minutes
-from scheduler.clinic_calendar import free_slots
+from scheduler.calendar.availability import from_minutes
+from scheduler.calendar.snapshot import free_slots
 from scheduler.db import Database
 from scheduler.models import Service
 from tests.support.fault_stack import double_bookings

@@ -23,7 +23,7 @@ from scheduler.clock import FrozenClock
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.models import Appointment, Patient, Practitioner, Role, Room, Service
-from scheduler.staff_accounts import create_staff_user
+from scheduler.staff.accounts import create_staff_user
 
 # A Monday after the data set's eight weeks of bookings, still in winter time.
 WEEK_START = TODAY + timedelta(weeks=9)

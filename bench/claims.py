@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 
 from scheduler.db import Database
+from scheduler.messaging.outbox import claim_due
 from scheduler.models import MessageKind, Patient
-from scheduler.outbox import claim_due
 
 DUE = 500
 RUNS = 15

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
-from scheduler.course_templates import load_default_templates
+from scheduler.courses.templates import load_default_templates
 from scheduler.db import Database
 from scheduler.demo import add_services
 from scheduler.models import (

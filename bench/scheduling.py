@@ -11,13 +11,13 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bench.dataset import NOW, TODAY, ZONE
-from scheduler.availability import from_minutes
-from scheduler.booking import BookingRequest, PatientDetails
-from scheduler.clinic_calendar import free_slots
+from scheduler.calendar.availability import from_minutes
+from scheduler.calendar.snapshot import free_slots
 from scheduler.config import Settings
-from scheduler.courses import CourseRequest, plan_for_request
+from scheduler.courses.booking import CourseRequest, plan_for_request
 from scheduler.db import Database
 from scheduler.models import CourseTemplate, Service
+from scheduler.visits.booking import BookingRequest, PatientDetails
 
 RUNS = 21
 

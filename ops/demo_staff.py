@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from scheduler.db import Database
 from scheduler.models import Practitioner, Role, StaffUser
-from scheduler.staff_accounts import create_staff_user
+from scheduler.staff.accounts import create_staff_user
 
 ACCOUNTS = (
     (Role.ADMIN, "admin@clinic.demo", "Ada Admin"),

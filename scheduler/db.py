@@ -133,4 +133,4 @@ class Database:
 
 
 # Every session records the audit trail of the records it changes.
-import scheduler.audit  # noqa: E402, F401
+import scheduler.records.audit  # noqa: E402, F401

@@ -7,7 +7,7 @@ from datetime import date, time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.course_templates import load_default_templates
+from scheduler.courses.templates import load_default_templates
 from scheduler.models import Practitioner, Room, Service, WorkingHours
 
 SERVICES = [

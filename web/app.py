@@ -72,22 +72,22 @@ def register_blueprints(app: Flask) -> None:
     from web.api.courses import blp as courses_blp
     from web.api.patients import blp as patients_blp
     from web.api.staff import blp as staff_api_blp
-    from web.feeds import bp as feeds_bp
     from web.health import bp as health_bp
-    from web.pages.booking import bp as booking_pages
-    from web.pages.calendar import bp as calendar_pages
-    from web.pages.diary import bp as diary_pages
-    from web.pages.manage import bp as manage_pages
-    from web.pages.progress import bp as progress_pages
-    from web.pages.questionnaires import bp as questionnaire_pages
-    from web.pages.setup import bp as setup_pages
-    from web.pages.staff import bp as staff_pages
-    from web.pages.staff_dashboard import bp as staff_dashboard_pages
-    from web.pages.staff_exports import bp as staff_exports_pages
-    from web.pages.staff_links import bp as staff_links_pages
-    from web.pages.staff_patients import bp as staff_patients_pages
-    from web.pages.wizard import bp as wizard_pages
-    from web.webhooks import bp as webhooks_bp
+    from web.patient.booking import bp as booking_pages
+    from web.patient.diary import bp as diary_pages
+    from web.patient.manage import bp as manage_pages
+    from web.patient.progress import bp as progress_pages
+    from web.patient.questionnaires import bp as questionnaire_pages
+    from web.patient.wizard import bp as wizard_pages
+    from web.staff.calendar.views import bp as calendar_pages
+    from web.staff.console import bp as staff_pages
+    from web.staff.dashboard import bp as staff_dashboard_pages
+    from web.staff.exports import bp as staff_exports_pages
+    from web.staff.feeds import bp as feeds_bp
+    from web.staff.links import bp as staff_links_pages
+    from web.staff.patients import bp as staff_patients_pages
+    from web.staff.setup import bp as setup_pages
+    from web.webhooks.twilio import bp as webhooks_bp
 
     api.register_blueprint(catalogue_blp)
     api.register_blueprint(bookings_blp)

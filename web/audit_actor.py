@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
-from scheduler.audit import SYSTEM, Actor, acting_as
+from scheduler.records.audit import SYSTEM, Actor, acting_as
 from web.context import clock
 
 SYSTEM_ENDPOINTS = {"webhooks.status", "health.healthz"}
@@ -15,7 +15,7 @@ def _actor() -> Actor:
     endpoint = request.endpoint or ""
     now = clock().now()
     if request.path.startswith(("/staff", "/api/v1/staff")):
-        from web.staff_auth import current_staff
+        from web.staff.auth import current_staff
 
         user = current_staff()
         if user is not None:

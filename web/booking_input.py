@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from scheduler.booking import BookingRequest, PatientDetails
+from scheduler.visits.booking import BookingRequest, PatientDetails
 
 PATIENT_FIELDS = {"first_name", "last_name", "phone", "time_zone"}
 CONSENT_FIELDS = {"consent_reminders": "reminders", "consent_diary_prompts": "diary_prompts"}

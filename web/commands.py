@@ -9,7 +9,7 @@ from ops.migrations import upgrade_database
 from scheduler.demo import load_demo_clinic
 from scheduler.errors import ValidationFailed
 from scheduler.models import Role
-from scheduler.staff_accounts import create_staff_user
+from scheduler.staff.accounts import create_staff_user
 
 
 def register(app: Flask) -> None:

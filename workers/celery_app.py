@@ -91,7 +91,7 @@ def _fresh_resources_after_fork(**_: Any) -> None:
 @task_prerun.connect
 def _act_as_system(task: Any = None, **_: Any) -> None:
     """Changes a task makes are the system's, named after the task, in the audit trail."""
-    from scheduler.audit import Actor, set_actor
+    from scheduler.records.audit import Actor, set_actor
 
     set_actor(Actor(kind="system", label="system", via=getattr(task, "name", "")[:60]))
 

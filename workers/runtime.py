@@ -10,9 +10,9 @@ import redis
 from scheduler.clock import Clock, SystemClock
 from scheduler.config import Settings, load_settings
 from scheduler.db import Database
-from scheduler.rate_limit import TokenBucket
-from scheduler.sending import SendPolicy
-from scheduler.sms import SmsBackend, backend_from_settings
+from scheduler.messaging.rate_limit import TokenBucket
+from scheduler.messaging.sending import SendPolicy
+from scheduler.messaging.sms import SmsBackend, backend_from_settings
 
 SEND_RATE_KEY = "clinic:sms:send-rate"
 

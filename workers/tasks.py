@@ -9,11 +9,14 @@ from datetime import datetime, timedelta
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
-from scheduler import course_events, message_plans, questionnaire_messages, waitlist
+from scheduler.courses import events as course_events
 from scheduler.health import record_heartbeat
-from scheduler.outbox import claim_due, requeue_lost_claims
-from scheduler.reconciliation import reconcile_stuck_sends as reconcile
-from scheduler.sending import send_outbound_message, send_outbound_messages
+from scheduler.messaging import plans as message_plans
+from scheduler.messaging import questionnaire_link as questionnaire_messages
+from scheduler.messaging.outbox import claim_due, requeue_lost_claims
+from scheduler.messaging.reconciliation import reconcile_stuck_sends as reconcile
+from scheduler.messaging.sending import send_outbound_message, send_outbound_messages
+from scheduler.visits import waitlist
 from workers.runtime import runtime
 
 log = logging.getLogger("clinic.tasks")

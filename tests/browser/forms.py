@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scheduler.safety import QUESTIONS
+from scheduler.clinical.safety import QUESTIONS
 
 
 def answer_safety(page: Any, yes: tuple[str, ...] = ()) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from scheduler.clock import FrozenClock
 from scheduler.db import Database
 from scheduler.models import Closure, Practitioner, Role, WorkingHours
-from scheduler.staff_accounts import create_staff_user
+from scheduler.staff.accounts import create_staff_user
 from tests.conftest import ARTIFACTS
 from tests.support.factories import demo_clinic
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings
-from scheduler.course_events import after_visit_missed
-from scheduler.courses import book_course
+from scheduler.courses.booking import book_course
+from scheduler.courses.events import after_visit_missed
 from scheduler.db import Database
 from scheduler.models import Appointment, AppointmentStatus, MessageKind, OutboundMessage, Role
-from scheduler.staff_accounts import create_staff_user
+from scheduler.staff.accounts import create_staff_user
 from tests.browser.conftest import screenshot
 from tests.integration.test_courses import request_for
 from tests.integration.test_staff_calendar import practitioner_id

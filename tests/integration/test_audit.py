@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from flask.testing import FlaskClient
 
-from scheduler.audit import Actor, acting_as, history
 from scheduler.clock import FrozenClock
 from scheduler.db import Database
 from scheduler.models import Appointment, AppointmentStatus
+from scheduler.records.audit import Actor, acting_as, history
 from tests.support.factories import api_booking, demo_clinic, ids
 
 WEDNESDAY_10AM = "2026-03-04T10:00:00+00:00"

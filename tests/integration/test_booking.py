@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from scheduler.booking import book_visit
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import SlotUnavailable, ValidationFailed
@@ -20,7 +19,8 @@ from scheduler.models import (
     OutboundMessage,
     Patient,
 )
-from scheduler.patient_links import hash_token, patient_for_token
+from scheduler.patients.links import hash_token, patient_for_token
+from scheduler.visits.booking import book_visit
 from tests.conftest import MONDAY_8AM
 from tests.support.factories import book, booking_request, demo_clinic, ids
 

@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from scheduler.clinical.safety import QUESTIONS
 from scheduler.db import Database
 from scheduler.models import (
     Appointment,
@@ -19,7 +20,6 @@ from scheduler.models import (
     SafetyScreen,
     StaffAlert,
 )
-from scheduler.safety import QUESTIONS
 from tests.support.factories import demo_clinic
 
 WEDNESDAY = "2026-03-04"

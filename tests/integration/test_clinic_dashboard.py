@@ -8,7 +8,6 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from scheduler.clinic_stats import WeekFigures, clinical_figures, operations
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings
 from scheduler.db import Database
@@ -24,6 +23,7 @@ from scheduler.models import (
     MessageStatus,
     OutboundMessage,
 )
+from scheduler.records.statistics import WeekFigures, clinical_figures, operations
 from tests.support.records import add_patient, add_staff, add_visit, practitioner_id
 from tests.support.staff import sign_in
 

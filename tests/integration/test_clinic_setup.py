@@ -8,9 +8,29 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from scheduler.availability import from_minutes
-from scheduler.clinic_calendar import free_slots
-from scheduler.clinic_setup import (
+from scheduler.calendar.availability import from_minutes
+from scheduler.calendar.snapshot import free_slots
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.errors import NotFound, ValidationFailed
+from scheduler.models import Closure, Practitioner, Room, Service, TimeOff, WorkingHours
+from scheduler.models.clinic import practitioner_services
+from scheduler.setup.hours import (
+    AwayInput,
+    add_closure,
+    add_time_off,
+    describe_week,
+    remove_closure,
+    set_working_hours,
+)
+from scheduler.setup.practitioners import (
+    PractitionerInput,
+    create_practitioner,
+    licence_warnings,
+    set_practitioner_active,
+    update_practitioner,
+)
+from scheduler.setup.services import (
     RoomInput,
     ServiceInput,
     create_room,
@@ -19,27 +39,7 @@ from scheduler.clinic_setup import (
     set_service_active,
     update_service,
 )
-from scheduler.config import Settings
-from scheduler.db import Database
-from scheduler.errors import NotFound, ValidationFailed
-from scheduler.hours_setup import (
-    AwayInput,
-    add_closure,
-    add_time_off,
-    describe_week,
-    remove_closure,
-    set_working_hours,
-)
-from scheduler.models import Closure, Practitioner, Room, Service, TimeOff, WorkingHours
-from scheduler.models.clinic import practitioner_services
-from scheduler.practitioner_setup import (
-    PractitionerInput,
-    create_practitioner,
-    licence_warnings,
-    set_practitioner_active,
-    update_practitioner,
-)
-from scheduler.waitlist import Freed, offer_freed_time
+from scheduler.visits.waitlist import Freed, offer_freed_time
 from tests.conftest import MONDAY_8AM
 from tests.integration.test_reschedule_and_waitlist import two_waiting_then_a_cancellation
 from tests.support.factories import book, demo_clinic, ids

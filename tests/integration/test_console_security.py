@@ -17,7 +17,7 @@ from scheduler.clock import FrozenClock
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.models import Patient, Practitioner, Role, Service, StaffUser
-from scheduler.staff_accounts import create_staff_user
+from scheduler.staff.accounts import create_staff_user
 from tests.support.factories import book, demo_clinic
 from tests.support.staff import PASSWORD, sign_in
 

@@ -8,11 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from scheduler.attendance import InvalidTransition, record_attendance
-from scheduler.cancellation import cancel_visit
 from scheduler.config import Settings
-from scheduler.course_events import after_visit_completed, after_visit_missed
-from scheduler.courses import book_course
+from scheduler.courses.booking import book_course
+from scheduler.courses.events import after_visit_completed, after_visit_missed
 from scheduler.db import Database
 from scheduler.models import (
     Appointment,
@@ -21,6 +19,8 @@ from scheduler.models import (
     MessageKind,
     OutboundMessage,
 )
+from scheduler.visits.attendance import InvalidTransition, record_attendance
+from scheduler.visits.cancellation import cancel_visit
 from tests.integration.test_courses import LONDON, NOW, request_for
 from tests.support.factories import demo_clinic
 

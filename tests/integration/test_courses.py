@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from scheduler.availability import from_minutes
+from scheduler.calendar.availability import from_minutes
 from scheduler.config import Settings
-from scheduler.courses import CourseRequest, book_course, plan_for_request
+from scheduler.courses.booking import CourseRequest, book_course, plan_for_request
 from scheduler.db import Database
 from scheduler.errors import SlotUnavailable, ValidationFailed
 from scheduler.models import Appointment, Course, CourseTemplate, OutboundMessage, Practitioner

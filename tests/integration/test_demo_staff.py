@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ops.demo_staff import ensure_demo_staff
 from scheduler.db import Database
 from scheduler.models import StaffUser
-from scheduler.staff_accounts import authenticate
+from scheduler.staff.accounts import authenticate
 from tests.support.factories import demo_clinic
 
 

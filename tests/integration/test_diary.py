@@ -11,19 +11,19 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from scheduler.attendance import record_attendance
-from scheduler.clock import FrozenClock
-from scheduler.config import Settings
-from scheduler.course_events import after_visit_completed
-from scheduler.courses import book_course
-from scheduler.db import Database
-from scheduler.diary import (
+from scheduler.clinical.diary import (
     AttackForm,
     DayForm,
     record_attack,
     record_day,
     record_pain_free_day,
 )
+from scheduler.clinical.progress import figures_for, first_treatment_day
+from scheduler.clock import FrozenClock
+from scheduler.config import Settings
+from scheduler.courses.booking import book_course
+from scheduler.courses.events import after_visit_completed
+from scheduler.db import Database
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import (
     Appointment,
@@ -33,7 +33,7 @@ from scheduler.models import (
     MedicationClass,
     Patient,
 )
-from scheduler.progress import figures_for, first_treatment_day
+from scheduler.visits.attendance import record_attendance
 from tests.integration.test_courses import NOW as COURSE_NOW
 from tests.integration.test_courses import request_for
 from tests.support.factories import book, demo_clinic

@@ -15,6 +15,9 @@ from twilio.request_validator import RequestValidator
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings, TwilioSettings
 from scheduler.db import Database
+from scheduler.messaging.outbox import claim_due
+from scheduler.messaging.sending import SendOutcome, send_outbound_message
+from scheduler.messaging.sms.console import ConsoleBackend
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
@@ -26,9 +29,6 @@ from scheduler.models import (
     Patient,
     StaffAlert,
 )
-from scheduler.outbox import claim_due
-from scheduler.sending import SendOutcome, send_outbound_message
-from scheduler.sms.console import ConsoleBackend
 from tests.support.factories import PHONE, book, demo_clinic
 from web.app import create_app
 
@@ -262,8 +262,8 @@ def test_y_takes_an_offered_earlier_time(
     sms_settings: Settings,
     clock: FrozenClock,
 ) -> None:
-    from scheduler.cancellation import cancel_visit
-    from scheduler.waitlist import Freed, join_waitlist, offer_freed_time
+    from scheduler.visits.cancellation import cancel_visit
+    from scheduler.visits.waitlist import Freed, join_waitlist, offer_freed_time
 
     later = book(
         db, sms_settings, clock.now(), WEDNESDAY_10AM + timedelta(days=7), phone="07400123470"

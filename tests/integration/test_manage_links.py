@@ -20,8 +20,8 @@ from scheduler.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from scheduler.patient_links import patient_for_token
-from scheduler.staff_accounts import create_staff_user
+from scheduler.patients.links import patient_for_token
+from scheduler.staff.accounts import create_staff_user
 from tests.support.factories import book, demo_clinic
 from tests.support.staff import PASSWORD, csrf, sign_in
 

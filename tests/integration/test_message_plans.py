@@ -10,12 +10,15 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import select
 
-from scheduler.attendance import record_attendance
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings
-from scheduler.courses import book_course
+from scheduler.courses.booking import book_course
 from scheduler.db import Database
-from scheduler.message_plans import plan_aftercare, plan_diary_prompts, plan_maintenance_due
+from scheduler.messaging.outbox import claim_due
+from scheduler.messaging.plans import plan_aftercare, plan_diary_prompts, plan_maintenance_due
+from scheduler.messaging.rate_limit import TokenBucket
+from scheduler.messaging.sending import SendOutcome, SendPolicy, send_outbound_message
+from scheduler.messaging.sms.console import ConsoleBackend
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
@@ -23,10 +26,7 @@ from scheduler.models import (
     MessageStatus,
     OutboundMessage,
 )
-from scheduler.outbox import claim_due
-from scheduler.rate_limit import TokenBucket
-from scheduler.sending import SendOutcome, SendPolicy, send_outbound_message
-from scheduler.sms.console import ConsoleBackend
+from scheduler.visits.attendance import record_attendance
 from tests.integration.test_courses import NOW, request_for
 from tests.support.factories import book, demo_clinic
 

@@ -11,10 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from scheduler.cancellation import cancel_visit
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings
 from scheduler.db import Database
+from scheduler.messaging.outbox import claim_due, requeue_lost_claims
+from scheduler.messaging.reconciliation import reconcile_stuck_sends
+from scheduler.messaging.sending import SendOutcome, send_outbound_message
+from scheduler.messaging.sms.twilio_gateway import TwilioGateway
 from scheduler.models import (
     Appointment,
     Consent,
@@ -24,10 +27,7 @@ from scheduler.models import (
     OutboundMessage,
     Patient,
 )
-from scheduler.outbox import claim_due, requeue_lost_claims
-from scheduler.reconciliation import reconcile_stuck_sends
-from scheduler.sending import SendOutcome, send_outbound_message
-from scheduler.sms.twilio_gateway import TwilioGateway
+from scheduler.visits.cancellation import cancel_visit
 from tests.conftest import twilio_settings
 from tests.fakes.fake_twilio import Behaviour, FakeTwilio
 from tests.support.factories import book, demo_clinic
@@ -362,7 +362,7 @@ def test_a_send_not_started_before_its_deadline_is_handed_back_unsent(
     fake_twilio: FakeTwilio,
 ) -> None:
     """Reconciliation may look a row up once it is past the deadline: no call may start then."""
-    from scheduler.sending import SendPolicy, send_outbound_messages
+    from scheduler.messaging.sending import SendPolicy, send_outbound_messages
 
     book(db, settings, clock.now(), WEDNESDAY_10AM)
     ids = claim(db, clock)

@@ -9,7 +9,6 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from scheduler.audit import Actor, acting_as
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings
 from scheduler.db import Database
@@ -25,6 +24,7 @@ from scheduler.models import (
     QuestionnaireKind,
     QuestionnaireResponse,
 )
+from scheduler.records.audit import Actor, acting_as
 from tests.support.factories import book
 from tests.support.records import add_patient, add_staff, add_visit
 from tests.support.staff import csrf, sign_in

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings
-from scheduler.courses import book_course
+from scheduler.courses.booking import book_course
 from scheduler.db import Database
 from scheduler.models import QuestionnaireResponse
 from tests.integration.test_courses import NOW, request_for

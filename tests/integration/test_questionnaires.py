@@ -11,15 +11,22 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import func, select
 
-from scheduler.attendance import record_attendance
-from scheduler.cancellation import cancel_visit
+from scheduler.clinical.questionnaire_schedule import (
+    AlreadyRecorded,
+    DuePoint,
+    NotDue,
+    due_points,
+    record_response,
+    scores_for,
+)
 from scheduler.config import Settings
-from scheduler.course_events import after_visit_completed
-from scheduler.courses import book_course
+from scheduler.courses.booking import book_course
+from scheduler.courses.events import after_visit_completed
 from scheduler.db import Database
 from scheduler.errors import ValidationFailed
-from scheduler.gsm import segment_count
-from scheduler.message_texts import FORBIDDEN_WORDS
+from scheduler.messaging.gsm import segment_count
+from scheduler.messaging.questionnaire_link import plan_questionnaire_links, questionnaire_consent
+from scheduler.messaging.texts import FORBIDDEN_WORDS
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
@@ -32,15 +39,8 @@ from scheduler.models import (
     QuestionnaireKind,
     QuestionnaireResponse,
 )
-from scheduler.questionnaire_messages import plan_questionnaire_links, questionnaire_consent
-from scheduler.questionnaire_schedule import (
-    AlreadyRecorded,
-    DuePoint,
-    NotDue,
-    due_points,
-    record_response,
-    scores_for,
-)
+from scheduler.visits.attendance import record_attendance
+from scheduler.visits.cancellation import cancel_visit
 from tests.integration.test_courses import NOW, request_for
 from tests.support.factories import demo_clinic
 from tests.support.processes import ManagedProcess, celery_worker, wait_until
@@ -353,7 +353,7 @@ def test_one_text_per_point_planned_once_with_a_neutral_link(
 def test_the_text_follows_the_clinics_own_wording(
     db: Database, settings: Settings, course: int
 ) -> None:
-    from scheduler.message_wording import save_wording
+    from scheduler.messaging.wording import save_wording
 
     with db.transaction() as session:
         save_wording(

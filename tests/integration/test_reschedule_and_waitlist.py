@@ -7,8 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from scheduler.availability import to_minutes
-from scheduler.cancellation import cancel_visit
+from scheduler.calendar.availability import to_minutes
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
@@ -23,8 +22,9 @@ from scheduler.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
-from scheduler.rescheduling import NotMovable, alternatives, reschedule_visit
-from scheduler.waitlist import (
+from scheduler.visits.cancellation import cancel_visit
+from scheduler.visits.rescheduling import NotMovable, alternatives, reschedule_visit
+from scheduler.visits.waitlist import (
     Freed,
     OfferClosed,
     accept_offer,

@@ -9,15 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from scheduler.attendance import record_attendance
-from scheduler.clinic_calendar import load_policy
+from scheduler.calendar.snapshot import load_policy
 from scheduler.config import Settings
-from scheduler.courses import book_course
+from scheduler.courses.booking import book_course
 from scheduler.db import Database
 from scheduler.errors import ValidationFailed
-from scheduler.message_plans import plan_aftercare, plan_maintenance_due
-from scheduler.message_texts import TEMPLATES
-from scheduler.message_wording import (
+from scheduler.messaging.plans import plan_aftercare, plan_maintenance_due
+from scheduler.messaging.texts import TEMPLATES
+from scheduler.messaging.wording import (
     current_wording,
     preview,
     reset_wording,
@@ -33,13 +32,14 @@ from scheduler.models import (
     MessageTemplate,
     OutboundMessage,
 )
-from scheduler.rules_setup import (
+from scheduler.setup.rules import (
     CalendarRulesInput,
     ReminderPlanInput,
     current_rules,
     save_calendar_rules,
     save_reminder_plan,
 )
+from scheduler.visits.attendance import record_attendance
 from tests.conftest import MONDAY_8AM
 from tests.integration.test_courses import NOW, request_for
 from tests.support.factories import book, demo_clinic

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from scheduler.db import Database
 from scheduler.errors import ValidationFailed
 from scheduler.models import Practitioner, Role, StaffUser
-from scheduler.staff_accounts import authenticate
-from scheduler.staff_admin import (
+from scheduler.staff.accounts import authenticate
+from scheduler.staff.admin import (
     NewAccount,
     change_role,
     create_account,

@@ -16,8 +16,8 @@ from sqlalchemy import event, select
 
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings
-from scheduler.course_events import after_visit_missed
-from scheduler.courses import book_course
+from scheduler.courses.booking import book_course
+from scheduler.courses.events import after_visit_missed
 from scheduler.db import Database
 from scheduler.models import (
     Appointment,

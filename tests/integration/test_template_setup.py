@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.config import Settings
-from scheduler.courses import book_course
+from scheduler.courses.booking import book_course
 from scheduler.db import Database
 from scheduler.errors import ValidationFailed
 from scheduler.models import Cadence, CourseTemplate, TemplatePhase
-from scheduler.template_setup import (
+from scheduler.setup.course_templates import (
     PhaseInput,
     TemplateInput,
     add_phase,

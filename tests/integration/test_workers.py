@@ -10,11 +10,11 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import select
 
-from scheduler.cancellation import cancel_visit
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.health import read_heartbeat
 from scheduler.models import MessageKind, MessageStatus, OutboundMessage
+from scheduler.visits.cancellation import cancel_visit
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.support.factories import book, demo_clinic
 from tests.support.processes import ManagedProcess, celery_beat, celery_worker, wait_until
@@ -126,7 +126,7 @@ def test_planning_tasks_run_twice_by_the_worker_change_nothing_the_second_time(
     processes: list[ManagedProcess],
     redis_url: str,
 ) -> None:
-    from scheduler.courses import CourseRequest, book_course
+    from scheduler.courses.booking import CourseRequest, book_course
     from scheduler.models import Appointment, CourseTemplate
     from tests.support.factories import booking_request
 

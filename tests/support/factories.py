@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from scheduler.booking import BookingRequest, BookingResult, PatientDetails, book_visit
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.demo import load_demo_clinic
 from scheduler.models import Practitioner, Service
+from scheduler.visits.booking import BookingRequest, BookingResult, PatientDetails, book_visit
 
 PHONE = "+447400123456"
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from ops.embedded_redis import EmbeddedRedis
-from scheduler.consent_wording import WORDING
 from scheduler.db import Database
 from scheduler.models import (
     Consent,
@@ -24,6 +23,7 @@ from scheduler.models import (
     OutboundMessage,
     Patient,
 )
+from scheduler.patients.consent_wording import WORDING
 from tests.fakes.fake_twilio import FakeTwilio
 from tests.support.processes import ManagedProcess, celery_beat, celery_worker, wait_until
 from tests.support.stack import process_env

@@ -18,7 +18,7 @@ from scheduler.models import (
     Room,
     Service,
 )
-from scheduler.staff_accounts import create_staff_user
+from scheduler.staff.accounts import create_staff_user
 from tests.support.factories import demo_clinic
 from tests.support.staff import PASSWORD
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from scheduler.clock import FrozenClock
 from scheduler.db import Database
 from scheduler.models import Practitioner, Role
-from scheduler.staff_accounts import create_staff_user
+from scheduler.staff.accounts import create_staff_user
 from tests.support.factories import demo_clinic
 
 PASSWORD = "correct horse battery"

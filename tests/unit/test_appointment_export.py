@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from scheduler.appointment_export import parse_range, safe_cell
+from scheduler.calendar.export import parse_range, safe_cell
 from scheduler.errors import ValidationFailed
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from scheduler.availability import (
+from scheduler.calendar.availability import (
     CalendarSnapshot,
     PractitionerHours,
     WeeklyHours,

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.availability import to_minutes
-from scheduler.calendar_view import VisitAction, possible_actions
+from scheduler.calendar.availability import to_minutes
+from scheduler.calendar.read_model import VisitAction, possible_actions
 from scheduler.models import AppointmentStatus as S
-from web.pages.calendar_events import WallClock
-from web.pages.calendar_input import BadInput, days_shown, event_range, local_moment, optional_id
+from web.staff.calendar.events import WallClock
+from web.staff.calendar.input import BadInput, days_shown, event_range, local_moment, optional_id
 
 LONDON = ZoneInfo("Europe/London")
 START = to_minutes(datetime(2026, 3, 4, 10, 0, tzinfo=UTC))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.diary_figures import (
+from scheduler.clinical.diary_figures import (
     Attack,
     DayEntry,
     DiaryRules,
@@ -25,7 +25,7 @@ from scheduler.diary_figures import (
     responder_checks,
     summary_sentence,
 )
-from scheduler.maintenance import maintenance_interval_weeks
+from scheduler.courses.maintenance import maintenance_interval_weeks
 from scheduler.models import MedicationClass
 
 LONDON = ZoneInfo("Europe/London")

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from scheduler.calendar_feeds import short_name
-from scheduler.ics_document import IcsEvent, calendar_text, escape_text, fold, utc_stamp
+from scheduler.calendar.feeds import short_name
+from scheduler.calendar.ics import IcsEvent, calendar_text, escape_text, fold, utc_stamp
 
 
 def test_text_values_escape_backslash_semicolon_comma_and_line_breaks() -> None:

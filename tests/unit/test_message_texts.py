@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scheduler.gsm import is_gsm7, segment_count
-from scheduler.message_texts import FORBIDDEN_WORDS, TEMPLATES, MessageContext, render
+from scheduler.messaging.gsm import is_gsm7, segment_count
+from scheduler.messaging.texts import FORBIDDEN_WORDS, TEMPLATES, MessageContext, render
 from scheduler.models import MessageKind
 
 LONG_URL = "https://book.clearwaterclinic.co.uk/m/" + "A" * 22

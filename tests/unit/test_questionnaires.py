@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.config import ConfigurationError, load_settings
-from scheduler.errors import ValidationFailed
-from scheduler.models import QuestionnaireKind
-from scheduler.questionnaire_wording import load_wording
-from scheduler.questionnaires import (
+from scheduler.clinical.questionnaire_wording import load_wording
+from scheduler.clinical.questionnaires import (
     HIT6_VALUES,
     compare,
     compare_hit6,
@@ -21,6 +18,9 @@ from scheduler.questionnaires import (
     score_hit6,
     score_midas,
 )
+from scheduler.config import ConfigurationError, load_settings
+from scheduler.errors import ValidationFailed
+from scheduler.models import QuestionnaireKind
 
 
 def midas(*scored: int | str, a: int | str = 10, b: int | str = 5) -> dict[str, object]:

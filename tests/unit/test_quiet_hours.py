@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from scheduler.messaging.quiet_hours import QuietHours
 from scheduler.models import MessageKind
-from scheduler.quiet_hours import QuietHours
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.message_texts import FORBIDDEN_WORDS, REPLIES, render_reply
-from scheduler.replies import Intent, parse
+from scheduler.messaging.replies import Intent, parse
+from scheduler.messaging.texts import FORBIDDEN_WORDS, REPLIES, render_reply
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy.orm import Session
 
-from scheduler.booking import book_visit
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
-from scheduler.patient_view import overview_for_token
+from scheduler.patients.read_model import overview_for_token
+from scheduler.visits.booking import book_visit
 from web.api import presenters
 from web.api.schemas import BookingCreatedSchema, BookingInSchema, PatientViewSchema
 from web.booking_input import booking_request, nest_errors

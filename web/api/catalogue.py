@@ -9,7 +9,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from scheduler.clinic_calendar import free_slots
+from scheduler.calendar.snapshot import free_slots
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import Practitioner, Service
 from web.api import presenters

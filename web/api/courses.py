@@ -9,13 +9,13 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler.availability import from_minutes
-from scheduler.course_planning import PlannedVisit
-from scheduler.course_view import CourseView, courses_of, view_course
-from scheduler.courses import CourseRequest, book_course, plan_for_request
+from scheduler.calendar.availability import from_minutes
+from scheduler.courses.booking import CourseRequest, book_course, plan_for_request
+from scheduler.courses.planning import PlannedVisit
+from scheduler.courses.read_model import CourseView, courses_of, view_course
 from scheduler.errors import SlotUnavailable, ValidationFailed
 from scheduler.models import CourseTemplate, TemplatePhase
-from scheduler.patient_links import patient_for_token
+from scheduler.patients.links import patient_for_token
 from web.api import presenters
 from web.api.schemas import (
     CourseCreatedSchema,

@@ -9,12 +9,12 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.cancellation import NotCancellable, cancel_visit
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
 from scheduler.models import Patient, WaitlistEntry, WaitlistOffer
-from scheduler.patient_links import patient_for_token
-from scheduler.rescheduling import NotMovable, alternatives, reschedule_visit
-from scheduler.waitlist import (
+from scheduler.patients.links import patient_for_token
+from scheduler.visits.cancellation import NotCancellable, cancel_visit
+from scheduler.visits.rescheduling import NotMovable, alternatives, reschedule_visit
+from scheduler.visits.waitlist import (
     OfferClosed,
     accept_offer,
     decline_offer,

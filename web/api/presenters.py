@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.availability import TimeOption, from_minutes
+from scheduler.calendar.availability import TimeOption, from_minutes
 from scheduler.models import (
     Appointment,
     OutboundMessage,

@@ -14,10 +14,10 @@ from marshmallow import Schema, fields
 
 from ops.embedded_redis import resolve_redis_url
 from scheduler.health import read_heartbeat
-from scheduler.messaging_monitor import monitor, patient_thread, retry_failed
+from scheduler.messaging.monitor import monitor, patient_thread, retry_failed
 from scheduler.models import Patient, Role
 from web.context import clock, db, settings
-from web.staff_auth import current_staff, may_see_clinical, may_see_patient, staff_required
+from web.staff.auth import current_staff, may_see_clinical, may_see_patient, staff_required
 
 blp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff", description="Staff")
 QUEUE = "clinic"

@@ -1,0 +1,236 @@
+"""Reading the calendar from the database into a snapshot the availability engine can sweep."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Integer, cast, func, select
+from sqlalchemy.orm import Session
+
+from scheduler.calendar.availability import (
+    BookingPolicy,
+    CalendarSnapshot,
+    Interval,
+    PractitionerHours,
+    TimeOption,
+    WeeklyHours,
+    free_times,
+    merge,
+    to_minutes,
+)
+from scheduler.errors import NotFound, ValidationFailed
+from scheduler.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    ClinicRules,
+    Closure,
+    Practitioner,
+    Room,
+    Service,
+    TimeOff,
+    WorkingHours,
+)
+from scheduler.models.clinic import practitioner_services
+
+LONGEST_VISIT = timedelta(minutes=480 + 120)  # the services table's limits: duration + buffer
+
+
+def load_policy(session: Session) -> BookingPolicy:
+    """The clinic's rules from the database, or the defaults when none are stored."""
+    rules = session.get(ClinicRules, 1)
+    if rules is None:
+        return BookingPolicy()
+    return BookingPolicy(
+        grid_minutes=rules.grid_minutes,
+        minimum_notice=timedelta(minutes=rules.minimum_notice_minutes),
+        horizon=timedelta(days=rules.horizon_days),
+        course_horizon=timedelta(days=rules.course_horizon_days),
+        late_cancellation=timedelta(hours=rules.late_cancellation_hours),
+        waitlist_hold=timedelta(minutes=rules.waitlist_hold_minutes),
+    )
+
+
+def active_service(session: Session, service_id: int) -> Service:
+    """:raise NotFound: if there is no such bookable service."""
+    service = session.get(Service, service_id)
+    if service is None or not service.active:
+        raise NotFound(f"service {service_id} does not exist")
+    return service
+
+
+def _epoch_minutes(column: Any, dialect: str) -> ColumnElement[int]:
+    # Whole minutes since the epoch, computed by the database: no datetime objects per row.
+    if dialect == "postgresql":
+        return cast(func.floor(func.extract("epoch", column) / 60), Integer)
+    return cast(cast(func.strftime("%s", column), Integer) / 60, Integer)
+
+
+def practitioner_hours(
+    session: Session, only: list[int] | None = None
+) -> dict[int, PractitionerHours]:
+    """Active practitioners' weekly hours, services and licence (three plain queries); all of
+    them, or ``only`` those."""
+    hours: dict[int, list[WeeklyHours]] = defaultdict(list)
+    hours_query = select(
+        WorkingHours.practitioner_id,
+        WorkingHours.weekday,
+        WorkingHours.starts,
+        WorkingHours.ends,
+    ).order_by(WorkingHours.practitioner_id, WorkingHours.weekday, WorkingHours.starts)
+    services_query = select(
+        practitioner_services.c.practitioner_id, practitioner_services.c.service_id
+    )
+    people_query = select(Practitioner.id, Practitioner.licence_expires_on).where(
+        Practitioner.active.is_(True)
+    )
+    if only is not None:
+        hours_query = hours_query.where(WorkingHours.practitioner_id.in_(only))
+        services_query = services_query.where(practitioner_services.c.practitioner_id.in_(only))
+        people_query = people_query.where(Practitioner.id.in_(only))
+    for practitioner_id, weekday, starts, ends in session.execute(hours_query):
+        hours[practitioner_id].append(WeeklyHours(weekday, starts, ends))
+    services: dict[int, set[int]] = defaultdict(set)
+    for practitioner_id, service_id in session.execute(services_query):
+        services[practitioner_id].add(service_id)
+    return {
+        pid: PractitionerHours(
+            practitioner_id=pid,
+            hours=tuple(hours[pid]),
+            services=frozenset(services[pid]),
+            licence_expires_on=expires,
+        )
+        for pid, expires in session.execute(people_query)
+    }
+
+
+def load_snapshot(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    practitioner_ids: list[int] | None = None,
+) -> CalendarSnapshot:
+    """Hours, held time, time off and closures overlapping [start, end); every practitioner's,
+    or only ``practitioner_ids``' (rooms are always all of them)."""
+    dialect = session.get_bind().dialect.name
+    starts = _epoch_minutes(Appointment.starts_at, dialect)
+    ends = _epoch_minutes(Appointment.blocked_until, dialect)
+    in_window = (
+        # The lower bound keeps the index range to the window: no visit is that long.
+        Appointment.starts_at >= start - LONGEST_VISIT,
+        Appointment.starts_at < end,
+        Appointment.blocked_until > start,
+        Appointment.status.in_(ACTIVE_STATUSES),
+    )
+    rows: list[tuple[int, int | None, int, int]]
+    if dialect == "postgresql":
+        # One row per practitioner and room with arrays: far fewer rows to send and decode.
+        grouped = session.execute(
+            select(
+                Appointment.practitioner_id,
+                Appointment.room_id,
+                func.array_agg(starts),
+                func.array_agg(ends),
+            )
+            .where(*in_window)
+            .group_by(Appointment.practitioner_id, Appointment.room_id)
+        ).all()
+        rows = [(p, r, s, e) for p, r, ss, es in grouped for s, e in zip(ss, es, strict=True)]
+    else:
+        rows = [
+            tuple(row)  # type: ignore[misc]
+            for row in session.execute(
+                select(Appointment.practitioner_id, Appointment.room_id, starts, ends).where(
+                    *in_window
+                )
+            )
+        ]
+    by_practitioner: dict[int, list[Interval]] = defaultdict(list)
+    by_room: dict[int, list[Interval]] = {
+        room_id: []
+        for room_id in session.scalars(
+            select(Room.id).where(Room.active.is_(True)).order_by(Room.id)
+        )
+    }
+    for practitioner_id, room_id, s, e in rows:
+        by_practitioner[practitioner_id].append((s, e))
+        if room_id in by_room:
+            by_room[room_id].append((s, e))
+    for practitioner_id, s, e in session.execute(
+        select(
+            TimeOff.practitioner_id,
+            _epoch_minutes(TimeOff.starts_at, dialect),
+            _epoch_minutes(TimeOff.ends_at, dialect),
+        ).where(TimeOff.starts_at < end, TimeOff.ends_at > start)
+    ):
+        by_practitioner[practitioner_id].append((s, e))
+    closures = session.execute(
+        select(
+            _epoch_minutes(Closure.starts_at, dialect), _epoch_minutes(Closure.ends_at, dialect)
+        ).where(Closure.starts_at < end, Closure.ends_at > start)
+    ).all()
+    return CalendarSnapshot(
+        zone=zone,
+        practitioners=practitioner_hours(session, practitioner_ids),
+        practitioner_busy={pid: merge(ivs) for pid, ivs in by_practitioner.items()},
+        room_busy={rid: merge(ivs) for rid, ivs in by_room.items()},
+        closures=merge((s, e) for s, e in closures),
+    )
+
+
+def day_window(first_day: date, last_day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC bounds generous enough to hold every visit on those local days."""
+    return (
+        datetime.combine(first_day, time.min, tzinfo=zone) - timedelta(days=1),
+        datetime.combine(last_day, time.max, tzinfo=zone) + timedelta(days=1),
+    )
+
+
+def free_slots(
+    session: Session,
+    *,
+    service_id: int,
+    first_day: date,
+    last_day: date,
+    zone: ZoneInfo,
+    now: datetime,
+    practitioner_id: int | None = None,
+    policy: BookingPolicy | None = None,
+) -> list[TimeOption]:
+    """Free start times for a service between two local dates (inclusive), earliest first.
+
+    Each time lists the practitioners free then; with ``practitioner_id``, only that one.
+
+    :raise ValidationFailed: if the range is reversed or longer than the policy allows.
+    :raise NotFound: if the service or the practitioner does not exist.
+    """
+    policy = policy or load_policy(session)
+    if last_day < first_day:
+        raise ValidationFailed({"to": ["must be on or after 'from'"]})
+    if (last_day - first_day) > policy.longest_query:
+        raise ValidationFailed({"to": [f"ask for at most {policy.longest_query.days} days"]})
+    service = active_service(session, service_id)
+    if practitioner_id is not None:
+        found = session.get(Practitioner, practitioner_id)
+        if found is None or not found.active:
+            raise NotFound(f"practitioner {practitioner_id} does not exist")
+    snapshot = load_snapshot(session, *day_window(first_day, last_day, zone), zone)
+    candidates = (
+        [practitioner_id] if practitioner_id is not None else sorted(snapshot.practitioners)
+    )
+    return free_times(
+        snapshot,
+        service_id=service.id,
+        duration=service.duration_min,
+        buffer=service.buffer_min,
+        needs_room=service.needs_room,
+        first_day=first_day,
+        last_day=last_day,
+        earliest=to_minutes(now + policy.minimum_notice),
+        latest=to_minutes(now + policy.horizon),
+        grid=policy.grid_minutes,
+        practitioner_ids=candidates,
+    )

@@ -1,0 +1,429 @@
+"""Keeping the diary from the web: a day entry (or a pain-free day in one tap) and an attack.
+
+The forms arrive as the text the patient typed; every field is checked, every message is
+collected, and nothing changes unless all of them pass (``ValidationFailed``). One day has one
+entry: sending the same day again updates it, whether it first came by SMS or the web.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from scheduler.clinical.diary_choices import DEFAULT_TRIGGERS, SIDES, trigger_codes
+from scheduler.errors import ConcurrentConflict, NotFound, ValidationFailed
+from scheduler.models import AttackFunction, DiaryAttack, DiaryDay, MedicationClass, Patient
+
+EDIT_DAYS = 7  # today and the 6 days before it
+NOTES_MAX = 1000
+QUALITY_VALUES = ("pulsating", "pressing")
+AURA_MINUTES_MAX = 24 * 60
+
+PAIN_MESSAGE = "Choose your worst pain, a whole number from 0 (none) to 10."
+
+
+@dataclass(frozen=True)
+class DayForm:
+    """A day entry as typed: strings from the form, ticks as booleans."""
+
+    day: str
+    worst_pain: str
+    hours: str = ""
+    medication_taken: bool = False
+    medication_class: str = ""
+    menstruation: bool = False
+    sleep_hours: str = ""
+    stress: str = ""
+    triggers: tuple[str, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class AttackForm:
+    """An attack as typed: local start and end (date and time), peak pain and features."""
+
+    start_day: str
+    start_time: str
+    end_day: str
+    end_time: str
+    peak_pain: str
+    side: str
+    quality: str
+    worse_with_activity: bool = False
+    nausea: bool = False
+    vomiting: bool = False
+    light_sound_sensitivity: bool = False
+    aura: bool = False
+    aura_minutes: str = ""
+    function: str = AttackFunction.NORMAL.value
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, name: str, message: str) -> None:
+        self.fields.setdefault(name, []).append(message)
+
+    def raise_any(self) -> None:
+        if self.fields:
+            raise ValidationFailed(self.fields)
+
+
+def local_today(patient: Patient, now: datetime) -> date:
+    """Today's date where the patient lives."""
+    return now.astimezone(ZoneInfo(patient.time_zone)).date()
+
+
+def editable_days(patient: Patient, now: datetime) -> list[date]:
+    """The days whose entries may be added or changed: today and the 6 before, newest first."""
+    today = local_today(patient, now)
+    return [today - timedelta(days=i) for i in range(EDIT_DAYS)]
+
+
+def _number(raw: str) -> float | None:
+    """A finite number from text ("1.5" or "1,5"); None if it is not one."""
+    try:
+        value = float(raw.strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _whole(raw: str, low: int, high: int) -> int | None:
+    value = _number(raw)
+    if value is None or value != int(value) or not low <= value <= high:
+        return None
+    return int(value)
+
+
+def _hours(errors: _Errors, name: str, raw: str, message: str) -> float | None:
+    if not raw.strip():
+        return None
+    value = _number(raw)
+    if value is None or not 0 <= value <= 24:
+        errors.add(name, message)
+        return None
+    return round(value, 2)
+
+
+def _day(errors: _Errors, name: str, raw: str, today: date, what: str = "Days") -> date | None:
+    if not raw.strip():
+        errors.add(name, "Choose a day.")
+        return None
+    try:
+        day = date.fromisoformat(raw.strip())
+    except ValueError:
+        errors.add(name, "Enter the date as year-month-day, like 2026-03-02.")
+        return None
+    if day > today:
+        errors.add(name, "The day cannot be in the future.")
+    elif (today - day).days >= EDIT_DAYS:
+        errors.add(name, f"{what} can be added or changed for the last {EDIT_DAYS} days only.")
+    return day
+
+
+@dataclass(frozen=True)
+class _ValidDay:
+    day: date
+    worst_pain: int
+    hours: float | None
+    medication_class: MedicationClass | None
+    medication_taken: bool
+    sleep_hours: float | None
+    stress: int | None
+    triggers: list[str]
+
+
+def validate_day(
+    form: DayForm, today: date, allowed_triggers: tuple[str, ...] | None = None
+) -> _ValidDay:
+    """Check every field of a day entry.
+
+    :raise ValidationFailed: with a message for each wrong field.
+    """
+    allowed = allowed_triggers if allowed_triggers is not None else trigger_codes(DEFAULT_TRIGGERS)
+    errors = _Errors()
+    day = _day(errors, "day", form.day, today)
+    pain = _whole(form.worst_pain, 0, 10) if form.worst_pain.strip() else None
+    if pain is None:
+        errors.add("worst_pain", PAIN_MESSAGE)
+    hours = _hours(errors, "hours", form.hours, "Enter the hours of headache, from 0 to 24.")
+    if pain == 0 and hours:
+        errors.add("hours", "With no pain, leave the hours of headache empty or at 0.")
+    medication: MedicationClass | None = None
+    if form.medication_class.strip():
+        try:
+            medication = MedicationClass(form.medication_class.strip())
+        except ValueError:
+            errors.add("medication_class", "Choose one of the kinds of medicine listed.")
+    sleep = _hours(errors, "sleep_hours", form.sleep_hours, "Enter hours of sleep, from 0 to 24.")
+    stress = None
+    if form.stress.strip():
+        stress = _whole(form.stress, 0, 10)
+        if stress is None:
+            errors.add("stress", "Choose stress as a whole number from 0 (none) to 10.")
+    if any(t not in allowed for t in form.triggers):
+        errors.add("triggers", "Choose triggers from the list only.")
+    if len(form.notes) > NOTES_MAX:
+        errors.add("notes", f"Keep notes to {NOTES_MAX} characters or fewer.")
+    errors.raise_any()
+    assert day is not None and pain is not None
+    return _ValidDay(
+        day=day,
+        worst_pain=pain,
+        hours=0.0 if pain == 0 and hours is None else hours,
+        medication_class=medication,
+        medication_taken=form.medication_taken or medication is not None,
+        sleep_hours=sleep,
+        stress=stress,
+        triggers=[t for t in allowed if t in form.triggers],
+    )
+
+
+def _entry_for(session: Session, patient: Patient, day: date, now: datetime) -> DiaryDay:
+    """The patient's entry for ``day``, created (and flushed) when there is none.
+
+    :raise ConcurrentConflict: if another request created it at the same moment (the caller's
+        retry then finds and updates it).
+    """
+    entry = session.scalars(
+        select(DiaryDay).where(DiaryDay.patient_id == patient.id, DiaryDay.day == day)
+    ).first()
+    if entry is not None:
+        return entry
+    entry = DiaryDay(
+        patient_id=patient.id,
+        day=day,
+        headache=False,
+        worst_pain=0,
+        acute_medication=False,
+        menstruation=False,
+        triggers=[],
+        notes="",
+        source="web",
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(entry)
+            session.flush()
+    except IntegrityError as exc:
+        raise ConcurrentConflict("the day was recorded at the same moment") from exc
+    return entry
+
+
+def record_day(
+    session: Session,
+    patient: Patient,
+    form: DayForm,
+    *,
+    now: datetime,
+    allowed_triggers: tuple[str, ...] | None = None,
+) -> DiaryDay:
+    """Record or change the patient's entry for a day (one of the last 7, not the future).
+
+    Sending the same day again updates its one entry, including one that came by SMS.
+
+    :raise ValidationFailed: if any field is wrong; nothing is changed.
+    :raise ConcurrentConflict: if the same day was created at the same instant (retry).
+    """
+    valid = validate_day(form, local_today(patient, now), allowed_triggers)
+    entry = _entry_for(session, patient, valid.day, now)
+    entry.headache = valid.worst_pain > 0
+    entry.worst_pain = valid.worst_pain
+    entry.hours = valid.hours
+    entry.acute_medication = valid.medication_taken
+    entry.medication_class = valid.medication_class
+    entry.menstruation = form.menstruation
+    entry.sleep_hours = valid.sleep_hours
+    entry.stress = valid.stress
+    entry.triggers = valid.triggers
+    entry.notes = form.notes.strip()
+    entry.source = "web"
+    entry.updated_at = now
+    session.flush()
+    return entry
+
+
+def record_pain_free_day(
+    session: Session, patient: Patient, day: str, *, now: datetime
+) -> DiaryDay:
+    """Record a day as pain-free in one step: no pain, no hours, no medicine. The day's other
+    details (sleep, stress, notes...) are kept as they were.
+
+    :raise ValidationFailed: if the day is not one of the last 7; nothing is changed.
+    """
+    errors = _Errors()
+    valid_day = _day(errors, "day", day, local_today(patient, now))
+    errors.raise_any()
+    assert valid_day is not None
+    entry = _entry_for(session, patient, valid_day, now)
+    entry.headache = False
+    entry.worst_pain = 0
+    entry.hours = 0.0
+    entry.acute_medication = False
+    entry.medication_class = None
+    entry.source = "web"
+    entry.updated_at = now
+    session.flush()
+    return entry
+
+
+def _instant(
+    errors: _Errors, name: str, day_raw: str, time_raw: str, zone: ZoneInfo
+) -> datetime | None:
+    try:
+        day = date.fromisoformat(day_raw.strip())
+        clock = time.fromisoformat(time_raw.strip())
+    except ValueError:
+        errors.add(name, "Enter the day and the time, like 2026-03-02 and 14:30.")
+        return None
+    return datetime.combine(day, clock.replace(second=0, microsecond=0, tzinfo=None), zone)
+
+
+@dataclass(frozen=True)
+class _ValidAttack:
+    started_at: datetime
+    ended_at: datetime
+    peak_pain: int
+    aura_minutes: int | None
+    function: AttackFunction
+
+
+def validate_attack(form: AttackForm, patient: Patient, now: datetime) -> _ValidAttack:
+    """Check every field of an attack: it started in the last 7 days, ended after it started
+    and not in the future, and its details are among the choices.
+
+    :raise ValidationFailed: with a message for each wrong field.
+    """
+    errors = _Errors()
+    zone = ZoneInfo(patient.time_zone)
+    start = _instant(errors, "start", form.start_day, form.start_time, zone)
+    end = _instant(errors, "end", form.end_day, form.end_time, zone)
+    if start is not None:
+        today = local_today(patient, now)
+        if start > now:
+            errors.add("start", "The start cannot be in the future.")
+        elif (today - start.date()).days >= EDIT_DAYS:
+            errors.add(
+                "start", f"Attacks can be added or changed for the last {EDIT_DAYS} days only."
+            )
+    if end is not None and end > now:
+        errors.add("end", "The end cannot be in the future.")
+    elif start is not None and end is not None and end <= start:
+        errors.add("end", "The end must be after the start.")
+    peak = _whole(form.peak_pain, 0, 10) if form.peak_pain.strip() else None
+    if peak is None:
+        errors.add("peak_pain", "Choose the worst pain, a whole number from 0 to 10.")
+    if form.side not in dict(SIDES):
+        errors.add("side", "Choose left, right or both sides.")
+    if form.quality not in QUALITY_VALUES:
+        errors.add("quality", "Choose throbbing or pressing.")
+    aura_minutes = None
+    if form.aura and form.aura_minutes.strip():
+        aura_minutes = _whole(form.aura_minutes, 0, AURA_MINUTES_MAX)
+        if aura_minutes is None:
+            errors.add("aura_minutes", "Enter the aura's minutes as a whole number, 0 to 1440.")
+    function = None
+    try:
+        function = AttackFunction(form.function)
+    except ValueError:
+        errors.add("function", "Choose how much you could do.")
+    errors.raise_any()
+    assert start is not None and end is not None and peak is not None and function is not None
+    return _ValidAttack(start, end, peak, aura_minutes, function)
+
+
+def record_attack(
+    session: Session,
+    patient: Patient,
+    form: AttackForm,
+    *,
+    now: datetime,
+    attack_id: int | None = None,
+) -> DiaryAttack:
+    """Record an attack, or change one recorded in the last 7 days (``attack_id``). Sending the
+    same start again updates that attack rather than adding a second.
+
+    :raise ValidationFailed: if any field is wrong; nothing is changed.
+    :raise NotFound: if ``attack_id`` is not one of the patient's attacks.
+    """
+    valid = validate_attack(form, patient, now)
+    attack = None
+    if attack_id is not None:
+        attack = session.get(DiaryAttack, attack_id)
+        if attack is None or attack.patient_id != patient.id:
+            raise NotFound("no such attack")
+        if (local_today(patient, now) - _local_day(attack, patient)).days >= EDIT_DAYS:
+            raise ValidationFailed(
+                {"start": [f"Attacks can be changed for the last {EDIT_DAYS} days only."]}
+            )
+    else:
+        attack = session.scalars(
+            select(DiaryAttack).where(
+                DiaryAttack.patient_id == patient.id, DiaryAttack.started_at == valid.started_at
+            )
+        ).first()
+    if attack is None:
+        attack = DiaryAttack(patient_id=patient.id, created_at=now, details={})
+        session.add(attack)
+    attack.started_at = valid.started_at
+    attack.ended_at = valid.ended_at
+    attack.peak_pain = valid.peak_pain
+    attack.side = form.side
+    attack.quality = form.quality
+    attack.worse_with_activity = form.worse_with_activity
+    attack.nausea = form.nausea
+    attack.vomiting = form.vomiting
+    attack.light_sound_sensitivity = form.light_sound_sensitivity
+    attack.aura = form.aura
+    attack.aura_minutes = valid.aura_minutes
+    attack.function = valid.function
+    attack.updated_at = now
+    session.flush()
+    return attack
+
+
+def _local_day(attack: DiaryAttack, patient: Patient) -> date:
+    return attack.started_at.astimezone(ZoneInfo(patient.time_zone)).date()
+
+
+def attack_for(session: Session, patient: Patient, attack_id: int) -> DiaryAttack:
+    """One of the patient's attacks.
+
+    :raise NotFound: if it is not theirs (or does not exist).
+    """
+    attack = session.get(DiaryAttack, attack_id)
+    if attack is None or attack.patient_id != patient.id:
+        raise NotFound("no such attack")
+    return attack
+
+
+def recent_entries(session: Session, patient: Patient, since: date) -> list[DiaryDay]:
+    """The patient's day entries from ``since`` on, newest first."""
+    return list(
+        session.scalars(
+            select(DiaryDay)
+            .where(DiaryDay.patient_id == patient.id, DiaryDay.day >= since)
+            .order_by(DiaryDay.day.desc())
+        )
+    )
+
+
+def recent_attacks(session: Session, patient: Patient, since: datetime) -> list[DiaryAttack]:
+    """The patient's attacks that ended from ``since`` on, newest first."""
+    return list(
+        session.scalars(
+            select(DiaryAttack)
+            .where(DiaryAttack.patient_id == patient.id, DiaryAttack.ended_at >= since)
+            .order_by(DiaryAttack.started_at.desc())
+        )
+    )

@@ -1,0 +1,1 @@
+"""Treatment courses: templates, planning, booking, course events, maintenance."""

@@ -1,0 +1,244 @@
+"""Booking a treatment course: the consultation booked, every later visit planned and held."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from scheduler.calendar.availability import BookingPolicy, from_minutes, to_minutes
+from scheduler.calendar.snapshot import load_policy, load_snapshot
+from scheduler.config import Settings
+from scheduler.courses.maintenance import maintenance_interval_weeks
+from scheduler.courses.planning import (
+    PhaseSpec,
+    PlannedVisit,
+    Preferences,
+    ServiceSpec,
+    plan_course,
+)
+from scheduler.errors import ValidationFailed
+from scheduler.messaging.outbox import plan_visit_messages
+from scheduler.models import (
+    Appointment,
+    AppointmentStatus,
+    Cadence,
+    Course,
+    CourseStatus,
+    CourseTemplate,
+    OutboundMessage,
+    Patient,
+    Service,
+    TemplatePhase,
+)
+from scheduler.patients.links import issue_link_token
+from scheduler.visits.booking import (
+    BookingRequest,
+    check_time,
+    create_patient,
+    flush_or_conflict,
+    validate_booking,
+)
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class CourseRequest:
+    template_id: int
+    booking: BookingRequest  # the consultation: practitioner, start, patient, consents
+    weekdays: tuple[int, ...] | None = None
+    preferred_time: time | None = None
+    # A new course for a patient who already has a record (from their personal link): their
+    # details and consents are kept as they are, and their own link goes in the texts.
+    patient_id: int | None = None
+    link_token: str = ""
+
+
+@dataclass(frozen=True)
+class CourseBooking:
+    course: Course
+    patient: Patient
+    appointments: list[Appointment]
+    plan: list[PlannedVisit]
+    manage_token: str
+    messages: list[OutboundMessage]
+
+
+def service_spec(service: Service) -> ServiceSpec:
+    return ServiceSpec(
+        service.id, service.name, service.duration_min, service.buffer_min, service.needs_room
+    )
+
+
+def phase_spec(phase: TemplatePhase) -> PhaseSpec:
+    return PhaseSpec(
+        position=phase.position,
+        name=phase.name,
+        service=service_spec(phase.service),
+        cadence=phase.cadence.value,
+        per_week=phase.visits_per_week,
+        weeks=phase.weeks,
+        min_gap_days=phase.min_gap_days,
+        then_service=service_spec(phase.then_service) if phase.then_service else None,
+    )
+
+
+def default_weekdays(first: int) -> tuple[int, ...]:
+    """The consultation's weekday and the weekday farthest from it (Monday -> Thursday)."""
+    others = [d for d in range(5) if d != first]
+    partner = max(others, key=lambda d: min((d - first) % 7, (first - d) % 7))
+    return tuple(sorted({first, partner}))
+
+
+def _template(session: Session, template_id: int) -> CourseTemplate:
+    template = session.get(CourseTemplate, template_id)
+    if template is None or not template.active or not template.phases:
+        raise ValidationFailed({"template_id": ["Choose one of the clinic's courses."]})
+    if template.phases[0].cadence != Cadence.ONCE:
+        raise ValidationFailed({"template_id": ["This course has no first visit to book."]})
+    return template
+
+
+def _preferences(request: CourseRequest, settings: Settings) -> Preferences:
+    errors: dict[str, list[str]] = {}
+    weekdays = request.weekdays
+    if weekdays is not None and (not weekdays or any(d not in range(7) for d in weekdays)):
+        errors["weekdays"] = ["Choose at least one weekday (0 is Monday, 6 is Sunday)."]
+    if errors:
+        raise ValidationFailed(errors)
+    local_start = request.booking.starts_at.astimezone(settings.zone)
+    return Preferences(
+        weekdays=tuple(sorted(set(weekdays)))
+        if weekdays
+        else default_weekdays(local_start.weekday()),
+        at=request.preferred_time or local_start.time().replace(second=0, microsecond=0),
+        practitioner_id=request.booking.practitioner_id,
+    )
+
+
+def plan_for_request(
+    session: Session,
+    request: CourseRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+    policy: BookingPolicy | None = None,
+    with_patient: bool = True,
+) -> tuple[CourseTemplate, Preferences, str, list[PlannedVisit]]:
+    """Validate a course request and plan it on the current calendar (nothing is written).
+
+    ``with_patient=False`` previews the plan before the patient has given their details.
+
+    :raise ValidationFailed: if any field is wrong.
+    :raise SlotUnavailable: if the consultation's time is taken.
+    """
+    policy = policy or load_policy(session)
+    template = _template(session, request.template_id)
+    consultation = template.phases[0]
+    booking = request.booking
+    if booking.service_id != consultation.service_id:
+        booking = BookingRequest(**{**booking.__dict__, "service_id": consultation.service_id})
+    phone, service, practitioner = validate_booking(
+        session, booking, settings=settings, now=now, policy=policy, with_patient=with_patient
+    )
+    prefs = _preferences(request, settings)
+    start = booking.starts_at
+    until = now + policy.course_horizon
+    snapshot = load_snapshot(session, start - timedelta(days=1), until, settings.zone)
+    check_time(snapshot, practitioner.id, service, start)
+    visits = plan_course(
+        snapshot,
+        [phase_spec(p) for p in template.phases],
+        consultation=(to_minutes(start), practitioner.id),
+        prefs=prefs,
+        grid=policy.grid_minutes,
+        earliest=to_minutes(now + policy.minimum_notice),
+        latest=to_minutes(until),
+        maintenance_weeks=maintenance_interval_weeks(None),
+    )
+    return template, prefs, phone, visits
+
+
+def book_course(
+    session: Session,
+    request: CourseRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+    policy: BookingPolicy | None = None,
+) -> CourseBooking:
+    """Book a course for a new patient record: the consultation ``booked``, every later visit
+    of the active phases ``proposed`` (holding its time), and the consultation's messages.
+
+    :raise ValidationFailed: with every field that is wrong; nothing is written.
+    :raise SlotUnavailable: if the consultation's time is taken (the rest moves, never fails).
+    """
+    returning = session.get(Patient, request.patient_id) if request.patient_id else None
+    if request.patient_id and returning is None:
+        raise ValidationFailed({"patient_id": ["No such patient."]})
+    template, prefs, phone, plan = plan_for_request(
+        session, request, settings=settings, now=now, policy=policy, with_patient=not returning
+    )
+    patient = returning or create_patient(session, request.booking, phone, settings, now)
+    course = Course(
+        patient=patient,
+        template=template,
+        practitioner_id=prefs.practitioner_id,
+        status=CourseStatus.ACTIVE,
+        preferred_weekdays=",".join(map(str, prefs.weekdays)),
+        preferred_time=prefs.at,
+        created_at=now,
+        unplaced=[unplaced_record(v) for v in plan if not v.placed],
+    )
+    session.add(course)
+    appointments = [
+        appointment_for(visit, course, patient, request.booking.channel, now, first=index == 0)
+        for index, visit in enumerate(v for v in plan if v.placed)
+    ]
+    appointments[0].status = request.booking.first_status
+    session.add_all(appointments)
+    token = request.link_token if returning else issue_link_token(session, patient, now)
+    flush_or_conflict(session)
+    messages = plan_visit_messages(
+        session,
+        appointments[0],
+        manage_url=settings.manage_url(token),
+        settings=settings,
+        now=now,
+    )
+    return CourseBooking(course, patient, appointments, plan, token, messages)
+
+
+def unplaced_record(visit: PlannedVisit) -> dict[str, object]:
+    return {
+        "visit_number": visit.visit_number,
+        "phase_position": visit.phase_position,
+        "service_id": visit.service.id,
+        "wanted_at": from_minutes(visit.wanted).isoformat() if visit.wanted else None,
+        "note": visit.note,
+    }
+
+
+def appointment_for(
+    visit: PlannedVisit, course: Course, patient: Patient, channel: str, now: datetime, first: bool
+) -> Appointment:
+    assert visit.start is not None and visit.practitioner_id is not None
+    return Appointment(
+        patient=patient,
+        course=course,
+        practitioner_id=visit.practitioner_id,
+        service_id=visit.service.id,
+        room_id=visit.room_id,
+        starts_at=from_minutes(visit.start),
+        ends_at=from_minutes(visit.start + visit.service.duration),
+        blocked_until=from_minutes(visit.start + visit.service.held),
+        status=AppointmentStatus.BOOKED if first else AppointmentStatus.PROPOSED,
+        booked_via=channel,
+        phase_position=visit.phase_position,
+        visit_number=visit.visit_number,
+        planning_note=visit.note[:300],
+        created_at=now,
+        updated_at=now,
+    )

@@ -1,0 +1,308 @@
+"""What follows a course visit's events, each idempotent: running one twice changes nothing.
+
+- after the booking: place any visit the first plan could not (``fill_unplaced_visits``);
+- after a completed visit: book the next visit day, and plan the next maintenance visit;
+- after a cancellation or a no-show: a replacement in the same phase, so no visit is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.calendar.availability import local_minutes, to_minutes
+from scheduler.calendar.snapshot import load_policy, load_snapshot
+from scheduler.clinical.progress import diary_trend_for
+from scheduler.config import Settings
+from scheduler.courses.booking import appointment_for, phase_spec
+from scheduler.courses.maintenance import DiaryTrend, maintenance_interval_weeks
+from scheduler.courses.planning import (
+    PlannedVisit,
+    Planner,
+    Preferences,
+    ServiceSpec,
+    plan_maintenance_visit,
+)
+from scheduler.messaging.outbox import plan_visit_messages
+from scheduler.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    Cadence,
+    Course,
+    CourseStatus,
+    TemplatePhase,
+)
+from scheduler.patients.links import issue_link_token
+
+log = logging.getLogger("clinic.courses")
+
+MISSED = (AppointmentStatus.CANCELLED, AppointmentStatus.CANCELLED_LATE, AppointmentStatus.NO_SHOW)
+REPLAN_SEARCH_DAYS = 21
+
+
+def _course_visits(session: Session, course_id: int) -> list[Appointment]:
+    return list(
+        session.scalars(
+            select(Appointment)
+            .where(Appointment.course_id == course_id)
+            .order_by(Appointment.starts_at, Appointment.id)
+        )
+    )
+
+
+def _phase(course: Course, position: int | None) -> TemplatePhase | None:
+    return next((p for p in course.template.phases if p.position == position), None)
+
+
+def _planner(session: Session, course: Course, settings: Settings, now: datetime) -> Planner:
+    policy = load_policy(session)
+    until = now + policy.course_horizon
+    snapshot = load_snapshot(session, now - timedelta(days=1), until, settings.zone)
+    prefs = Preferences(tuple(course.weekdays), course.preferred_time, course.practitioner_id)
+    return Planner(
+        snapshot,
+        prefs,
+        policy.grid_minutes,
+        to_minutes(now + policy.minimum_notice),
+        to_minutes(until),
+    )
+
+
+def _write(
+    session: Session,
+    course: Course,
+    visits: list[PlannedVisit],
+    visit_number: int,
+    now: datetime,
+    replaces: Appointment | None = None,
+) -> list[Appointment]:
+    """Persist planned visits as proposed appointments numbered from ``visit_number``."""
+    written = []
+    for offset, visit in enumerate(v for v in visits if v.placed):
+        visit.visit_number = visit_number + offset
+        appointment = appointment_for(visit, course, course.patient, "system", now, first=False)
+        appointment.replaces_id = replaces.id if replaces is not None else None
+        session.add(appointment)
+        written.append(appointment)
+    session.flush()
+    return written
+
+
+def _next_number(visits: list[Appointment]) -> int:
+    return max((v.visit_number or 0 for v in visits), default=0) + 1
+
+
+def confirm_next_visit_day(
+    session: Session, course_id: int, settings: Settings, now: datetime
+) -> list[Appointment]:
+    """Book every proposed visit on the course's next visit day and tell the patient."""
+    visits = [v for v in _course_visits(session, course_id) if v.status in ACTIVE_STATUSES]
+    upcoming = [v for v in visits if v.starts_at > now]
+    if not upcoming or upcoming[0].status != AppointmentStatus.PROPOSED:
+        return []
+    day = upcoming[0].starts_at.astimezone(settings.zone).date()
+    confirmed = [
+        v
+        for v in upcoming
+        if v.status == AppointmentStatus.PROPOSED
+        and v.starts_at.astimezone(settings.zone).date() == day
+    ]
+    token = issue_link_token(session, confirmed[0].patient, now)
+    for visit in confirmed:
+        visit.status = AppointmentStatus.BOOKED
+        visit.updated_at = now
+        plan_visit_messages(
+            session, visit, manage_url=settings.manage_url(token), settings=settings, now=now
+        )
+    return confirmed
+
+
+def after_visit_completed(
+    session: Session,
+    appointment_id: int,
+    settings: Settings,
+    now: datetime,
+    trend: DiaryTrend | None = None,
+) -> list[Appointment]:
+    """Book the next visit day; after a maintenance visit (or the last weekly one), plan the
+    next maintenance visit at the diary-driven interval if none is planned. Idempotent.
+
+    Without a ``trend`` given, it comes from the patient's diary (``scheduler.clinical.progress``).
+    """
+    visit = session.get(Appointment, appointment_id)
+    if visit is None or visit.course_id is None or visit.status != AppointmentStatus.COMPLETED:
+        return []
+    course = session.get_one(Course, visit.course_id)
+    if course.status != CourseStatus.ACTIVE:
+        return []
+    planned = _plan_next_maintenance(session, course, visit, settings, now, trend)
+    return planned + [
+        v for v in confirm_next_visit_day(session, course.id, settings, now) if v not in planned
+    ]
+
+
+def _plan_next_maintenance(
+    session: Session,
+    course: Course,
+    visit: Appointment,
+    settings: Settings,
+    now: datetime,
+    trend: DiaryTrend | None,
+) -> list[Appointment]:
+    """The next maintenance visit after ``visit``, unless the course already has a later one."""
+    maintenance = next(
+        (p for p in course.template.phases if p.cadence == Cadence.MAINTENANCE), None
+    )
+    visits = _course_visits(session, course.id)
+    later = [v for v in visits if v.status in ACTIVE_STATUSES and v.starts_at > visit.starts_at]
+    if maintenance is None or later:
+        return []
+    if trend is None and course.maintenance_interval_weeks is None:
+        trend = diary_trend_for(session, course.patient, now)
+    weeks = maintenance_interval_weeks(trend, course.maintenance_interval_weeks)
+    planner = _planner(session, course, settings, now)
+    plan_maintenance_visit(
+        planner, phase_spec(maintenance), visit.starts_at.astimezone(settings.zone).date(), weeks
+    )
+    return _write(session, course, planner.visits, _next_number(visits), now)
+
+
+def after_visit_missed(
+    session: Session, appointment_id: int, settings: Settings, now: datetime
+) -> list[Appointment]:
+    """Plan a replacement for a cancelled or missed course visit, once.
+
+    A weekly-phase visit is replaced in its own week if a day there keeps the gaps, else in the
+    days after; a maintenance visit a week later. The consultation is left to staff.
+    """
+    missed = session.get(Appointment, appointment_id)
+    if missed is None or missed.course_id is None or missed.status not in MISSED:
+        return []
+    already = session.scalars(
+        select(Appointment.id).where(Appointment.replaces_id == missed.id)
+    ).first()
+    course = session.get_one(Course, missed.course_id)
+    phase = _phase(course, missed.phase_position)
+    if already is not None or course.status != CourseStatus.ACTIVE or phase is None:
+        return []
+    if phase.cadence == Cadence.ONCE or missed.service_id != phase.service_id:
+        return []  # the consultation, or a follow-on whose main visit is replaced with it
+    visits = [v for v in _course_visits(session, course.id) if v.status in ACTIVE_STATUSES]
+    planner = _planner(session, course, settings, now)
+    spec = phase_spec(phase)
+    missed_day = missed.starts_at.astimezone(settings.zone).date()
+    if phase.cadence == Cadence.MAINTENANCE:
+        plan_maintenance_visit(planner, spec, missed_day, 1)
+    else:
+        day = _replacement_day(
+            planner, spec.service, spec.min_gap_days, visits, missed_day, now, settings
+        )
+        if day is None:
+            log.warning("no replacement day found for visit %s", missed.id)
+            return []
+        best = planner.best_on_day(day, spec.service)
+        if best is None:
+            return []
+        wanted = local_minutes(missed_day, course.preferred_time, settings.zone)
+        placed = planner.place(spec, spec.service, best[0], best[1], wanted or best[0])
+        placed.note = (
+            f"Replaces the visit of {missed.starts_at.astimezone(settings.zone):%a %d %b}. "
+            + placed.note
+        ).strip()
+        planner.follow_on(spec, placed)
+    number = missed.visit_number or _next_number(visits)
+    written = _write(session, course, planner.visits[:1], number, now, replaces=missed)
+    if len(planner.visits) > 1:
+        written += _write(session, course, planner.visits[1:], _next_number(visits), now)
+    return written
+
+
+def _replacement_day(
+    planner: Planner,
+    service: ServiceSpec,
+    gap: int,
+    visits: list[Appointment],
+    from_day: date,
+    now: datetime,
+    settings: Settings,
+) -> date | None:
+    """The first day from ``from_day`` on that keeps ``gap`` days from every other visit and
+    has a free time, trying the patient's preferred weekdays first."""
+    taken = {v.starts_at.astimezone(settings.zone).date() for v in visits}
+    start = max(from_day, now.astimezone(settings.zone).date() + timedelta(days=1))
+    days = [start + timedelta(days=i) for i in range(REPLAN_SEARCH_DAYS)]
+    days = [d for d in days if d.weekday() < 5 or d.weekday() in planner.prefs.weekdays]
+    days.sort(key=lambda d: (d.weekday() not in planner.prefs.weekdays, d))
+    for day in days:
+        if any(abs((day - other).days) < gap for other in taken):
+            continue
+        if planner.best_on_day(day, service) is not None:
+            return day
+    return None
+
+
+def fill_unplaced_visits(
+    session: Session, course_id: int, settings: Settings, now: datetime
+) -> list[Appointment]:
+    """Try again to place the visits the first plan could not; idempotent."""
+    course = session.get(Course, course_id)
+    if course is None or not course.unplaced or course.status != CourseStatus.ACTIVE:
+        return []
+    visits = [v for v in _course_visits(session, course.id) if v.status in ACTIVE_STATUSES]
+    planner = _planner(session, course, settings, now)
+    still: list[dict[str, Any]] = []
+    written: list[Appointment] = []
+    for record in course.unplaced:
+        phase = _phase(course, record.get("phase_position"))
+        wanted_at = record.get("wanted_at")
+        if phase is None or not isinstance(wanted_at, str):
+            still.append(record)
+            continue
+        spec = phase_spec(phase)
+        wanted_day = datetime.fromisoformat(wanted_at).astimezone(settings.zone).date()
+        day = _replacement_day(
+            planner, spec.service, spec.min_gap_days, visits, wanted_day, now, settings
+        )
+        best = planner.best_on_day(day, spec.service) if day else None
+        if best is None:
+            still.append(record)
+            continue
+        planner.visits.clear()
+        planner.place(spec, spec.service, best[0], best[1], best[0])
+        added = _write(session, course, planner.visits, int(record["visit_number"]), now)
+        visits += added
+        written += added
+    course.unplaced = still
+    return written
+
+
+@dataclass(frozen=True)
+class RecentEvents:
+    completed: list[int]
+    missed: list[int]
+    unplaced: list[int]
+
+
+def recent_course_events(session: Session, since: datetime) -> RecentEvents:
+    """Course visits completed or missed since ``since``, and courses with unplaced visits."""
+    changed = session.execute(
+        select(Appointment.id, Appointment.status).where(
+            Appointment.course_id.is_not(None),
+            Appointment.updated_at >= since,
+            Appointment.status.in_((AppointmentStatus.COMPLETED, *MISSED)),
+        )
+    ).all()
+    courses = session.execute(
+        select(Course.id, Course.unplaced).where(Course.status == CourseStatus.ACTIVE)
+    ).all()
+    return RecentEvents(
+        completed=[i for i, status in changed if status == AppointmentStatus.COMPLETED],
+        missed=[i for i, status in changed if status in MISSED],
+        unplaced=[i for i, unplaced in courses if unplaced],
+    )

@@ -1,0 +1,361 @@
+"""A patient's text, understood and acted on; the raw text is always kept.
+
+Replies go back at once as the webhook's answer, and are recorded in the thread as sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.config import Settings
+from scheduler.messaging.gsm import segment_count
+from scheduler.messaging.replies import Intent, Reply, parse
+from scheduler.messaging.texts import render_reply
+from scheduler.models import (
+    Appointment,
+    AppointmentStatus,
+    Consent,
+    ConsentKind,
+    DiaryDay,
+    InboundMessage,
+    MessageKind,
+    MessageStatus,
+    OfferStatus,
+    OutboundMessage,
+    Patient,
+    StaffAlert,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+from scheduler.patients.consent_wording import WORDING
+from scheduler.patients.links import issue_link_token
+from scheduler.visits.cancellation import LATE_CANCELLATION, NotCancellable, cancel_visit
+from scheduler.visits.waitlist import OfferClosed, accept_offer
+
+CANCEL_CONFIRM_WINDOW = timedelta(minutes=30)
+DIARY_PROMPT_VALID = timedelta(days=3)
+UPCOMING = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+
+
+@dataclass
+class InboundResult:
+    reply: str
+    understood_as: str
+    duplicate: bool = False
+    # Follow-up tasks for the workers, run after commit: (task name, args).
+    follow_ups: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    session: Session
+    settings: Settings
+    now: datetime
+    patient: Patient | None
+    inbound: InboundMessage
+    result: InboundResult | None = None
+
+    def values(self, visit: Appointment | None = None, **extra: str) -> dict[str, str]:
+        when = ""
+        if visit is not None:
+            local = visit.starts_at.astimezone(self.settings.zone)
+            when = f"{local:%a} {local.day} {local:%b at %H:%M}"
+        return {
+            "clinic_name": self.settings.clinic_name,
+            "clinic_phone": self.settings.clinic_phone,
+            "emergency": self.settings.emergency_number,
+            "when": when,
+            **extra,
+        }
+
+    def link(self, path: str = "") -> str:
+        assert self.patient is not None
+        token = issue_link_token(self.session, self.patient, self.now)
+        return self.settings.manage_url(token) + path
+
+
+def _patient_for(session: Session, phone: str) -> Patient | None:
+    """The most recent patient with this number (a number may be shared by a family)."""
+    return session.scalars(
+        select(Patient).where(Patient.phone_e164 == phone).order_by(Patient.id.desc())
+    ).first()
+
+
+def _next_visit(session: Session, patient: Patient, now: datetime) -> Appointment | None:
+    return session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.patient_id == patient.id,
+            Appointment.status.in_(UPCOMING),
+            Appointment.starts_at > now,
+        )
+        .order_by(Appointment.starts_at)
+    ).first()
+
+
+def _record_consents(ctx: _Context, granted: dict[ConsentKind, bool], wording: str) -> None:
+    assert ctx.patient is not None
+    for kind, value in granted.items():
+        ctx.session.add(
+            Consent(
+                patient_id=ctx.patient.id,
+                kind=kind,
+                granted=value,
+                wording=f"{wording} ({WORDING[kind]})",
+                channel="sms",
+                recorded_at=ctx.now,
+            )
+        )
+
+
+def _stop(ctx: _Context, _reply: Reply) -> str:
+    """Every patient record on this number stops getting texts, at once."""
+    patients = ctx.session.scalars(
+        select(Patient).where(Patient.phone_e164 == ctx.inbound.from_phone)
+    ).all()
+    for patient in patients:
+        if patient.sms_opted_out_at is None:
+            patient.sms_opted_out_at = ctx.now
+    if ctx.patient is not None:
+        _record_consents(
+            ctx, {k: False for k in ConsentKind}, f"Replied {ctx.inbound.body.strip()[:20]!r}"
+        )
+    return render_reply("stopped", **ctx.values())
+
+
+def _start(ctx: _Context, _reply: Reply) -> str:
+    patients = ctx.session.scalars(
+        select(Patient).where(Patient.phone_e164 == ctx.inbound.from_phone)
+    ).all()
+    for patient in patients:
+        patient.sms_opted_out_at = None
+    return render_reply("started", **ctx.values())
+
+
+def _open_offer(ctx: _Context) -> WaitlistOffer | None:
+    assert ctx.patient is not None
+    return ctx.session.scalars(
+        select(WaitlistOffer)
+        .join(WaitlistEntry, WaitlistOffer.entry_id == WaitlistEntry.id)
+        .where(
+            WaitlistEntry.patient_id == ctx.patient.id,
+            WaitlistOffer.status == OfferStatus.OPEN,
+        )
+        .order_by(WaitlistOffer.offered_at.desc())
+    ).first()
+
+
+def _yes(ctx: _Context, reply: Reply) -> str:
+    assert ctx.patient is not None and ctx.result is not None
+    if ctx.patient.sms_opted_out_at is not None:  # YES re-subscribes at the carrier too
+        ctx.patient.sms_opted_out_at = None
+    offer = _open_offer(ctx)
+    if offer is not None:
+        try:
+            visit, freed = accept_offer(
+                ctx.session, offer.id, settings=ctx.settings, now=ctx.now, patient=ctx.patient
+            )
+        except OfferClosed:
+            return render_reply("offer_closed", **ctx.values())
+        if freed is not None:
+            ctx.result.follow_ups.append(
+                ("clinic.offer_freed_time", (freed.practitioner_id, freed.start.isoformat()))
+            )
+        return render_reply("offer_taken", **ctx.values(visit))
+    booked = ctx.session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.patient_id == ctx.patient.id,
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.starts_at > ctx.now,
+        )
+        .order_by(Appointment.starts_at)
+    ).first()
+    if booked is None:
+        return render_reply("nothing_to_confirm", **ctx.values())
+    booked.status = AppointmentStatus.CONFIRMED
+    booked.updated_at = ctx.now
+    return render_reply("confirmed", **ctx.values(booked))
+
+
+def _reschedule(ctx: _Context, _reply: Reply) -> str:
+    assert ctx.patient is not None
+    visit = _next_visit(ctx.session, ctx.patient, ctx.now)
+    if visit is None:
+        return render_reply("no_visit", **ctx.values(manage_url=ctx.link()))
+    url = ctx.link(f"/visits/{visit.id}/move")
+    return render_reply("reschedule", **ctx.values(visit, manage_url=url))
+
+
+def _cancel(ctx: _Context, _reply: Reply) -> str:
+    """The first X asks; a second X within 30 minutes cancels."""
+    assert ctx.patient is not None and ctx.result is not None
+    visit = _next_visit(ctx.session, ctx.patient, ctx.now)
+    if visit is None:
+        return render_reply("no_visit", **ctx.values(manage_url=ctx.link()))
+    asked = ctx.session.scalars(
+        select(InboundMessage.id).where(
+            InboundMessage.patient_id == ctx.patient.id,
+            InboundMessage.understood_as == "cancel_ask",
+            InboundMessage.received_at >= ctx.now - CANCEL_CONFIRM_WINDOW,
+            InboundMessage.id != ctx.inbound.id,
+        )
+    ).first()
+    if asked is None:
+        ctx.result.understood_as = "cancel_ask"
+        late = visit.starts_at - ctx.now < LATE_CANCELLATION
+        return render_reply("cancel_ask_late" if late else "cancel_ask", **ctx.values(visit))
+    try:
+        cancel_visit(ctx.session, visit.id, ctx.now, patient=ctx.patient)
+    except NotCancellable:
+        return render_reply("no_visit", **ctx.values(manage_url=ctx.link()))
+    ctx.result.understood_as = "cancel"
+    if visit.course_id is not None:
+        ctx.result.follow_ups.append(("clinic.after_visit_missed", (visit.id,)))
+    ctx.result.follow_ups.append(
+        ("clinic.offer_freed_time", (visit.practitioner_id, visit.starts_at.isoformat()))
+    )
+    return render_reply("cancelled", **ctx.values(visit))
+
+
+def _prompted_day(ctx: _Context) -> datetime | None:
+    """The day the latest diary prompt sent to the patient asked about, if recent."""
+    assert ctx.patient is not None
+    prompt = ctx.session.scalars(
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.patient_id == ctx.patient.id,
+            OutboundMessage.kind == MessageKind.DIARY_PROMPT,
+            OutboundMessage.status.in_((MessageStatus.SENT, MessageStatus.DELIVERED)),
+            OutboundMessage.sent_at >= ctx.now - DIARY_PROMPT_VALID,
+        )
+        .order_by(OutboundMessage.sent_at.desc())
+    ).first()
+    return prompt.planned_for if prompt is not None else None
+
+
+def _diary(ctx: _Context, reply: Reply) -> str:
+    assert ctx.patient is not None and reply.pain is not None
+    day_start = _prompted_day(ctx)
+    if day_start is None:
+        return render_reply("diary_no_day", **ctx.values(manage_url=ctx.link()))
+    zone = ZoneInfo(ctx.patient.time_zone)
+    day = day_start.astimezone(zone).date()
+    entry = ctx.session.scalars(
+        select(DiaryDay).where(DiaryDay.patient_id == ctx.patient.id, DiaryDay.day == day)
+    ).first()
+    if entry is None:
+        entry = DiaryDay(patient_id=ctx.patient.id, day=day, created_at=ctx.now, source="sms")
+        ctx.session.add(entry)
+    entry.headache = reply.pain > 0 or bool(reply.hours)
+    entry.worst_pain = reply.pain
+    entry.hours = reply.hours if reply.hours is not None else (0.0 if reply.pain == 0 else None)
+    entry.acute_medication = reply.medication
+    if not reply.medication:
+        entry.medication_class = None  # an earlier answer's kind no longer stands
+    entry.source = "sms"
+    entry.updated_at = ctx.now
+    label = datetime.combine(day, time.min).strftime("%a %d %b").replace(" 0", " ")
+    return render_reply("diary_saved", **ctx.values(day=label))
+
+
+def _emergency(ctx: _Context, _reply: Reply) -> str:
+    ctx.session.add(
+        StaffAlert(
+            kind="emergency_words",
+            patient_id=ctx.patient.id if ctx.patient else None,
+            inbound_id=ctx.inbound.id,
+            detail="A patient's text suggests an emergency: call them now.",
+            created_at=ctx.now,
+        )
+    )
+    return render_reply("emergency", **ctx.values())
+
+
+HANDLERS = {
+    Intent.STOP: _stop,
+    Intent.START: _start,
+    Intent.YES: _yes,
+    Intent.RESCHEDULE: _reschedule,
+    Intent.CANCEL: _cancel,
+    Intent.DIARY: _diary,
+    Intent.EMERGENCY: _emergency,
+}
+NEED_NO_PATIENT = {Intent.STOP, Intent.START, Intent.EMERGENCY}
+
+
+def receive_sms(
+    session: Session,
+    *,
+    sid: str,
+    from_phone: str,
+    to_phone: str,
+    body: str,
+    settings: Settings,
+    now: datetime,
+) -> InboundResult:
+    """Keep the text, understand it, act on it, and say what to answer.
+
+    A text delivered twice (the same provider id) is acted on once; the same answer is
+    given again.
+    """
+    seen = session.scalars(select(InboundMessage).where(InboundMessage.provider_sid == sid)).first()
+    if seen is not None:
+        return InboundResult(seen.reply, seen.understood_as, duplicate=True)
+    patient = _patient_for(session, from_phone)
+    reply = parse(body)
+    inbound = InboundMessage(
+        provider_sid=sid,
+        from_phone=from_phone,
+        to_phone=to_phone,
+        body=body,
+        patient_id=patient.id if patient else None,
+        understood_as=reply.intent.value,
+        received_at=now,
+    )
+    session.add(inbound)
+    session.flush()
+    result = InboundResult("", reply.intent.value)
+    ctx = _Context(session, settings, now, patient, inbound, result)
+    handler = HANDLERS.get(reply.intent)
+    if patient is None and reply.intent not in NEED_NO_PATIENT:
+        result.reply = render_reply("stranger", **ctx.values())
+    elif handler is not None:
+        result.reply = handler(ctx, reply)
+    else:
+        name = "help" if reply.intent == Intent.HELP else "unknown"
+        result.reply = render_reply(name, **ctx.values())
+    inbound.understood_as = result.understood_as
+    inbound.reply = result.reply
+    if patient is not None:
+        _record_reply(session, patient, inbound, result.reply, now)
+    session.flush()
+    return result
+
+
+def _record_reply(
+    session: Session, patient: Patient, inbound: InboundMessage, text: str, now: datetime
+) -> None:
+    """The answer, in the patient's thread, as sent (it goes back in the webhook's TwiML)."""
+    session.add(
+        OutboundMessage(
+            patient_id=patient.id,
+            in_reply_to_id=inbound.id,
+            kind=MessageKind.REPLY,
+            dedupe_key=f"reply:{inbound.id}",
+            to_phone=patient.phone_e164,
+            body=text,
+            segments=segment_count(text),
+            due_at=now,
+            status=MessageStatus.SENT,
+            provider_status="twiml",
+            sent_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )

@@ -1,0 +1,246 @@
+"""The outbox: planning a visit's messages, cancelling them, and claiming due rows atomically."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler.config import Settings
+from scheduler.messaging.gsm import segment_count
+from scheduler.messaging.quiet_hours import QuietHours
+from scheduler.messaging.reminder_plan import ReminderPlan, load_reminder_plan
+from scheduler.messaging.texts import MessageContext, render
+from scheduler.messaging.wording import load_wording
+from scheduler.models import Appointment, MessageKind, MessageStatus, OutboundMessage, Patient
+
+UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
+QUIET = QuietHours()
+
+
+def visit_plan(plan: ReminderPlan) -> dict[MessageKind, timedelta | None]:
+    """When each visit message is due, relative to the visit's start (None: at booking)."""
+    return {
+        MessageKind.CONFIRMATION: None,
+        MessageKind.REMINDER_48H: plan.reminder_before,
+        MessageKind.REMINDER_2H: plan.short_reminder_before,
+    }
+
+
+def visit_dedupe_key(appointment: Appointment, kind: MessageKind) -> str:
+    """One confirmation per visit; one reminder of each kind per visit *time*."""
+    if kind == MessageKind.CONFIRMATION:
+        return f"appointment:{appointment.id}:{kind.value}"
+    return f"appointment:{appointment.id}:{kind.value}:{appointment.starts_at:%Y%m%dT%H%MZ}"
+
+
+def plan_visit_messages(
+    session: Session,
+    appointment: Appointment,
+    *,
+    manage_url: str,
+    settings: Settings,
+    now: datetime,
+) -> list[OutboundMessage]:
+    """Write the visit's confirmation and reminders as pending outbox rows.
+
+    Reminders whose time has already passed are not written: the confirmation covers them.
+    The reminders' offsets come from the clinic's reminder plan, the words from its wording.
+    """
+    patient = appointment.patient
+    context = _context(appointment, manage_url, settings)
+    wording = load_wording(session)
+    rows: list[OutboundMessage] = []
+    existing = set(
+        session.scalars(
+            select(OutboundMessage.dedupe_key).where(
+                OutboundMessage.appointment_id == appointment.id
+            )
+        )
+    )
+    zone = ZoneInfo(patient.time_zone)
+    for kind, before in visit_plan(load_reminder_plan(session)).items():
+        due = now if before is None else QUIET.schedule(kind, appointment.starts_at - before, zone)
+        if due < now or visit_dedupe_key(appointment, kind) in existing:
+            continue
+        body = render(kind, context, wording.get(kind))
+        rows.append(
+            OutboundMessage(
+                patient_id=patient.id,
+                appointment_id=appointment.id,
+                kind=kind,
+                dedupe_key=visit_dedupe_key(appointment, kind),
+                to_phone=patient.phone_e164,
+                body=body,
+                segments=segment_count(body),
+                due_at=due,
+                planned_for=appointment.starts_at,
+                status=MessageStatus.PENDING,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def plan_visit_notice(
+    session: Session,
+    appointment: Appointment,
+    kind: MessageKind,
+    manage_url: str,
+    settings: Settings,
+    now: datetime,
+) -> OutboundMessage | None:
+    """One message about a change to a visit, due now; once per visit and time."""
+    return write_message(
+        session,
+        appointment.patient,
+        kind,
+        visit_dedupe_key(appointment, kind),
+        render(kind, _context(appointment, manage_url, settings), load_wording(session).get(kind)),
+        now,
+        now,
+        appointment_id=appointment.id,
+        planned_for=appointment.starts_at,
+    )
+
+
+def write_message(
+    session: Session,
+    patient: Patient,
+    kind: MessageKind,
+    key: str,
+    body: str,
+    due: datetime,
+    now: datetime,
+    *,
+    appointment_id: int | None = None,
+    planned_for: datetime | None = None,
+) -> OutboundMessage | None:
+    """One outbox row, unless one with ``key`` exists already (planning twice adds nothing).
+
+    The due time is moved out of the patient's quiet hours (reminders earlier, others later).
+    """
+    if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)):
+        return None
+    message = OutboundMessage(
+        patient_id=patient.id,
+        appointment_id=appointment_id,
+        kind=kind,
+        dedupe_key=key,
+        to_phone=patient.phone_e164,
+        body=body,
+        segments=segment_count(body),
+        due_at=QUIET.schedule(kind, due, ZoneInfo(patient.time_zone)),
+        planned_for=planned_for,
+        status=MessageStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _context(appointment: Appointment, manage_url: str, settings: Settings) -> MessageContext:
+    return MessageContext(
+        first_name=appointment.patient.first_name,
+        local_start=appointment.starts_at.astimezone(settings.zone),
+        clinic_name=settings.clinic_name,
+        clinic_phone=settings.clinic_phone,
+        manage_url=manage_url,
+    )
+
+
+def cancel_unsent_for_visit(session: Session, appointment_id: int, now: datetime) -> int:
+    """Cancel every message of a visit not yet handed to the provider; returns how many."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.appointment_id == appointment_id,
+            OutboundMessage.status.in_(UNSENT),
+        )
+        .values(status=MessageStatus.CANCELLED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_due(session: Session, now: datetime, limit: int) -> list[int]:
+    """Move up to ``limit`` due pending rows to ``queued`` and return their ids.
+
+    One statement: on PostgreSQL the candidate rows are locked with SKIP LOCKED, so concurrent
+    dispatchers take disjoint batches; everywhere the outer ``status = 'pending'`` makes it a
+    compare-and-set, so a row is claimed at most once.
+    """
+    candidates = (
+        select(OutboundMessage.id)
+        .where(OutboundMessage.status == MessageStatus.PENDING, OutboundMessage.due_at <= now)
+        .order_by(OutboundMessage.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id.in_(candidates), OutboundMessage.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.QUEUED, claimed_at=now, updated_at=now)
+        .returning(OutboundMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.scalars().all())
+
+
+def requeue_lost_claims(session: Session, now: datetime, older_than: timedelta) -> int:
+    """Hand back rows claimed so long ago that their send task must have been lost.
+
+    Safe: a ``queued`` row has never reached the provider, and the send task's own
+    compare-and-set lets only one task move it on.
+    """
+    result = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.status == MessageStatus.QUEUED,
+            OutboundMessage.claimed_at < now - older_than,
+        )
+        .values(status=MessageStatus.PENDING, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def start_sending(session: Session, message_ids: list[int], now: datetime) -> list[OutboundMessage]:
+    """Compare-and-set ``queued`` -> ``sending`` for each id; the rows this caller won.
+
+    One statement for the batch, then one query loading the rows with their patients and
+    consents (the send-time checks need them).
+    """
+    if not message_ids:
+        return []
+    won = session.scalars(
+        update(OutboundMessage)
+        .where(OutboundMessage.id.in_(message_ids), OutboundMessage.status == MessageStatus.QUEUED)
+        .values(
+            status=MessageStatus.SENDING,
+            attempts=OutboundMessage.attempts + 1,
+            claimed_at=now,
+            updated_at=now,
+        )
+        .returning(OutboundMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not won:
+        return []
+    return list(
+        session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.id.in_(won))
+            .options(selectinload(OutboundMessage.patient).selectinload(Patient.consents))
+            .order_by(OutboundMessage.id)
+            .execution_options(populate_existing=True)
+        )
+    )

@@ -1,0 +1,373 @@
+"""Sending one outbox message: claim it, re-check it, hand it to the provider, record the result."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as clock_time
+from typing import cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from scheduler.clock import Clock
+from scheduler.db import Database
+from scheduler.messaging.outbox import start_sending
+from scheduler.messaging.quiet_hours import AT_ONCE, MOVES_EARLIER, QuietHours
+from scheduler.messaging.rate_limit import TokenBucket
+from scheduler.messaging.sms.base import (
+    FailureKind,
+    OutgoingSms,
+    ProviderReceipt,
+    SendFailure,
+    SmsBackend,
+)
+from scheduler.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    ConsentKind,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+    StaffAlert,
+)
+
+log = logging.getLogger("clinic.sending")
+
+MAX_ATTEMPTS = 8
+BASE_BACKOFF = timedelta(seconds=15)
+MAX_BACKOFF = timedelta(hours=1)
+# Which consent each kind of message needs.
+CONSENT_FOR = {
+    MessageKind.DIARY_PROMPT: ConsentKind.DIARY_PROMPTS,
+    MessageKind.QUESTIONNAIRE: ConsentKind.DIARY_PROMPTS,
+}
+# Messages counted against the patient's daily cap (answers to their own actions are not).
+CAPPED = frozenset(MessageKind) - AT_ONCE
+
+
+class SendOutcome(enum.StrEnum):
+    SENT = "sent"
+    NOT_CLAIMED = "not_claimed"  # another task has it, or it was cancelled meanwhile
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    DEFERRED = "deferred"  # quiet hours, the rate limit or the daily cap: it waits
+    RETRY_SCHEDULED = "retry_scheduled"
+    FAILED = "failed"
+    OUTCOME_UNKNOWN = "outcome_unknown"
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    quiet: QuietHours = field(default_factory=QuietHours)
+    daily_cap: int = 4
+    bucket: TokenBucket | None = None
+    # No provider call starts later than this after the claim: reconciliation may look a
+    # row up once it is older than the deadline plus the request timeout, and must find no
+    # call still on its way.
+    deadline_s: float = 60.0
+
+
+def backoff(attempt: int, retry_after_s: float | None = None) -> timedelta:
+    """Exponential backoff with full jitter, never shorter than the provider asked for."""
+    ceiling = min(MAX_BACKOFF, BASE_BACKOFF * (2 ** max(0, attempt - 1)))
+    delay = timedelta(seconds=random.uniform(ceiling.total_seconds() / 2, ceiling.total_seconds()))
+    if retry_after_s is not None:
+        delay = max(delay, timedelta(seconds=retry_after_s))
+    return delay
+
+
+def reason_not_to_send(session: Session, message: OutboundMessage) -> tuple[MessageStatus, str]:
+    """Why this message must not go at all (status to record and reason), or (SENDING, "")."""
+    patient = message.patient
+    if message.appointment_id is not None:
+        visit = session.get(Appointment, message.appointment_id)
+        if visit is None or visit.status not in ACTIVE_STATUSES:
+            return MessageStatus.CANCELLED, "visit cancelled"
+        if message.planned_for is not None and visit.starts_at != message.planned_for:
+            return MessageStatus.CANCELLED, "visit moved"
+    if patient.sms_opted_out_at is not None:
+        return MessageStatus.SKIPPED, "patient opted out of SMS"
+    consent = CONSENT_FOR.get(message.kind, ConsentKind.REMINDERS)
+    if not patient.consents_to(consent):
+        return MessageStatus.SKIPPED, f"no consent to {consent.value.replace('_', ' ')}"
+    return MessageStatus.SENDING, ""
+
+
+def _sent_today(session: Session, message: OutboundMessage, zone: ZoneInfo, now: datetime) -> int:
+    midnight = datetime.combine(now.astimezone(zone).date(), clock_time.min, tzinfo=zone)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(
+                OutboundMessage.patient_id == message.patient_id,
+                OutboundMessage.kind.in_(CAPPED),
+                OutboundMessage.sent_at >= midnight,
+                OutboundMessage.id != message.id,
+            )
+        )
+        or 0
+    )
+
+
+def when_allowed(
+    session: Session, message: OutboundMessage, policy: SendPolicy, now: datetime
+) -> tuple[datetime | None, str]:
+    """(None, "") if the message may go now; else when it may, and why it waits.
+
+    Returns (now, reason) with reason "useless" for a reminder that quiet hours would make
+    late: it is skipped rather than sent after the fact.
+    """
+    if message.kind in AT_ONCE:
+        return None, ""
+    zone = ZoneInfo(message.patient.time_zone)
+    if policy.quiet.is_quiet(now, zone):
+        allowed = policy.quiet.next_allowed(now, zone)
+        if message.kind in MOVES_EARLIER and (
+            message.planned_for is None or allowed >= message.planned_for - timedelta(hours=1)
+        ):
+            return now, "useless"
+        return allowed, "quiet hours"
+    if _sent_today(session, message, zone, now) >= policy.daily_cap:
+        tomorrow = datetime.combine(
+            now.astimezone(zone).date() + timedelta(days=1), policy.quiet.ends, tzinfo=zone
+        )
+        return tomorrow, "daily cap"
+    return None, ""
+
+
+def _defer(message: OutboundMessage, until: datetime, reason: str, now: datetime) -> None:
+    message.status = MessageStatus.PENDING
+    message.due_at = until
+    message.attempts = max(0, message.attempts - 1)  # waiting is not a failed try
+    message.error_message = f"waiting: {reason}"
+    message.updated_at = now
+
+
+def _alert(
+    session: Session, message: OutboundMessage, kind: str, detail: str, now: datetime
+) -> None:
+    session.add(
+        StaffAlert(
+            kind=kind,
+            patient_id=message.patient_id,
+            message_id=message.id,
+            detail=detail[:300],
+            created_at=now,
+        )
+    )
+
+
+def _record_failure(
+    session: Session, message: OutboundMessage, failure: SendFailure, now: datetime
+) -> SendOutcome:
+    message.error_code = failure.code
+    message.error_message = failure.detail or failure.kind.value
+    message.updated_at = now
+    if failure.kind == FailureKind.UNKNOWN:
+        # Left in `sending`: reconciliation asks the provider before anything is sent again.
+        return SendOutcome.OUTCOME_UNKNOWN
+    if failure.kind == FailureKind.RETRY_LATER and message.attempts < MAX_ATTEMPTS:
+        message.status = MessageStatus.PENDING
+        message.due_at = now + backoff(message.attempts, failure.retry_after_s)
+        return SendOutcome.RETRY_SCHEDULED
+    message.status = MessageStatus.FAILED
+    patient = message.patient
+    if failure.kind == FailureKind.OPTED_OUT and patient.sms_opted_out_at is None:
+        patient.sms_opted_out_at = now
+    elif failure.kind == FailureKind.PERMANENT and patient.phone_flagged_at is None:
+        patient.phone_flagged_at = now
+        _alert(session, message, "phone_unusable", f"Twilio error {failure.code}", now)
+    elif failure.kind == FailureKind.CONTENT:
+        _alert(session, message, "content_filtered", f"Twilio error {failure.code}", now)
+    return SendOutcome.FAILED
+
+
+def _check(
+    session: Session, message: OutboundMessage, policy: SendPolicy, now: datetime
+) -> SendOutcome | None:
+    """Settle a message that must not go now (skip, cancel, defer); None if it may go."""
+    status, reason = reason_not_to_send(session, message)
+    if status != MessageStatus.SENDING:
+        message.status = status
+        message.error_message = reason
+        return SendOutcome(status.value)
+    until, why = when_allowed(session, message, policy, now)
+    if why == "useless":
+        message.status = MessageStatus.SKIPPED
+        message.error_message = "quiet hours until too close to the visit"
+        return SendOutcome.SKIPPED
+    if until is not None:
+        _defer(message, until, why, now)
+        return SendOutcome.DEFERRED
+    return None
+
+
+@dataclass
+class _Attempt:
+    message_id: int
+    sms: OutgoingSms
+    receipt: ProviderReceipt | None = None
+    failure: SendFailure | None = None
+    wait: float = 0.0  # the send rate said: not now, in this many seconds
+    expired: bool = False  # the batch ran past its deadline before this call could start
+    deadline: float = 0.0  # time.monotonic() after which no call may start
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    """One long-lived pool per process and size: its threads keep their HTTP clients."""
+    pool = _POOLS.get(size)
+    if pool is None:
+        pool = _POOLS[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="sms")
+    return pool
+
+
+def _take_tokens(attempts: list[_Attempt], policy: SendPolicy) -> None:
+    """Ask the clinic's send rate for the whole batch at once; the rest wait."""
+    if policy.bucket is None:
+        return
+    granted, wait = policy.bucket.take_many(len(attempts))
+    for attempt in attempts[granted:]:
+        attempt.wait = wait
+
+
+def _call_provider(attempt: _Attempt, backend: SmsBackend) -> _Attempt:
+    if attempt.wait > 0:
+        return attempt
+    if time.monotonic() > attempt.deadline:
+        attempt.expired = True
+        return attempt
+    try:
+        attempt.receipt = backend.send(attempt.sms)
+    except SendFailure as failure:
+        attempt.failure = failure
+    return attempt
+
+
+def _record(session: Session, attempt: _Attempt, now: datetime) -> SendOutcome:
+    message = session.get_one(OutboundMessage, attempt.message_id)
+    if attempt.wait > 0:
+        _defer(message, now + timedelta(seconds=attempt.wait), "clinic send rate", now)
+        return SendOutcome.DEFERRED
+    if attempt.expired:
+        _defer(message, now, "not sent before the batch's deadline", now)
+        return SendOutcome.DEFERRED
+    if attempt.failure is not None:
+        log.warning(
+            "message %s not sent: %s (%s)",
+            attempt.message_id,
+            attempt.failure.kind,
+            attempt.failure.code,
+        )
+        return _record_failure(session, message, attempt.failure, now)
+    raise AssertionError("sent messages are recorded by _record_sent")
+
+
+def send_outbound_messages(
+    db: Database,
+    message_ids: list[int],
+    backend: SmsBackend,
+    clock: Clock,
+    status_callback_url: str | None = None,
+    policy: SendPolicy | None = None,
+    concurrency: int = 1,
+) -> dict[int, SendOutcome]:
+    """Send claimed (``queued``) messages, each at most once.
+
+    Only rows this caller moves to ``sending`` (one compare-and-set for the batch) go to the
+    provider. First the visit, consent, opt-out, quiet hours, the patient's daily cap and the
+    clinic's send rate are checked; a message that must wait goes back to ``pending`` with a
+    later due time, never dropped. The provider is called outside any transaction, up to
+    ``concurrency`` calls at once, and the answers recorded together afterwards: a crash in
+    between leaves rows in ``sending``, which reconciliation settles with the provider.
+    """
+    policy = policy or SendPolicy()
+    outcomes = {message_id: SendOutcome.NOT_CLAIMED for message_id in message_ids}
+    attempts: list[_Attempt] = []
+    deadline = time.monotonic() + policy.deadline_s
+    with db.transaction() as session:
+        now = clock.now()
+        for message in start_sending(session, message_ids, now):
+            settled = _check(session, message, policy, now)
+            if settled is not None:
+                outcomes[message.id] = settled
+            else:
+                sms = OutgoingSms(message.to_phone, message.body, status_callback_url)
+                attempts.append(_Attempt(message.id, sms, deadline=deadline))
+    if not attempts:
+        return outcomes
+    _take_tokens(attempts, policy)
+    if concurrency > 1 and len(attempts) > 1:
+        pool = _pool(concurrency)
+        done = list(pool.map(lambda a: _call_provider(a, backend), attempts))
+    else:
+        done = [_call_provider(a, backend) for a in attempts]
+    with db.transaction() as session:
+        now = clock.now()
+        sent = [a for a in done if a.receipt is not None]
+        _record_sent(session, sent, now)
+        outcomes.update((a.message_id, SendOutcome.SENT) for a in sent)
+        for attempt in done:
+            if attempt.receipt is None:
+                outcomes[attempt.message_id] = _record(session, attempt, now)
+    return outcomes
+
+
+def _record_sent(session: Session, sent: list[_Attempt], now: datetime) -> None:
+    """Provider ids for the whole batch in two statements (no row is loaded)."""
+    if not sent:
+        return
+    table = cast(Table, OutboundMessage.__table__)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("message_id"))
+        .values(
+            provider_sid=bindparam("sid"),
+            provider_status=bindparam("provider_status"),
+            sent_at=now,
+            updated_at=now,
+            error_code=None,
+            error_message=None,
+        ),
+        [
+            {
+                "message_id": a.message_id,
+                "sid": a.receipt.sid,  # type: ignore[union-attr]
+                "provider_status": a.receipt.status,  # type: ignore[union-attr]
+            }
+            for a in sent
+        ],
+    )
+    # A delivery report may have come first: only `sending` becomes `sent`.
+    session.execute(
+        update(table)
+        .where(
+            table.c.id.in_([a.message_id for a in sent]),
+            table.c.status == MessageStatus.SENDING.value,
+        )
+        .values(status=MessageStatus.SENT.value)
+    )
+
+
+def send_outbound_message(
+    db: Database,
+    message_id: int,
+    backend: SmsBackend,
+    clock: Clock,
+    status_callback_url: str | None = None,
+    policy: SendPolicy | None = None,
+) -> SendOutcome:
+    """Send one claimed (``queued``) message at most once; see ``send_outbound_messages``."""
+    return send_outbound_messages(db, [message_id], backend, clock, status_callback_url, policy)[
+        message_id
+    ]

@@ -1,0 +1,1 @@
+"""Patients: personal links, consents, the staff directory and record, the patient's view."""

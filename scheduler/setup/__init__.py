@@ -1,0 +1,1 @@
+"""Setting the clinic up: services, rooms, practitioners, hours, rules, course templates."""

@@ -1,0 +1,156 @@
+"""Setting the clinic's calendar rules and its reminder plan (the one ``clinic_rules`` row)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from sqlalchemy.orm import Session
+
+from scheduler.calendar.availability import BookingPolicy
+from scheduler.field_errors import FieldErrors
+from scheduler.messaging.reminder_plan import ReminderPlan
+from scheduler.models import ClinicRules
+
+GRIDS = (5, 10, 15, 20, 30, 60)
+_POLICY, _PLAN = BookingPolicy(), ReminderPlan()
+DEFAULTS: dict[str, int] = {
+    "grid_minutes": _POLICY.grid_minutes,
+    "minimum_notice_minutes": int(_POLICY.minimum_notice.total_seconds() // 60),
+    "horizon_days": _POLICY.horizon.days,
+    "course_horizon_days": _POLICY.course_horizon.days,
+    "late_cancellation_hours": int(_POLICY.late_cancellation.total_seconds() // 3600),
+    "waitlist_hold_minutes": int(_POLICY.waitlist_hold.total_seconds() // 60),
+    "reminder_hours_before": int(_PLAN.reminder_before.total_seconds() // 3600),
+    "short_reminder_hours_before": int(_PLAN.short_reminder_before.total_seconds() // 3600),
+    "aftercare_hour": _PLAN.aftercare_at.hour,
+    "maintenance_notice_days": _PLAN.maintenance_notice.days,
+    "link_grace_days": 90,
+}
+
+
+@dataclass(frozen=True)
+class CalendarRulesInput:
+    """The calendar rules as typed into the form (numbers may still be text)."""
+
+    grid_minutes: str | int
+    minimum_notice_minutes: str | int
+    horizon_days: str | int
+    course_horizon_days: str | int
+    late_cancellation_hours: str | int
+    waitlist_hold_minutes: str | int
+
+
+@dataclass(frozen=True)
+class ReminderPlanInput:
+    """The reminder plan as typed into the form."""
+
+    reminder_hours_before: str | int
+    short_reminder_hours_before: str | int
+    aftercare_hour: str | int
+    maintenance_notice_days: str | int
+    link_grace_days: str | int
+
+
+def current_rules(session: Session) -> dict[str, int]:
+    """Every rule's value now (the defaults where nothing is stored)."""
+    row = session.get(ClinicRules, 1)
+    if row is None:
+        return dict(DEFAULTS)
+    return {name: int(getattr(row, name)) for name in DEFAULTS}
+
+
+def _store(session: Session, values: dict[str, int]) -> ClinicRules:
+    row = session.get(ClinicRules, 1)
+    if row is None:
+        row = ClinicRules(id=1, **DEFAULTS)
+        session.add(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    session.flush()
+    return row
+
+
+def save_calendar_rules(session: Session, data: CalendarRulesInput) -> ClinicRules:
+    """Set the slot grid, minimum notice, booking horizons, late-cancellation hours and
+    waitlist hold. Visits already booked are left as they are.
+
+    :raise ValidationFailed: for each value out of range (and a course horizon shorter than
+        the single-visit one); nothing is changed.
+    """
+    errors = FieldErrors()
+    grid = errors.whole_number("grid_minutes", data.grid_minutes, 5, 60)
+    if "grid_minutes" not in errors and grid not in GRIDS:
+        errors.add("grid_minutes", "Choose 5, 10, 15, 20, 30 or 60 minutes.")
+    values = {
+        "grid_minutes": grid,
+        "minimum_notice_minutes": errors.whole_number(
+            "minimum_notice_minutes", data.minimum_notice_minutes, 0, 7 * 24 * 60
+        ),
+        "horizon_days": errors.whole_number("horizon_days", data.horizon_days, 1, 730),
+        "course_horizon_days": errors.whole_number(
+            "course_horizon_days", data.course_horizon_days, 1, 730
+        ),
+        "late_cancellation_hours": errors.whole_number(
+            "late_cancellation_hours", data.late_cancellation_hours, 0, 168
+        ),
+        "waitlist_hold_minutes": errors.whole_number(
+            "waitlist_hold_minutes", data.waitlist_hold_minutes, 5, 24 * 60
+        ),
+    }
+    if (
+        not {"horizon_days", "course_horizon_days"} & errors.fields.keys()
+        and values["course_horizon_days"] < values["horizon_days"]
+    ):
+        errors.add(
+            "course_horizon_days",
+            f"Course plans must reach at least as far as single bookings "
+            f"({values['horizon_days']} days).",
+        )
+    errors.raise_if_any()
+    return _store(session, values)
+
+
+def save_reminder_plan(session: Session, data: ReminderPlanInput) -> ClinicRules:
+    """Set when reminders, after-care and maintenance nudges go, and how long a patient's
+    link lasts. Texts already planned keep their times; texts planned from now on follow it.
+
+    :raise ValidationFailed: for each value out of range, a short reminder not shorter than
+        the first one, or an after-care hour in quiet hours; nothing is changed.
+    """
+    errors = FieldErrors()
+    values = {
+        "reminder_hours_before": errors.whole_number(
+            "reminder_hours_before", data.reminder_hours_before, 1, 14 * 24
+        ),
+        "short_reminder_hours_before": errors.whole_number(
+            "short_reminder_hours_before", data.short_reminder_hours_before, 1, 24
+        ),
+        "aftercare_hour": _aftercare_hour(errors, data.aftercare_hour),
+        "maintenance_notice_days": errors.whole_number(
+            "maintenance_notice_days", data.maintenance_notice_days, 1, 21
+        ),
+        "link_grace_days": errors.whole_number("link_grace_days", data.link_grace_days, 1, 365),
+    }
+    if (
+        not {"reminder_hours_before", "short_reminder_hours_before"} & errors.fields.keys()
+        and values["short_reminder_hours_before"] >= values["reminder_hours_before"]
+    ):
+        errors.add(
+            "short_reminder_hours_before",
+            "The short reminder must come after the first one (fewer hours before the visit).",
+        )
+    errors.raise_if_any()
+    return _store(session, values)
+
+
+def _aftercare_hour(errors: FieldErrors, value: str | int) -> int:
+    hour = errors.whole_number("aftercare_hour", value, 0, 23)
+    if "aftercare_hour" not in errors and not 8 <= hour <= 19:
+        errors.add(
+            "aftercare_hour", "Texts go between 08:00 and 20:00: choose an hour from 8 to 19."
+        )
+    return hour
+
+
+RULE_FIELDS = tuple(f.name for f in fields(CalendarRulesInput))
+PLAN_FIELDS = tuple(f.name for f in fields(ReminderPlanInput))

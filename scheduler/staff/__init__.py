@@ -1,0 +1,1 @@
+"""Staff: accounts, signing in, administration, and the console's permission policy."""

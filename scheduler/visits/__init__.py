@@ -1,0 +1,1 @@
+"""Single visits: booking, review, confirmation, attendance, cancellation, moves, waitlist."""

@@ -1,0 +1,346 @@
+"""Booking a single visit: validate, check the slot, write patient, visit, link and messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from scheduler.calendar.availability import (
+    BookingPolicy,
+    CalendarSnapshot,
+    WeeklyHours,
+    day_starts,
+    free_starts,
+    from_minutes,
+    to_minutes,
+)
+from scheduler.calendar.snapshot import load_policy, load_snapshot
+from scheduler.config import Settings
+from scheduler.errors import ConcurrentConflict, SlotUnavailable, ValidationFailed
+from scheduler.messaging.outbox import plan_visit_messages
+from scheduler.models import (
+    Appointment,
+    AppointmentStatus,
+    Consent,
+    ConsentKind,
+    OutboundMessage,
+    Patient,
+    Practitioner,
+    Service,
+)
+from scheduler.patients.consent_wording import WORDING
+from scheduler.patients.links import issue_link_token
+from scheduler.phones import InvalidPhone, to_e164
+
+NAME_MAX = 100
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    first_name: str
+    last_name: str
+    phone: str
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    service_id: int
+    practitioner_id: int
+    starts_at: datetime
+    patient: PatientDetails
+    consent_reminders: bool | None
+    consent_diary_prompts: bool | None
+    channel: str = "web"
+    # The safety screen asked for a practitioner's review first (DOMAIN.md section 4).
+    pending_review: bool = False
+
+    @property
+    def first_status(self) -> AppointmentStatus:
+        return AppointmentStatus.PENDING_REVIEW if self.pending_review else AppointmentStatus.BOOKED
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    appointment: Appointment
+    patient: Patient
+    manage_token: str
+    messages: list[OutboundMessage]
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise ValidationFailed(self.fields)
+
+
+def _check_patient(details: PatientDetails, settings: Settings, errors: _Errors) -> str:
+    for field in ("first_name", "last_name"):
+        value = getattr(details, field).strip()
+        if not value:
+            errors.add(field, "Enter a name.")
+        elif len(value) > NAME_MAX:
+            errors.add(field, f"Use at most {NAME_MAX} characters.")
+        elif any(ord(ch) < 32 for ch in value):
+            errors.add(field, "Use letters, spaces and punctuation only.")
+    if details.time_zone:
+        try:
+            ZoneInfo(details.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.add("time_zone", "Choose a time zone from the list.")
+    try:
+        return to_e164(details.phone, settings.default_phone_region)
+    except InvalidPhone as exc:
+        errors.add("phone", str(exc))
+        return ""
+
+
+def _check_patient_answers(request: BookingRequest, settings: Settings, errors: _Errors) -> str:
+    phone = _check_patient(request.patient, settings, errors)
+    for field, answer in (
+        ("consent_reminders", request.consent_reminders),
+        ("consent_diary_prompts", request.consent_diary_prompts),
+    ):
+        if answer is None:
+            errors.add(field, "Answer yes or no.")
+    return phone
+
+
+def patient_answer_errors(request: BookingRequest, settings: Settings) -> dict[str, list[str]]:
+    """The errors in the patient's own answers (name, phone, consents), for a form to show."""
+    errors = _Errors()
+    _check_patient_answers(request, settings, errors)
+    return errors.fields
+
+
+def _check_time(
+    start: datetime,
+    service: Service,
+    practitioner: Practitioner,
+    settings: Settings,
+    policy: BookingPolicy,
+    now: datetime,
+    errors: _Errors,
+    horizon: timedelta | None = None,
+) -> None:
+    horizon = horizon or policy.horizon
+    if start <= now:
+        errors.add("start", "That time has passed.")
+        return
+    if start < now + policy.minimum_notice:
+        hours = int(policy.minimum_notice.total_seconds() // 3600)
+        errors.add("start", f"Online bookings need {hours} hours' notice; please call us.")
+        return
+    if start > now + horizon:
+        errors.add("start", f"Online bookings open {horizon.days} days ahead.")
+        return
+    local_day = start.astimezone(settings.zone).date()
+    if not practitioner.licensed_on(local_day):
+        errors.add("practitioner_id", "This practitioner cannot be booked on that date.")
+        return
+    starts = day_starts(
+        local_day,
+        _weekly_hours(practitioner),
+        settings.zone,
+        service.duration_min,
+        policy.grid_minutes,
+    )
+    if to_minutes(start) not in starts:
+        errors.add("start", "That is not one of the practitioner's bookable times.")
+
+
+def start_errors(
+    start: datetime,
+    service: Service,
+    practitioner: Practitioner,
+    *,
+    settings: Settings,
+    policy: BookingPolicy,
+    now: datetime,
+    horizon: timedelta | None = None,
+) -> dict[str, list[str]]:
+    """Why a visit cannot start then (past, too soon, too far, outside hours, licence)."""
+    errors = _Errors()
+    _check_time(start, service, practitioner, settings, policy, now, errors, horizon)
+    return errors.fields
+
+
+def _weekly_hours(practitioner: Practitioner) -> tuple[WeeklyHours, ...]:
+    return tuple(WeeklyHours(h.weekday, h.starts, h.ends) for h in practitioner.hours)
+
+
+def check_time(
+    snapshot: CalendarSnapshot, practitioner_id: int, service: Service, start: datetime
+) -> int | None:
+    """The room a visit at ``start`` would use (None if it needs none), without holding it.
+
+    :raise SlotUnavailable: if the clinic is closed, or the practitioner or every room is taken.
+    """
+    begin = to_minutes(start)
+    held = service.duration_min + service.buffer_min
+    if not free_starts([begin], snapshot.closures, held):
+        raise SlotUnavailable("the clinic is closed at that time")
+    if not free_starts([begin], snapshot.busy_of(practitioner_id), held):
+        raise SlotUnavailable("the practitioner is already booked at that time")
+    room_id = snapshot.free_room(begin, begin + held) if service.needs_room else None
+    if service.needs_room and room_id is None:
+        raise SlotUnavailable("no treatment room is free at that time")
+    return room_id
+
+
+def claim_time(
+    snapshot: CalendarSnapshot, practitioner_id: int, service: Service, start: datetime
+) -> int | None:
+    """Like ``check_time``, and hold the time in the snapshot; returns the room id.
+
+    :raise SlotUnavailable: if the practitioner, or every room, is taken.
+    """
+    room_id = check_time(snapshot, practitioner_id, service, start)
+    begin = to_minutes(start)
+    snapshot.hold(
+        practitioner_id, room_id, begin, begin + service.duration_min + service.buffer_min
+    )
+    return room_id
+
+
+def validate_booking(
+    session: Session,
+    request: BookingRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+    policy: BookingPolicy,
+    horizon: timedelta | None = None,
+    with_patient: bool = True,
+) -> tuple[str, Service, Practitioner]:
+    """Check every field of a booking; returns (E.164 phone, service, practitioner).
+
+    ``with_patient=False`` checks only the what, who and when (to preview a plan); the phone
+    returned is then empty.
+
+    :raise ValidationFailed: with every field that is wrong.
+    """
+    errors = _Errors()
+    phone = _check_patient_answers(request, settings, errors) if with_patient else ""
+    service = session.get(Service, request.service_id)
+    if service is None or not service.active:
+        errors.add("service_id", "Choose one of the clinic's services.")
+    practitioner = session.get(Practitioner, request.practitioner_id)
+    if practitioner is None or not practitioner.active:
+        errors.add("practitioner_id", "Choose one of the clinic's practitioners.")
+    elif service is not None and not practitioner.offers(service):
+        errors.add("practitioner_id", "This practitioner does not offer that service.")
+    if service is not None and practitioner is not None and "practitioner_id" not in errors.fields:
+        _check_time(
+            request.starts_at, service, practitioner, settings, policy, now, errors, horizon
+        )
+    errors.raise_if_any()
+    assert service is not None and practitioner is not None
+    return phone, service, practitioner
+
+
+def create_patient(
+    session: Session, request: BookingRequest, phone: str, settings: Settings, now: datetime
+) -> Patient:
+    """A new patient record with both consent answers, their exact wording and channel."""
+    details = request.patient
+    patient = Patient(
+        first_name=details.first_name.strip(),
+        last_name=details.last_name.strip(),
+        phone_e164=phone,
+        time_zone=details.time_zone or settings.clinic_timezone,
+        created_at=now,
+    )
+    session.add(patient)
+    for kind, granted in (
+        (ConsentKind.REMINDERS, request.consent_reminders),
+        (ConsentKind.DIARY_PROMPTS, request.consent_diary_prompts),
+    ):
+        patient.consents.append(
+            Consent(
+                kind=kind,
+                granted=bool(granted),
+                wording=WORDING[kind],
+                channel=request.channel,
+                recorded_at=now,
+            )
+        )
+    return patient
+
+
+def flush_or_conflict(session: Session) -> None:
+    """Flush; a concurrent booking that won the race (exclusion constraint) is reported.
+
+    :raise ConcurrentConflict: if PostgreSQL's overlap constraints refuse the new visits
+        (``Database.retrying`` tries again on a fresh view; the caller's 409 otherwise).
+    """
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if "overlap" in str(exc.orig):
+            raise ConcurrentConflict("the time was taken a moment ago") from exc
+        raise
+
+
+def book_visit(
+    session: Session,
+    request: BookingRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+    policy: BookingPolicy | None = None,
+) -> BookingResult:
+    """Book one visit for a new patient record and plan its messages, in the caller's transaction.
+
+    :raise ValidationFailed: with every field that is wrong; nothing is written.
+    :raise SlotUnavailable: if the practitioner or every room is taken at that time.
+    """
+    policy = policy or load_policy(session)
+    phone, service, practitioner = validate_booking(
+        session, request, settings=settings, now=now, policy=policy
+    )
+    start = request.starts_at
+    end = start + timedelta(minutes=service.duration_min)
+    snapshot = load_snapshot(
+        session,
+        start - timedelta(days=1),
+        end + timedelta(days=1),
+        settings.zone,
+        [practitioner.id],
+    )
+    room_id = claim_time(snapshot, practitioner.id, service, start)
+    patient = create_patient(session, request, phone, settings, now)
+    appointment = Appointment(
+        patient=patient,
+        practitioner=practitioner,
+        service=service,
+        room_id=room_id,
+        starts_at=start,
+        ends_at=end,
+        blocked_until=from_minutes(to_minutes(start) + service.duration_min + service.buffer_min),
+        status=request.first_status,
+        booked_via=request.channel,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(appointment)
+    token = issue_link_token(session, patient, now)
+    flush_or_conflict(session)
+    messages = plan_visit_messages(
+        session,
+        appointment,
+        manage_url=settings.manage_url(token),
+        settings=settings,
+        now=now,
+    )
+    return BookingResult(appointment, patient, token, messages)

@@ -1,0 +1,73 @@
+"""Cancelling a visit: its status, the late-cancellation rule, and its unsent messages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.errors import DomainError, NotFound
+from scheduler.messaging.outbox import cancel_unsent_for_visit
+from scheduler.models import Appointment, AppointmentStatus, Patient
+
+LATE_CANCELLATION = timedelta(hours=24)
+FOLLOW_ON_WINDOW = timedelta(minutes=30)
+CANCELLABLE = (
+    AppointmentStatus.PROPOSED,
+    AppointmentStatus.PENDING_REVIEW,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CONFIRMED,
+)
+
+
+class NotCancellable(DomainError):
+    """The visit has already happened, started, or been cancelled."""
+
+
+def cancel_visit(
+    session: Session, appointment_id: int, now: datetime, patient: Patient | None = None
+) -> Appointment:
+    """Cancel a visit and every message about it not yet handed to the provider.
+
+    Under 24 hours before the start it is recorded as a late cancellation. With ``patient``
+    given, only that patient's visits can be found.
+
+    :raise NotFound: if there is no such visit (for that patient).
+    :raise NotCancellable: if the visit is past, under way, or already cancelled.
+    """
+    visit = session.get(Appointment, appointment_id, with_for_update=True)
+    if visit is None or (patient is not None and visit.patient_id != patient.id):
+        raise NotFound(f"appointment {appointment_id} does not exist")
+    if visit.status not in CANCELLABLE or visit.starts_at <= now:
+        raise NotCancellable("this visit can no longer be cancelled")
+    late = visit.starts_at - now < LATE_CANCELLATION
+    visit.status = AppointmentStatus.CANCELLED_LATE if late else AppointmentStatus.CANCELLED
+    visit.cancelled_at = now
+    visit.updated_at = now
+    cancel_unsent_for_visit(session, visit.id, now)
+    for follow_on in _follow_ons(session, visit):
+        follow_on.status = visit.status
+        follow_on.cancelled_at = now
+        follow_on.updated_at = now
+        cancel_unsent_for_visit(session, follow_on.id, now)
+    session.flush()
+    return visit
+
+
+def _follow_ons(session: Session, visit: Appointment) -> list[Appointment]:
+    """A course visit's same-day "straight after" visits (Tui Na after acupuncture)."""
+    if visit.course_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(Appointment).where(
+                Appointment.course_id == visit.course_id,
+                Appointment.phase_position == visit.phase_position,
+                Appointment.service_id != visit.service_id,
+                Appointment.starts_at >= visit.ends_at,
+                Appointment.starts_at <= visit.ends_at + FOLLOW_ON_WINDOW,
+                Appointment.status.in_(CANCELLABLE),
+            )
+        )
+    )

@@ -1,0 +1,107 @@
+"""Online booking behind the safety screen: stop, book for review, or book (DOMAIN.md 4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from scheduler.clinical.safety import ALERT_TEXT, Assessment, record_screen
+from scheduler.config import Settings
+from scheduler.courses.booking import CourseBooking, CourseRequest, book_course
+from scheduler.errors import DomainError
+from scheduler.models import StaffAlert
+from scheduler.phones import InvalidPhone, to_e164
+from scheduler.visits.booking import (
+    BookingRequest,
+    BookingResult,
+    book_visit,
+    create_patient,
+    patient_answer_errors,
+)
+
+
+class SafetyStop(DomainError):
+    """The screen's answers stop online booking (emergent or urgent)."""
+
+    def __init__(self, assessment: Assessment) -> None:
+        super().__init__(f"online booking stopped: {assessment.tier.value}")
+        self.assessment = assessment
+
+
+def _screened(request: BookingRequest, assessment: Assessment) -> BookingRequest:
+    if assessment.stops_booking:
+        raise SafetyStop(assessment)
+    return BookingRequest(**{**request.__dict__, "pending_review": assessment.needs_review})
+
+
+def book_visit_screened(
+    session: Session,
+    request: BookingRequest,
+    assessment: Assessment,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> BookingResult:
+    """Book one visit after the safety screen: review-first answers book it ``pending_review``.
+
+    :raise SafetyStop: for emergent or urgent answers (call ``record_stopped`` afterwards).
+    :raise ValidationFailed, SlotUnavailable: as ``book_visit``; nothing is written.
+    """
+    result = book_visit(session, _screened(request, assessment), settings=settings, now=now)
+    record_screen(session, result.patient, assessment, now)
+    return result
+
+
+def book_course_screened(
+    session: Session,
+    request: CourseRequest,
+    assessment: Assessment,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> CourseBooking:
+    """Book a course after the safety screen, which is kept with the course.
+
+    :raise SafetyStop: for emergent or urgent answers (call ``record_stopped`` afterwards).
+    :raise ValidationFailed, SlotUnavailable: as ``book_course``; nothing is written.
+    """
+    screened = CourseRequest(
+        **{**request.__dict__, "booking": _screened(request.booking, assessment)}
+    )
+    result = book_course(session, screened, settings=settings, now=now)
+    session.flush()
+    record_screen(session, result.patient, assessment, now, course_id=result.course.id)
+    return result
+
+
+def record_stopped(
+    session: Session,
+    request: BookingRequest,
+    assessment: Assessment,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> bool:
+    """Keep a stopped screen so staff can follow up: the patient's contact details, their
+    answers and a staff alert. Nothing is booked and no text is sent.
+
+    Returns False when the contact details were unusable: the alert is still raised, without
+    a patient record, so staff know someone was turned away.
+    """
+    tier = assessment.tier
+    if patient_answer_errors(request, settings).keys() - {
+        "consent_reminders",
+        "consent_diary_prompts",
+    }:
+        session.add(
+            StaffAlert(kind=f"safety_{tier.value}", detail=ALERT_TEXT[tier], created_at=now)
+        )
+        return False
+    try:
+        phone = to_e164(request.patient.phone, settings.default_phone_region)
+    except InvalidPhone:  # pragma: no cover - checked just above
+        return False
+    patient = create_patient(session, request, phone, settings, now)
+    record_screen(session, patient, assessment, now)
+    return True

@@ -1,0 +1,194 @@
+"""Moving a visit to another time: the same rules as booking, and its texts planned again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from scheduler.calendar.availability import (
+    CalendarSnapshot,
+    TimeOption,
+    free_times,
+    from_minutes,
+    is_free,
+    to_minutes,
+)
+from scheduler.calendar.snapshot import day_window, load_policy, load_snapshot
+from scheduler.config import Settings
+from scheduler.errors import DomainError, NotFound, SlotUnavailable, ValidationFailed
+from scheduler.messaging.outbox import (
+    cancel_unsent_for_visit,
+    plan_visit_messages,
+    plan_visit_notice,
+)
+from scheduler.models import Appointment, MessageKind, Patient, Practitioner
+from scheduler.patients.links import issue_link_token
+from scheduler.visits.booking import check_time, flush_or_conflict, start_errors
+from scheduler.visits.cancellation import CANCELLABLE
+
+
+class NotMovable(DomainError):
+    """The visit has already happened, started, or been cancelled."""
+
+
+@dataclass(frozen=True)
+class Move:
+    visit: Appointment
+    freed: tuple[int, datetime]  # (practitioner, start) of the time given up
+    late: bool
+
+
+def _own_visit(
+    session: Session, appointment_id: int, patient: Patient | None, now: datetime
+) -> Appointment:
+    visit = session.get(Appointment, appointment_id, with_for_update=True)
+    if visit is None or (patient is not None and visit.patient_id != patient.id):
+        raise NotFound(f"appointment {appointment_id} does not exist")
+    if visit.status not in CANCELLABLE or visit.starts_at <= now:
+        raise NotMovable("this visit can no longer be moved")
+    return visit
+
+
+def reschedule_visit(
+    session: Session,
+    appointment_id: int,
+    new_start: datetime,
+    *,
+    settings: Settings,
+    now: datetime,
+    patient: Patient | None = None,
+    practitioner_id: int | None = None,
+    room_id: int | None = None,
+    by_staff: bool = False,
+) -> Move:
+    """Move a visit (with ``patient``, only one of theirs) to ``new_start``, into ``room_id``
+    when given (else the first free room).
+
+    Staff (``by_staff``) are not held to the online booking notice or horizon: the front desk
+    may move a visit to later today or into the course's planning horizon.
+
+    A move under 24 hours before the old start is recorded as late. Texts not yet sent are
+    cancelled; the patient is told of the new time and reminded for it.
+
+    :raise NotFound: if there is no such visit (for that patient).
+    :raise NotMovable: if it is past, under way or cancelled.
+    :raise ValidationFailed: if the new time is not bookable, or the room is not one of ours.
+    :raise SlotUnavailable: if the new time (or the room asked for) is taken.
+    """
+    policy = load_policy(session)
+    if by_staff:
+        policy = replace(policy, minimum_notice=timedelta(0), horizon=policy.course_horizon)
+    visit = _own_visit(session, appointment_id, patient, now)
+    practitioner = session.get(Practitioner, practitioner_id or visit.practitioner_id)
+    if practitioner is None or not practitioner.active or not practitioner.offers(visit.service):
+        raise ValidationFailed({"practitioner_id": ["Choose a practitioner who gives this."]})
+    horizon = policy.course_horizon if visit.course_id else policy.horizon
+    errors = start_errors(
+        new_start,
+        visit.service,
+        practitioner,
+        settings=settings,
+        policy=policy,
+        now=now,
+        horizon=horizon,
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    snapshot = load_snapshot(
+        session, new_start - timedelta(days=1), new_start + timedelta(days=1), settings.zone
+    )
+    snapshot.release(
+        visit.practitioner_id,
+        visit.room_id,
+        to_minutes(visit.starts_at),
+        to_minutes(visit.blocked_until),
+    )
+    found = check_time(snapshot, practitioner.id, visit.service, new_start)
+    room_id = _room(snapshot, room_id, found, visit, new_start)
+    freed = (visit.practitioner_id, visit.starts_at)
+    late = visit.starts_at - now < policy.late_cancellation
+    held = visit.service.duration_min + visit.service.buffer_min
+    visit.practitioner_id = practitioner.id
+    visit.room_id = room_id
+    visit.starts_at = new_start
+    visit.ends_at = new_start + timedelta(minutes=visit.service.duration_min)
+    visit.blocked_until = from_minutes(to_minutes(new_start) + held)
+    visit.updated_at = now
+    if late:
+        visit.planning_note = ("Moved under 24 hours before the visit. " + visit.planning_note)[
+            :300
+        ]
+    flush_or_conflict(session)
+    cancel_unsent_for_visit(session, visit.id, now)
+    if visit.status != "proposed":
+        url = settings.manage_url(issue_link_token(session, visit.patient, now))
+        plan_visit_notice(session, visit, MessageKind.RESCHEDULED, url, settings, now)
+        plan_visit_messages(session, visit, manage_url=url, settings=settings, now=now)
+    return Move(visit, freed, late)
+
+
+def _room(
+    snapshot: CalendarSnapshot,
+    wanted: int | None,
+    found: int | None,
+    visit: Appointment,
+    new_start: datetime,
+) -> int | None:
+    """The room asked for, if it is free for the moved visit; else the room ``check_time`` found.
+
+    :raise ValidationFailed: if the visit needs no room or the room is not an active one.
+    :raise SlotUnavailable: if the room asked for is taken then.
+    """
+    if wanted is None or wanted == found:
+        return found
+    if not visit.service.needs_room or wanted not in snapshot.room_busy:
+        raise ValidationFailed({"room_id": ["Choose one of the clinic's rooms for this visit."]})
+    begin = to_minutes(new_start)
+    held = visit.service.duration_min + visit.service.buffer_min
+    if not is_free(snapshot.room_busy[wanted], begin, begin + held):
+        raise SlotUnavailable("that room is taken at that time")
+    return wanted
+
+
+def alternatives(
+    session: Session,
+    appointment_id: int,
+    *,
+    settings: Settings,
+    now: datetime,
+    first_day: date,
+    last_day: date,
+    patient: Patient | None = None,
+) -> list[TimeOption]:
+    """Free times a visit could move to, its own practitioner listed first at each time."""
+    visit = _own_visit(session, appointment_id, patient, now)
+    policy = load_policy(session)
+    if last_day < first_day or (last_day - first_day) > timedelta(days=31):
+        raise ValidationFailed({"to": ["Ask for up to 31 days, 'to' on or after 'from'."]})
+    snapshot = load_snapshot(
+        session, *day_window(first_day, last_day, settings.zone), settings.zone
+    )
+    snapshot.release(
+        visit.practitioner_id,
+        visit.room_id,
+        to_minutes(visit.starts_at),
+        to_minutes(visit.blocked_until),
+    )
+    ids = sorted(snapshot.practitioners, key=lambda pid: (pid != visit.practitioner_id, pid))
+    horizon = policy.course_horizon if visit.course_id else policy.horizon
+    options = free_times(
+        snapshot,
+        service_id=visit.service_id,
+        duration=visit.service.duration_min,
+        buffer=visit.service.buffer_min,
+        needs_room=visit.service.needs_room,
+        first_day=first_day,
+        last_day=last_day,
+        earliest=to_minutes(now + policy.minimum_notice),
+        latest=to_minutes(now + horizon),
+        grid=policy.grid_minutes,
+        practitioner_ids=ids,
+    )
+    return [o for o in options if o.start != to_minutes(visit.starts_at)]

@@ -1,0 +1,308 @@
+"""The waitlist: an earlier time offered to the first patient waiting, held 15 minutes for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.calendar.availability import from_minutes, to_minutes
+from scheduler.calendar.snapshot import load_policy, load_snapshot
+from scheduler.config import Settings
+from scheduler.errors import DomainError, NotFound, SlotUnavailable, ValidationFailed
+from scheduler.messaging.outbox import QUIET, plan_visit_messages
+from scheduler.messaging.plans import plan_offer_message
+from scheduler.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    OfferStatus,
+    Patient,
+    Practitioner,
+    Service,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistStatus,
+)
+from scheduler.patients.links import issue_link_token
+from scheduler.visits.booking import check_time, flush_or_conflict
+from scheduler.visits.cancellation import cancel_visit
+
+LONGEST_WINDOW = timedelta(days=90)
+
+
+class OfferClosed(DomainError):
+    """The offer has expired, been declined or been taken already."""
+
+
+@dataclass(frozen=True)
+class Freed:
+    """A time someone gave up: a practitioner and a start."""
+
+    practitioner_id: int
+    start: datetime
+
+
+def join_waitlist(
+    session: Session,
+    patient: Patient,
+    *,
+    service_id: int,
+    earliest: datetime,
+    latest: datetime,
+    now: datetime,
+    practitioner_id: int | None = None,
+    appointment_id: int | None = None,
+) -> WaitlistEntry:
+    """Ask for a time in [earliest, latest), optionally to replace one of the patient's visits.
+
+    :raise ValidationFailed: if the window is reversed, past, too long, or names things that
+        do not exist (or are not the patient's).
+    """
+    errors: dict[str, list[str]] = {}
+    if latest <= earliest:
+        errors["latest"] = ["Must be after 'earliest'."]
+    elif latest <= now:
+        errors["latest"] = ["That window has passed."]
+    elif latest - max(earliest, now) > LONGEST_WINDOW:
+        errors["latest"] = ["Ask for a window of at most 90 days."]
+    service = session.get(Service, service_id)
+    if service is None or not service.active:
+        errors["service_id"] = ["Choose one of the clinic's services."]
+    if practitioner_id is not None:
+        practitioner = session.get(Practitioner, practitioner_id)
+        if practitioner is None or service is None or not practitioner.offers(service):
+            errors["practitioner_id"] = ["Choose a practitioner who gives this service."]
+    if appointment_id is not None:
+        visit = session.get(Appointment, appointment_id)
+        if visit is None or visit.patient_id != patient.id or visit.status not in ACTIVE_STATUSES:
+            errors["appointment_id"] = ["That is not one of your upcoming visits."]
+        elif visit.starts_at <= earliest:
+            errors["appointment_id"] = ["The window must start before that visit."]
+    if errors:
+        raise ValidationFailed(errors)
+    entry = WaitlistEntry(
+        patient_id=patient.id,
+        service_id=service_id,
+        practitioner_id=practitioner_id,
+        appointment_id=appointment_id,
+        earliest=max(earliest, now),
+        latest=latest,
+        status=WaitlistStatus.WAITING,
+        created_at=now,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _already_offered(session: Session, entry: WaitlistEntry, freed: Freed) -> bool:
+    return (
+        session.scalar(
+            select(WaitlistOffer.id)
+            .join(Appointment, WaitlistOffer.appointment_id == Appointment.id)
+            .where(
+                WaitlistOffer.entry_id == entry.id,
+                Appointment.practitioner_id == freed.practitioner_id,
+                Appointment.starts_at == freed.start,
+            )
+        )
+        is not None
+    )
+
+
+def offer_freed_time(
+    session: Session, freed: Freed, *, settings: Settings, now: datetime
+) -> WaitlistOffer | None:
+    """Hold a freed time for the earliest waiting patient it suits, for the hold period.
+
+    Suits: the entry's service is given by that practitioner (or any, if the entry names
+    none), the start lies in the entry's window, it is still free for that service, and the
+    entry has not been offered this time before. Returns the offer, or None.
+    """
+    policy = load_policy(session)
+    if freed.start < now + policy.minimum_notice:
+        return None
+    practitioner = session.get(Practitioner, freed.practitioner_id)
+    local_day = freed.start.astimezone(settings.zone).date()
+    if practitioner is None or not practitioner.active or not practitioner.licensed_on(local_day):
+        return None  # no longer bookable then: nothing to offer
+    entries = session.scalars(
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.status == WaitlistStatus.WAITING,
+            WaitlistEntry.earliest <= freed.start,
+            WaitlistEntry.latest > freed.start,
+        )
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+    )
+    snapshot = load_snapshot(
+        session, freed.start - timedelta(days=1), freed.start + timedelta(days=1), settings.zone
+    )
+    for entry in entries:
+        service = session.get_one(Service, entry.service_id)
+        if entry.practitioner_id not in (None, practitioner.id) or not practitioner.offers(service):
+            continue
+        if _already_offered(session, entry, freed):
+            continue
+        try:
+            room_id = check_time(snapshot, practitioner.id, service, freed.start)
+        except SlotUnavailable:
+            continue
+        begin = to_minutes(freed.start)
+        # The hold runs from when the patient can be texted (not during their quiet hours).
+        patient = session.get_one(Patient, entry.patient_id)
+        offered = QUIET.next_allowed(now, ZoneInfo(patient.time_zone))
+        if offered + policy.waitlist_hold > freed.start - policy.minimum_notice:
+            continue
+        hold = Appointment(
+            patient_id=entry.patient_id,
+            practitioner_id=practitioner.id,
+            service_id=service.id,
+            room_id=room_id,
+            starts_at=freed.start,
+            ends_at=from_minutes(begin + service.duration_min),
+            blocked_until=from_minutes(begin + service.duration_min + service.buffer_min),
+            status=AppointmentStatus.PROPOSED,
+            booked_via="waitlist",
+            hold_expires_at=offered + policy.waitlist_hold,
+            planning_note="Held for you from the waitlist.",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(hold)
+        flush_or_conflict(session)
+        offer = WaitlistOffer(
+            entry_id=entry.id,
+            appointment_id=hold.id,
+            status=OfferStatus.OPEN,
+            offered_at=offered,
+            expires_at=offered + policy.waitlist_hold,
+        )
+        entry.status = WaitlistStatus.OFFERED
+        session.add(offer)
+        session.flush()
+        plan_offer_message(session, offer, settings, now)
+        return offer
+    return None
+
+
+def _open_offer(
+    session: Session, offer_id: int, patient: Patient | None, now: datetime
+) -> WaitlistOffer:
+    offer = session.get(WaitlistOffer, offer_id, with_for_update=True)
+    if offer is None or (patient is not None and offer.entry.patient_id != patient.id):
+        raise NotFound(f"offer {offer_id} does not exist")
+    if offer.status != OfferStatus.OPEN or offer.expires_at <= now:
+        raise OfferClosed("this offer has closed")
+    return offer
+
+
+def accept_offer(
+    session: Session,
+    offer_id: int,
+    *,
+    settings: Settings,
+    now: datetime,
+    patient: Patient | None = None,
+) -> tuple[Appointment, Freed | None]:
+    """Book the held time. A visit the entry was to replace is cancelled; its time is returned
+    so it can be offered on.
+
+    :raise NotFound: if there is no such offer (for that patient).
+    :raise OfferClosed: if it has expired, been declined or taken.
+    """
+    offer = _open_offer(session, offer_id, patient, now)
+    visit = offer.appointment
+    visit.status = AppointmentStatus.BOOKED
+    visit.hold_expires_at = None
+    visit.updated_at = now
+    offer.status = OfferStatus.ACCEPTED
+    offer.entry.status = WaitlistStatus.FULFILLED
+    freed = None
+    replaced_id = offer.entry.appointment_id
+    if replaced_id is not None:
+        old = session.get(Appointment, replaced_id)
+        if old is not None and old.status in ACTIVE_STATUSES and old.starts_at > now:
+            cancel_visit(session, old.id, now)
+            freed = Freed(old.practitioner_id, old.starts_at)
+    url = settings.manage_url(issue_link_token(session, visit.patient, now))
+    plan_visit_messages(session, visit, manage_url=url, settings=settings, now=now)
+    session.flush()
+    return visit, freed
+
+
+def release_offer(
+    session: Session,
+    offer: WaitlistOffer,
+    status: OfferStatus,
+    now: datetime,
+) -> Freed:
+    """Close an offer unaccepted: the hold is cancelled, the patient waits again."""
+    offer.status = status
+    offer.entry.status = WaitlistStatus.WAITING
+    hold = offer.appointment
+    hold.status = AppointmentStatus.CANCELLED
+    hold.cancelled_at = now
+    hold.updated_at = now
+    session.flush()
+    return Freed(hold.practitioner_id, hold.starts_at)
+
+
+def decline_offer(
+    session: Session, offer_id: int, *, now: datetime, patient: Patient | None = None
+) -> Freed:
+    """The patient does not want the time: it goes to the next one waiting.
+
+    :raise NotFound: if there is no such offer (for that patient).
+    :raise OfferClosed: if it has already closed.
+    """
+    return release_offer(
+        session, _open_offer(session, offer_id, patient, now), OfferStatus.DECLINED, now
+    )
+
+
+def expire_offers(session: Session, now: datetime) -> list[Freed]:
+    """Close every open offer past its hold; returns the times to offer on. Idempotent."""
+    due = session.scalars(
+        select(WaitlistOffer)
+        .where(WaitlistOffer.status == OfferStatus.OPEN, WaitlistOffer.expires_at <= now)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return [release_offer(session, offer, OfferStatus.EXPIRED, now) for offer in due]
+
+
+def withdraw(session: Session, entry_id: int, patient: Patient, now: datetime) -> WaitlistEntry:
+    """The patient leaves the waitlist; an open offer of theirs is released.
+
+    :raise NotFound: if the entry is not theirs.
+    """
+    entry = session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.patient_id != patient.id:
+        raise NotFound(f"waitlist entry {entry_id} does not exist")
+    for offer in session.scalars(
+        select(WaitlistOffer).where(
+            WaitlistOffer.entry_id == entry.id, WaitlistOffer.status == OfferStatus.OPEN
+        )
+    ):
+        release_offer(session, offer, OfferStatus.DECLINED, now)
+    entry.status = WaitlistStatus.WITHDRAWN
+    session.flush()
+    return entry
+
+
+def waiting_entries(session: Session, patient: Patient) -> list[WaitlistEntry]:
+    """The patient's entries still waiting for an earlier time, soonest window first."""
+    return list(
+        session.scalars(
+            select(WaitlistEntry)
+            .where(
+                WaitlistEntry.patient_id == patient.id,
+                WaitlistEntry.status == WaitlistStatus.WAITING,
+            )
+            .order_by(WaitlistEntry.latest)
+        )
+    )

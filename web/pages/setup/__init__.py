@@ -1,9 +1,0 @@
-"""The clinic set-up pages of the staff console, under /staff/setup (admins only, except the
-practitioner list with licence warnings, which any signed-in staff member may see)."""
-
-from __future__ import annotations
-
-from web.pages.setup import accounts, courses, index, people, premises, rules, wording
-from web.pages.setup.base import bp
-
-__all__ = ["accounts", "bp", "courses", "index", "people", "premises", "rules", "wording"]

@@ -1,0 +1,130 @@
+"""What the booking pages share: the patient's details, the safety screen, and its outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask import render_template, request
+from werkzeug.datastructures import MultiDict
+
+from scheduler.clinical.safety import QUESTIONS, Assessment, assess, parse_answers, record_screen
+from scheduler.errors import ValidationFailed
+from scheduler.models import ConsentKind, Patient, SafetyTier
+from scheduler.patients.consent_wording import WORDING
+from scheduler.visits.booking import BookingRequest
+from scheduler.visits.intake import record_stopped
+from web.booking_input import booking_request
+from web.context import clock, db, settings
+from web.patient.forms import BookingForm
+
+
+@cache
+def zone_choices() -> list[tuple[str, str]]:
+    """Every IANA time zone, for the patient's own (the clinic's is the default)."""
+    return [(z, z.replace("_", " ")) for z in sorted(available_timezones()) if "/" in z]
+
+
+def details_form() -> BookingForm:
+    form = BookingForm()
+    form.time_zone.choices = zone_choices()
+    if not form.time_zone.data:
+        form.time_zone.data = settings().clinic_timezone
+    return form
+
+
+def safety_context(answers: MultiDict[str, str] | None = None) -> dict[str, Any]:
+    """The screen's questions, grouped, with the answers given so far."""
+    given = answers if answers is not None else request.form
+    return {
+        "safety_groups": [
+            (
+                "Before you book: signs we must know about",
+                [q for q in QUESTIONS if q.tier is not None],
+            ),
+            ("For your practitioner", [q for q in QUESTIONS if q.flag is not None]),
+        ],
+        "safety_answers": {q.code: given.get(f"safety_{q.code}", "") for q in QUESTIONS},
+        "wording": {
+            "reminders": WORDING[ConsentKind.REMINDERS],
+            "diary_prompts": WORDING[ConsentKind.DIARY_PROMPTS],
+        },
+    }
+
+
+def read_screen() -> tuple[Assessment | None, dict[str, list[str]]]:
+    """The answered screen, or the questions left unanswered."""
+    try:
+        return assess(parse_answers(request.form)), {}
+    except ValidationFailed as exc:
+        return None, exc.fields
+
+
+def answer(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+def request_from_form(
+    form: BookingForm, service_id: int, practitioner_id: int, start: datetime
+) -> BookingRequest:
+    return booking_request(
+        service_id=service_id,
+        practitioner_id=practitioner_id,
+        start=start,
+        patient={
+            "first_name": form.first_name.data,
+            "last_name": form.last_name.data,
+            "phone": form.phone.data,
+            "time_zone": form.time_zone.data,
+        },
+        reminders=answer(form.consent_reminders.data),
+        diary_prompts=answer(form.consent_diary_prompts.data),
+        channel="web",
+    )
+
+
+def show_errors(form: BookingForm, fields: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Place field errors on the form; returns those that belong to no form field."""
+    rest: dict[str, list[str]] = {}
+    for name, messages in fields.items():
+        field = getattr(form, "slot" if name in ("start", "practitioner_id") else name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(messages)
+        else:
+            rest[name] = list(messages)
+    return rest
+
+
+def stop_booking(request_: BookingRequest, assessment: Assessment) -> tuple[str, int]:
+    """Emergent or urgent answers: keep them for staff, and tell the patient what to do now."""
+    kept = db().retrying(
+        lambda session: record_stopped(
+            session, request_, assessment, settings=settings(), now=clock().now()
+        )
+    )
+    emergent = assessment.tier == SafetyTier.EMERGENT
+    return render_template(
+        "safety_stop.html",
+        emergent=emergent,
+        emergency_number=settings().emergency_number,
+        will_call=kept,
+    ), 200
+
+
+def stop_for_patient(patient_id: int, assessment: Assessment) -> tuple[str, int]:
+    """A returning patient's screen stops a new course: kept on their record, staff alerted."""
+
+    def keep(session: Any) -> None:
+        patient = session.get(Patient, patient_id)
+        if patient is not None:
+            record_screen(session, patient, assessment, clock().now())
+
+    db().retrying(keep)
+    return render_template(
+        "safety_stop.html",
+        emergent=assessment.tier == SafetyTier.EMERGENT,
+        emergency_number=settings().emergency_number,
+        will_call=True,
+    ), 200

@@ -1,0 +1,255 @@
+"""The patient's pages behind their personal link: visits, course plan, cancel and move."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+
+from scheduler.calendar.availability import from_minutes
+from scheduler.courses.read_model import courses_of
+from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
+from scheduler.models import Appointment, ConsentKind, Patient
+from scheduler.patients.consent_wording import WORDING
+from scheduler.patients.consents import record_consent_answers
+from scheduler.patients.links import patient_for_token
+from scheduler.patients.read_model import overview_for_token
+from scheduler.visits.cancellation import LATE_CANCELLATION, NotCancellable, cancel_visit
+from scheduler.visits.confirmation import NotConfirmable, confirm_visit
+from scheduler.visits.rescheduling import NotMovable, alternatives, reschedule_visit
+from scheduler.visits.waitlist import join_waitlist, waiting_entries, withdraw
+from web.context import clock, db, settings
+from web.enqueue import enqueue
+
+bp = Blueprint("manage", __name__, url_prefix="/m/<token>")
+
+MOVE_DAYS = 14
+
+
+def _invalid_link() -> tuple[str, int]:
+    return render_template(
+        "error.html",
+        title="This link is not valid",
+        message="It may have expired. Please call the clinic, or book again.",
+    ), 404
+
+
+def _visit(session: Session, token: str, appointment_id: int) -> tuple[Patient, Appointment]:
+    patient = patient_for_token(session, token, clock().now())
+    visit = session.get(Appointment, appointment_id)
+    if patient is None or visit is None or visit.patient_id != patient.id:
+        raise NotFound("no such visit")
+    return patient, visit
+
+
+@bp.get("")
+def overview(token: str) -> Any:
+    """Visits, the course plan and the texts, with cancel and move for upcoming visits."""
+    with db().session() as session:
+        try:
+            view = overview_for_token(session, token, clock().now())
+        except NotFound:
+            return _invalid_link()
+        return render_template(
+            "manage.html",
+            view=view,
+            courses=courses_of(session, view.patient),
+            zone=settings().zone,
+            now=clock().now(),
+            token=token,
+            wording={k.value: WORDING[k] for k in ConsentKind},
+            consents={k.value: view.patient.consents_to(k) for k in ConsentKind},
+            opted_out=view.patient.sms_opted_out_at is not None,
+            waiting=waiting_entries(session, view.patient),
+        )
+
+
+@bp.post("/texts")
+def texts(token: str) -> Any:
+    """Change which texts the patient gets; each change goes into the consent ledger."""
+    answers = {
+        ConsentKind.REMINDERS: request.form.get("reminders") == "yes",
+        ConsentKind.DIARY_PROMPTS: request.form.get("diary_prompts") == "yes",
+    }
+    if not all(request.form.get(k) in ("yes", "no") for k in ("reminders", "diary_prompts")):
+        flash("Choose yes or no for both kinds of text.", "error")
+        return redirect(url_for("manage.overview", token=token), code=303)
+    with db().transaction() as session:
+        patient = patient_for_token(session, token, clock().now())
+        if patient is None:
+            return _invalid_link()
+        record_consent_answers(session, patient, answers, channel="web", now=clock().now())
+    flash("Your text message choices are saved.", "ok")
+    return redirect(url_for("manage.overview", token=token), code=303)
+
+
+@bp.route("/visits/<id:appointment_id>/cancel", methods=["GET", "POST"])
+def cancel(token: str, appointment_id: int) -> Any:
+    """Ask once, then cancel; under 24 hours it is recorded as a late cancellation."""
+    now = clock().now()
+    if request.method == "GET":
+        with db().session() as session:
+            try:
+                _patient, visit = _visit(session, token, appointment_id)
+            except NotFound:
+                return _invalid_link()
+            late = visit.starts_at - now < LATE_CANCELLATION
+            return render_template(
+                "cancel.html", visit=visit, late=late, zone=settings().zone, token=token
+            )
+    try:
+        with db().transaction() as session:
+            patient, _visit_row = _visit(session, token, appointment_id)
+            visit = cancel_visit(session, appointment_id, now, patient=patient)
+            freed = (visit.practitioner_id, visit.starts_at.isoformat(), visit.course_id)
+    except NotFound:
+        return _invalid_link()
+    except NotCancellable as exc:
+        flash(str(exc).capitalize() + ".", "error")
+        return redirect(url_for("manage.overview", token=token), code=303)
+    if freed[2] is not None:
+        enqueue("clinic.after_visit_missed", appointment_id)
+    enqueue("clinic.offer_freed_time", freed[0], freed[1])
+    flash("Your visit is cancelled. The texts about it will not be sent.", "ok")
+    return redirect(url_for("manage.overview", token=token), code=303)
+
+
+@bp.post("/visits/<id:appointment_id>/confirm")
+def confirm(token: str, appointment_id: int) -> Any:
+    """Confirm an upcoming booked visit (as replying C does)."""
+    try:
+        with db().transaction() as session:
+            patient = patient_for_token(session, token, clock().now())
+            if patient is None:
+                raise NotFound("no such link")
+            confirm_visit(session, appointment_id, patient, clock().now())
+    except NotFound:
+        return _invalid_link()
+    except NotConfirmable as exc:
+        flash(str(exc).capitalize() + ".", "error")
+    else:
+        flash("Thank you: your visit is confirmed.", "ok")
+    return redirect(url_for("manage.overview", token=token), code=303)
+
+
+@bp.post("/visits/<id:appointment_id>/earlier")
+def ask_earlier(token: str, appointment_id: int) -> Any:
+    """Join the waitlist for an earlier time for this visit: we text an offer when one frees."""
+    now = clock().now()
+    try:
+        with db().transaction() as session:
+            patient, visit = _visit(session, token, appointment_id)
+            join_waitlist(
+                session,
+                patient,
+                service_id=visit.service_id,
+                earliest=now,
+                latest=visit.starts_at,
+                now=now,
+                practitioner_id=visit.practitioner_id,
+                appointment_id=visit.id,
+            )
+    except NotFound:
+        return _invalid_link()
+    except ValidationFailed as exc:
+        flash(next(iter(exc.fields.values()))[0], "error")
+    else:
+        flash("You are on the list. We will text you if an earlier time frees up.", "ok")
+    return redirect(url_for("manage.overview", token=token), code=303)
+
+
+@bp.post("/waitlist/<id:entry_id>/withdraw")
+def leave_waitlist(token: str, entry_id: int) -> Any:
+    """Stop waiting for an earlier time."""
+    try:
+        with db().transaction() as session:
+            patient = patient_for_token(session, token, clock().now())
+            if patient is None:
+                raise NotFound("no such link")
+            withdraw(session, entry_id, patient, clock().now())
+    except NotFound:
+        return _invalid_link()
+    flash("You are off the list for earlier times.", "ok")
+    return redirect(url_for("manage.overview", token=token), code=303)
+
+
+def _days(value: str | None, today: date) -> date:
+    try:
+        return max(date.fromisoformat(value or ""), today)
+    except ValueError:
+        return today
+
+
+@bp.route("/visits/<id:appointment_id>/move", methods=["GET", "POST"])
+def move(token: str, appointment_id: int) -> Any:
+    """Show free times over two weeks; moving to one re-plans the texts."""
+    now = clock().now()
+    zone = settings().zone
+    error = None
+    if request.method == "POST":
+
+        def move_visit(session: Session) -> Any:
+            patient, _visit_row = _visit(session, token, appointment_id)
+            start = from_minutes(int(request.form.get("start", "x")))
+            return reschedule_visit(
+                session,
+                appointment_id,
+                start,
+                settings=settings(),
+                now=now,
+                patient=patient,
+                practitioner_id=int(request.form.get("practitioner_id", "0")) or None,
+            ).freed
+
+        try:
+            freed = db().retrying(move_visit)
+        except NotFound:
+            return _invalid_link()
+        except ValueError:
+            error = "Choose one of the times shown."
+        except (ValidationFailed, SlotUnavailable, NotMovable) as exc:
+            error = (
+                "That time is no longer free. Please choose another."
+                if isinstance(exc, SlotUnavailable)
+                else str(exc)
+            )
+        else:
+            enqueue("clinic.offer_freed_time", freed[0], freed[1].isoformat())
+            flash("Your visit is moved. We will text you about the new time.", "ok")
+            return redirect(url_for("manage.overview", token=token), code=303)
+    today = now.astimezone(zone).date()
+    first = _days(request.args.get("from"), today)
+    with db().session() as session:
+        try:
+            _patient, visit = _visit(session, token, appointment_id)
+            options = alternatives(
+                session,
+                appointment_id,
+                settings=settings(),
+                now=now,
+                first_day=first,
+                last_day=first + timedelta(days=MOVE_DAYS - 1),
+            )
+        except NotFound:
+            return _invalid_link()
+        except NotMovable as exc:
+            flash(str(exc).capitalize() + ".", "error")
+            return redirect(url_for("manage.overview", token=token), code=303)
+        by_day: dict[date, list[dict[str, Any]]] = {}
+        for option in options:
+            local = from_minutes(option.start).astimezone(zone)
+            by_day.setdefault(local.date(), []).append(
+                {"start": option.start, "time": f"{local:%H:%M}", "who": option.practitioner_ids[0]}
+            )
+        return render_template(
+            "move.html",
+            visit=visit,
+            by_day=by_day,
+            zone=zone,
+            token=token,
+            error=error,
+            next_from=first + timedelta(days=MOVE_DAYS),
+            prev_from=first - timedelta(days=MOVE_DAYS) if first > today else None,
+        ), (422 if error else 200)

@@ -1,0 +1,1 @@
+"""The staff console: sign-in, calendar, patients, visits, dashboard, exports, feeds, set-up."""

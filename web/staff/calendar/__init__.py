@@ -1,0 +1,1 @@
+"""The staff calendar: day and week views, today's list, moves and status actions."""

@@ -1,0 +1,41 @@
+"""Practitioners' private calendar feeds: ``/feeds/<token>.ics``, opened by the token alone."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort
+
+from scheduler.calendar.feeds import feed_document
+from scheduler.errors import NotFound
+from web.context import clock, db, settings
+
+bp = Blueprint("feeds", __name__)
+
+
+@bp.get("/feeds/<token>.ics")
+def calendar(token: str) -> Response:
+    """The practitioner's upcoming visits as iCalendar: first name and last initial, the
+    service and the room; nothing clinical.
+
+    :raise 404: if the token is unknown or revoked (the same answer for both).
+    """
+    cfg = settings()
+    with db().session() as session:
+        try:
+            text = feed_document(
+                session,
+                token,
+                clock().now(),
+                clinic_name=cfg.clinic_name,
+                base_url=cfg.public_base_url,
+            )
+        except NotFound:
+            abort(404)
+    return Response(
+        text.encode("utf-8"),
+        content_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "X-Robots-Tag": "noindex",
+        },
+    )

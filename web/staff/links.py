@@ -1,0 +1,40 @@
+"""Staff revoking a patient's personal links (a lost phone, a shared link) and issuing a new one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+
+from scheduler.models import Patient, Role
+from scheduler.patients.links import issue_link_token, revoke_links
+from web.context import clock, db, settings
+from web.staff.auth import current_staff, may_see_patient, staff_required
+
+bp = Blueprint("staff_links", __name__, url_prefix="/staff/patients")
+
+
+@bp.post("/<id:patient_id>/links/revoke")
+@staff_required(Role.ADMIN, Role.FRONT_DESK, Role.PRACTITIONER)
+def revoke(patient_id: int) -> Any:
+    """Revoke every link of the patient's; a new one is shown once, to give to the patient."""
+    user = current_staff()
+    assert user is not None
+    now = clock().now()
+    with db().transaction() as session:
+        patient = session.get(Patient, patient_id)
+        if patient is None:
+            abort(404)
+        if not may_see_patient(session, user, patient_id):
+            abort(403)
+        revoked = revoke_links(session, patient, now)
+        token = issue_link_token(session, patient, now)
+    flash(
+        f"{revoked} old link(s) no longer work. The patient's new link: "
+        f"{settings().manage_url(token)}",
+        "ok",
+    )
+    target = request.form.get("next", "")
+    if not target.startswith("/staff/") or target.startswith("//"):
+        target = url_for("staff.home")
+    return redirect(target, code=303)

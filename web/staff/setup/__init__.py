@@ -1,0 +1,9 @@
+"""The clinic set-up pages of the staff console, under /staff/setup (admins only, except the
+practitioner list with licence warnings, which any signed-in staff member may see)."""
+
+from __future__ import annotations
+
+from web.staff.setup import accounts, courses, index, people, premises, rules, wording
+from web.staff.setup.base import bp
+
+__all__ = ["accounts", "bp", "courses", "index", "people", "premises", "rules", "wording"]

@@ -1,0 +1,1 @@
+"""Twilio's webhooks: delivery reports and patients' texts, each signature-checked."""
