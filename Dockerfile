@@ -13,15 +13,20 @@ RUN groupadd --system --gid 10001 clinic \
     && useradd --system --uid 10001 --gid clinic --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin clinic
 
-# Install the project (packages scheduler, web, workers, ops) and its dependencies into
-# site-packages; the build tree is thrown away afterwards.
+# The locked runtime dependencies first (hashes checked), in a layer of their own that is
+# rebuilt only when the lock changes.
 WORKDIR /build
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
+
+# Then the project (packages scheduler, web, workers, ops) into site-packages, resolving nothing
+# again; the build tree is thrown away afterwards.
 COPY pyproject.toml ./
 COPY scheduler ./scheduler
 COPY web ./web
 COPY workers ./workers
 COPY ops ./ops
-RUN pip install . \
+RUN pip install --no-deps . \
     && rm -rf /build
 
 # Only what runs from the working directory: Alembic's config and the migration scripts.

@@ -11,18 +11,22 @@ import json
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 
 from sqlalchemy import insert, select
 
+from bench import dataset
 from bench.dataset import NOW, TODAY, ZONE
+from bench.figures import RESULTS, Figure, print_table, write_results
 from bench.scheduling import median_ms
+from bench.services import postgres_database, sqlite_database
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.models import Appointment, Patient, Practitioner, Role, Room, Service
+from scheduler.records.audit import register_audit_listener
 from scheduler.staff.accounts import create_staff_user
 
 # A Monday after the data set's eight weeks of bookings, still in winter time.
@@ -124,10 +128,7 @@ def measure(db: Database, url: str) -> WeekFigures:
 
 
 def main() -> int:
-    from bench import dataset
-    from bench.run import RESULTS, Figure, print_table
-    from bench.services import postgres_database, sqlite_database
-
+    register_audit_listener()  # measure the writes as the app and the worker make them
     figures: list[Figure] = []
     for backend, database in (("sqlite", sqlite_database), ("postgresql", postgres_database)):
         with database() as url:
@@ -143,8 +144,7 @@ def main() -> int:
         ]
     print_table(figures)
     kept = [r for r in json.loads(RESULTS.read_text()) if not r["name"].startswith("calendar_week")]
-    RESULTS.write_text(json.dumps(kept + [asdict(f) for f in figures], indent=2) + "\n")
-    print(f"\nwrote {RESULTS}")
+    write_results(figures, kept)
     return 0
 
 

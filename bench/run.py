@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from bench import booking_load, calendar_week, claims, dataset, messaging, scheduling
+from bench.figures import Figure, print_table, write_results
 from bench.services import postgres_database, sqlite_database
 from scheduler.config import Settings
 from scheduler.db import Database
-
-RESULTS = Path(__file__).parent / "results.json"
-
-
-@dataclass
-class Figure:
-    name: str
-    backend: str
-    value: float
-    unit: str
-    target: str
-
-    @property
-    def verdict(self) -> str:
-        if not self.target:
-            return ""
-        op, limit = self.target.split(" ", 1)
-        good = self.value <= float(limit) if op == "<=" else self.value >= float(limit)
-        return "pass" if good else "miss"
+from scheduler.records.audit import register_audit_listener
 
 
 def scheduling_figures(backend: str, url: str) -> list[Figure]:
@@ -123,13 +103,8 @@ def load_figures() -> list[Figure]:
     ]
 
 
-def print_table(figures: list[Figure]) -> None:
-    print(f"\n{'figure':<26}{'backend':<12}{'value':>12}  {'unit':<8}{'target':<10}result")
-    for f in figures:
-        print(f"{f.name:<26}{f.backend:<12}{f.value:>12.2f}  {f.unit:<8}{f.target:<10}{f.verdict}")
-
-
 def main() -> int:
+    register_audit_listener()  # measure the writes as the app and the worker make them
     figures: list[Figure] = []
     print("scheduling: 20 practitioners, 10 rooms, 200,000 appointments", flush=True)
     with sqlite_database() as url:
@@ -141,8 +116,7 @@ def main() -> int:
     print("booking API under load, and the dispatcher's claim at scale", flush=True)
     figures += load_figures()
     print_table(figures)
-    RESULTS.write_text(json.dumps([asdict(f) for f in figures], indent=2) + "\n")
-    print(f"\nwrote {RESULTS}")
+    write_results(figures)
     return 0
 
 

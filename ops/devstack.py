@@ -19,6 +19,7 @@ from ops.migrations import upgrade_database
 from scheduler.config import load_settings
 from scheduler.db import Database
 from scheduler.demo import load_demo_clinic
+from scheduler.records.audit import register_audit_listener
 
 BIN = Path(sys.executable).parent
 
@@ -72,6 +73,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     try:
         upgrade_database(settings.database_url)
+        register_audit_listener()
         db = Database(settings.database_url)
         with db.transaction() as session:
             if load_demo_clinic(session):

@@ -130,7 +130,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-# Every session records the audit trail of the records it changes.
-import scheduler.records.audit  # noqa: E402, F401

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings, TwilioSettings
 from scheduler.db import Database
+from scheduler.records.audit import register_audit_listener
 from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.support.services import (
     PostgresDatabases,
@@ -27,6 +28,12 @@ from tests.support.services import (
 MONDAY_8AM = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 BACKENDS = ["sqlite", "postgresql"]
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_trail() -> None:
+    """Every session a test opens records the audit trail, as in the app and the worker."""
+    register_audit_listener()
 
 
 @pytest.fixture(scope="session")

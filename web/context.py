@@ -10,12 +10,12 @@ from scheduler.db import Database
 
 
 def settings() -> Settings:
-    return current_app.extensions["clinic.settings"]  # type: ignore[no-any-return]
+    return current_app.extensions["clinic.settings"]
 
 
 def db() -> Database:
-    return current_app.extensions["clinic.db"]  # type: ignore[no-any-return]
+    return current_app.extensions["clinic.db"]
 
 
 def clock() -> Clock:
-    return current_app.extensions["clinic.clock"]  # type: ignore[no-any-return]
+    return current_app.extensions["clinic.clock"]

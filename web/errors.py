@@ -32,7 +32,7 @@ def register(app: Flask) -> None:
         status = error.code or 500
         if wants_json():
             # flask-smorest's format: {"code", "status", "message"?, "errors"?: per field}.
-            return api.handle_http_exception(error)  # type: ignore[no-any-return]
+            return api.handle_http_exception(error)
         return render_template("error.html", title=error.name, message=error.description), status
 
     @app.errorhandler(RecursionError)

@@ -7,12 +7,14 @@ from functools import cache
 
 import redis
 
+from ops.embedded_redis import resolve_redis_url
 from scheduler.clock import Clock, SystemClock
 from scheduler.config import Settings, load_settings
 from scheduler.db import Database
 from scheduler.messaging.rate_limit import TokenBucket
 from scheduler.messaging.sending import SendPolicy
 from scheduler.messaging.sms import SmsBackend, backend_from_settings
+from scheduler.records.audit import register_audit_listener
 
 SEND_RATE_KEY = "clinic:sms:send-rate"
 
@@ -27,11 +29,16 @@ class Runtime:
     send_policy: SendPolicy
 
 
+def broker_url(settings: Settings) -> str:
+    """REDIS_URL, or the instance folder's embedded Redis when it is unset."""
+    return resolve_redis_url(settings.redis_url, settings.instance_path)
+
+
 @cache
 def runtime() -> Runtime:
-    """Built lazily in each worker process (after the fork), once."""
-    from workers.celery_app import broker_url
-
+    """Built lazily in each worker process (after the fork), once; the changes its tasks make
+    are recorded in the audit trail."""
+    register_audit_listener()
     settings = load_settings()
     client = redis.Redis.from_url(broker_url(settings), socket_timeout=5)
     return Runtime(

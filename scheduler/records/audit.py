@@ -127,7 +127,14 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
         session.connection().execute(insert(AuditEvent), rows)
 
 
-event.listen(Session, "after_flush", _after_flush)
+def register_audit_listener() -> None:
+    """Record the audit trail on every flush of every session in this process, from now on.
+
+    The composition roots (the web app, the worker, the ``make run`` supervisor, the benchmarks
+    and the tests) call it once; calling it again changes nothing.
+    """
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
 
 
 def history(session: Session, entity: str, entity_id: int) -> list[AuditEvent]:

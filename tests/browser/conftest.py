@@ -36,7 +36,7 @@ def chromium_path() -> str:
             return candidate
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if not found:
-        pytest.fail("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+        pytest.fail("Chromium is not installed (apt-get install chromium); make test installs it")
     return found
 
 

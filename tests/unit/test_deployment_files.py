@@ -212,10 +212,33 @@ def test_the_dockerfile_installs_the_project_and_drops_root(
 ) -> None:
     assert dockerfile[0] == ("FROM", "python:3.11-slim")
     runs = [arguments for keyword, arguments in dockerfile if keyword == "RUN"]
-    assert any(re.search(r"\bpip install \.(\s|$)", run) for run in runs)
+    assert any(re.search(r"\bpip install --no-deps \.(\s|$)", run) for run in runs)
     users = [arguments for keyword, arguments in dockerfile if keyword == "USER"]
     assert users, "the image must not run as root"
     assert users[-1].split(":")[0] not in ("root", "0")
+
+
+def test_the_dockerfile_installs_the_locked_runtime_dependencies_before_the_project(
+    dockerfile: list[tuple[str, str]],
+) -> None:
+    steps = [f"{keyword} {arguments}" for keyword, arguments in dockerfile]
+    copy_lock = steps.index("COPY requirements.lock ./")
+    install_lock = steps.index("RUN pip install --require-hashes -r requirements.lock")
+    install_project = next(i for i, step in enumerate(steps) if "pip install --no-deps ." in step)
+    assert copy_lock < install_lock < install_project
+    assert [step for step in steps if "pip install" in step] == [
+        steps[install_lock],
+        steps[install_project],
+    ]
+
+
+def test_the_runtime_lock_pins_every_package_with_hashes() -> None:
+    lock = (ROOT / "requirements.lock").read_text()
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==\S+ \\$", lock, re.MULTILINE)
+    assert len(pins) == len(re.findall(r"^[A-Za-z0-9_.-]", lock, re.MULTILINE))
+    assert {"flask", "celery", "sqlalchemy", "gunicorn"} <= {pin.lower() for pin in pins}
+    blocks = re.split(r"^(?=[A-Za-z0-9_.-])", lock, flags=re.MULTILINE)[1:]
+    assert all("--hash=sha256:" in block for block in blocks)
 
 
 def test_the_dockerfile_ships_the_migrations_and_serves_on_port_5000(

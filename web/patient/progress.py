@@ -77,7 +77,7 @@ def progress_charts(figures: DiaryFigures, scores: list[ScoredResponse]) -> list
         ),
     ]
     for kind, name in QUESTIONNAIRE_NAMES.items():
-        points = [
+        points: list[tuple[str, float | None]] = [
             (s.taken_at.strftime("%-d %b %Y"), float(s.score)) for s in scores if s.kind == kind
         ]
         if points:
