@@ -1,4 +1,4 @@
-"""Reading what staff typed into set-up forms, collecting one message list per field."""
+"""The one collector of per-field messages for every form and JSON body, with set-up readers."""
 
 from __future__ import annotations
 
@@ -16,12 +16,18 @@ TIME_OF_DAY = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 
 
 class FieldErrors:
-    """Messages per field, raised together so a form can show each next to its field."""
+    """Messages per field, raised together so a form can show each next to its field.
+
+    Field names are the flat names the use case reads (``first_name``, ``day``, ``name``);
+    an entry point places them where its input had them (the API nests the booking's patient
+    and consent fields), so every entry point shows the same words.
+    """
 
     def __init__(self) -> None:
         self.fields: dict[str, list[str]] = {}
 
     def add(self, field: str, message: str) -> None:
+        """Add ``message`` to ``field``'s list, after any it already has."""
         self.fields.setdefault(field, []).append(message)
 
     def __contains__(self, field: str) -> bool:

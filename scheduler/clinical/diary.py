@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.clinical.diary_choices import DEFAULT_TRIGGERS, SIDES, trigger_codes
 from scheduler.errors import ConcurrentConflict, NotFound, ValidationFailed
+from scheduler.field_errors import FieldErrors
 from scheduler.models import AttackFunction, DiaryAttack, DiaryDay, MedicationClass, Patient
 
 EDIT_DAYS = 7  # today and the 6 days before it
@@ -64,18 +65,6 @@ class AttackForm:
     function: str = AttackFunction.NORMAL.value
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.fields.setdefault(name, []).append(message)
-
-    def raise_any(self) -> None:
-        if self.fields:
-            raise ValidationFailed(self.fields)
-
-
 def local_today(patient: Patient, now: datetime) -> date:
     """Today's date where the patient lives."""
     return now.astimezone(ZoneInfo(patient.time_zone)).date()
@@ -103,7 +92,7 @@ def _whole(raw: str, low: int, high: int) -> int | None:
     return int(value)
 
 
-def _hours(errors: _Errors, name: str, raw: str, message: str) -> float | None:
+def _hours(errors: FieldErrors, name: str, raw: str, message: str) -> float | None:
     if not raw.strip():
         return None
     value = _number(raw)
@@ -113,7 +102,7 @@ def _hours(errors: _Errors, name: str, raw: str, message: str) -> float | None:
     return round(value, 2)
 
 
-def _day(errors: _Errors, name: str, raw: str, today: date, what: str = "Days") -> date | None:
+def _day(errors: FieldErrors, name: str, raw: str, today: date, what: str = "Days") -> date | None:
     if not raw.strip():
         errors.add(name, "Choose a day.")
         return None
@@ -149,7 +138,7 @@ def validate_day(
     :raise ValidationFailed: with a message for each wrong field.
     """
     allowed = allowed_triggers if allowed_triggers is not None else trigger_codes(DEFAULT_TRIGGERS)
-    errors = _Errors()
+    errors = FieldErrors()
     day = _day(errors, "day", form.day, today)
     pain = _whole(form.worst_pain, 0, 10) if form.worst_pain.strip() else None
     if pain is None:
@@ -173,7 +162,7 @@ def validate_day(
         errors.add("triggers", "Choose triggers from the list only.")
     if len(form.notes) > NOTES_MAX:
         errors.add("notes", f"Keep notes to {NOTES_MAX} characters or fewer.")
-    errors.raise_any()
+    errors.raise_if_any()
     assert day is not None and pain is not None
     return _ValidDay(
         day=day,
@@ -261,9 +250,9 @@ def record_pain_free_day(
 
     :raise ValidationFailed: if the day is not one of the last 7; nothing is changed.
     """
-    errors = _Errors()
+    errors = FieldErrors()
     valid_day = _day(errors, "day", day, local_today(patient, now))
-    errors.raise_any()
+    errors.raise_if_any()
     assert valid_day is not None
     entry = _entry_for(session, patient, valid_day, now)
     entry.headache = False
@@ -278,7 +267,7 @@ def record_pain_free_day(
 
 
 def _instant(
-    errors: _Errors, name: str, day_raw: str, time_raw: str, zone: ZoneInfo
+    errors: FieldErrors, name: str, day_raw: str, time_raw: str, zone: ZoneInfo
 ) -> datetime | None:
     try:
         day = date.fromisoformat(day_raw.strip())
@@ -304,7 +293,7 @@ def validate_attack(form: AttackForm, patient: Patient, now: datetime) -> _Valid
 
     :raise ValidationFailed: with a message for each wrong field.
     """
-    errors = _Errors()
+    errors = FieldErrors()
     zone = ZoneInfo(patient.time_zone)
     start = _instant(errors, "start", form.start_day, form.start_time, zone)
     end = _instant(errors, "end", form.end_day, form.end_time, zone)
@@ -337,7 +326,7 @@ def validate_attack(form: AttackForm, patient: Patient, now: datetime) -> _Valid
         function = AttackFunction(form.function)
     except ValueError:
         errors.add("function", "Choose how much you could do.")
-    errors.raise_any()
+    errors.raise_if_any()
     assert start is not None and end is not None and peak is not None and function is not None
     return _ValidAttack(start, end, peak, aura_minutes, function)
 

@@ -20,7 +20,8 @@ from scheduler.calendar.availability import (
 )
 from scheduler.calendar.snapshot import load_policy, load_snapshot
 from scheduler.config import Settings
-from scheduler.errors import ConcurrentConflict, SlotUnavailable, ValidationFailed
+from scheduler.errors import ConcurrentConflict, SlotUnavailable
+from scheduler.field_errors import FieldErrors
 from scheduler.messaging.outbox import plan_visit_messages
 from scheduler.models import (
     Appointment,
@@ -72,19 +73,7 @@ class BookingResult:
     messages: list[OutboundMessage]
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.fields.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise ValidationFailed(self.fields)
-
-
-def _check_patient(details: PatientDetails, settings: Settings, errors: _Errors) -> str:
+def _check_patient(details: PatientDetails, settings: Settings, errors: FieldErrors) -> str:
     for field in ("first_name", "last_name"):
         value = getattr(details, field).strip()
         if not value:
@@ -105,7 +94,7 @@ def _check_patient(details: PatientDetails, settings: Settings, errors: _Errors)
         return ""
 
 
-def _check_patient_answers(request: BookingRequest, settings: Settings, errors: _Errors) -> str:
+def _check_patient_answers(request: BookingRequest, settings: Settings, errors: FieldErrors) -> str:
     phone = _check_patient(request.patient, settings, errors)
     for field, answer in (
         ("consent_reminders", request.consent_reminders),
@@ -118,7 +107,7 @@ def _check_patient_answers(request: BookingRequest, settings: Settings, errors: 
 
 def patient_answer_errors(request: BookingRequest, settings: Settings) -> dict[str, list[str]]:
     """The errors in the patient's own answers (name, phone, consents), for a form to show."""
-    errors = _Errors()
+    errors = FieldErrors()
     _check_patient_answers(request, settings, errors)
     return errors.fields
 
@@ -130,7 +119,7 @@ def _check_time(
     settings: Settings,
     policy: BookingPolicy,
     now: datetime,
-    errors: _Errors,
+    errors: FieldErrors,
     horizon: timedelta | None = None,
 ) -> None:
     horizon = horizon or policy.horizon
@@ -170,7 +159,7 @@ def start_errors(
     horizon: timedelta | None = None,
 ) -> dict[str, list[str]]:
     """Why a visit cannot start then (past, too soon, too far, outside hours, licence)."""
-    errors = _Errors()
+    errors = FieldErrors()
     _check_time(start, service, practitioner, settings, policy, now, errors, horizon)
     return errors.fields
 
@@ -230,7 +219,7 @@ def validate_booking(
 
     :raise ValidationFailed: with every field that is wrong.
     """
-    errors = _Errors()
+    errors = FieldErrors()
     phone = _check_patient_answers(request, settings, errors) if with_patient else ""
     service = session.get(Service, request.service_id)
     if service is None or not service.active:
@@ -240,7 +229,7 @@ def validate_booking(
         errors.add("practitioner_id", "Choose one of the clinic's practitioners.")
     elif service is not None and not practitioner.offers(service):
         errors.add("practitioner_id", "This practitioner does not offer that service.")
-    if service is not None and practitioner is not None and "practitioner_id" not in errors.fields:
+    if service is not None and practitioner is not None and "practitioner_id" not in errors:
         _check_time(
             request.starts_at, service, practitioner, settings, policy, now, errors, horizon
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
@@ -189,3 +190,45 @@ def test_the_first_admin_is_created_from_the_command_line(app: Flask, db: Databa
         args=["create-admin", "--email", "b2@clinic.test", "--name", "B"], input="x\nx\n"
     )
     assert short.exit_code != 0 and "12 characters" in short.output
+
+
+@pytest.mark.parametrize(
+    "escaped_next",
+    ["/%09/evil.example/", "/%0A/evil.example/", "//evil.example/", "/%5C/evil.example/"],
+)
+def test_signing_in_with_a_next_that_leads_off_the_site_lands_on_the_staff_home(
+    client: FlaskClient, accounts: dict[str, str], escaped_next: str
+) -> None:
+    form = (
+        f"email={quote(accounts['desk'])}&password={quote(PASSWORD)}"
+        f"&csrf_token={quote(csrf(client))}&next={escaped_next}"
+    )
+    response = client.post(
+        "/staff/login", data=form, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/staff"
+
+
+def test_signing_in_with_a_next_on_the_site_lands_there(
+    client: FlaskClient, accounts: dict[str, str]
+) -> None:
+    response = client.post(
+        "/staff/login",
+        data={
+            "email": accounts["desk"],
+            "password": PASSWORD,
+            "csrf_token": csrf(client),
+            "next": "/staff/messages?page=2",
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/staff/messages?page=2"
+
+
+def test_the_login_page_does_not_carry_a_next_that_leads_off_the_site(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/staff/login?next=/%09/evil.example/").get_data(as_text=True)
+    assert 'name="next" value=""' in page
+    assert "evil.example" not in page
