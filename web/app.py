@@ -7,11 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from werkzeug.local import LocalProxy
 
 from scheduler.clock import Clock, SystemClock
 from scheduler.config import Settings, load_settings
 from scheduler.db import Database
+from scheduler.records.audit import register_audit_listener
 from web.extensions import api, csrf
+from web.staff.auth import current_permissions
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
@@ -19,6 +22,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or load_settings()
     app = Flask(__name__)
     configure(app, settings, clock or SystemClock())
+    register_audit_listener()  # every change made through the app is in the audit trail
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -46,6 +50,7 @@ def configure(app: Flask, settings: Settings, clock: Clock) -> None:
     app.extensions["clinic.settings"] = settings
     app.extensions["clinic.clock"] = clock
     app.extensions["clinic.db"] = Database(settings.database_url)
+    app.context_processor(_staff_permissions)
 
     @app.context_processor
     def _clinic() -> dict[str, Any]:
@@ -53,6 +58,13 @@ def configure(app: Flask, settings: Settings, clock: Clock) -> None:
 
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("clinic").setLevel(logging.INFO)
+
+
+def _staff_permissions() -> dict[str, Any]:
+    """``may`` in every template: what the signed-in staff member may do (the permission
+    policy). Read only when a console template asks, so other pages never load the staff
+    member."""
+    return {"may": LocalProxy(current_permissions)}
 
 
 def register_extensions(app: Flask) -> None:

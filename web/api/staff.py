@@ -15,9 +15,10 @@ from marshmallow import Schema, fields
 from ops.embedded_redis import resolve_redis_url
 from scheduler.health import read_heartbeat
 from scheduler.messaging.monitor import monitor, patient_thread, retry_failed
-from scheduler.models import Patient, Role
+from scheduler.models import Patient
+from scheduler.staff.permissions import Permissions
 from web.context import clock, db, settings
-from web.staff.auth import current_staff, may_see_clinical, may_see_patient, staff_required
+from web.staff.auth import current_staff, may_see_patient, staff_required
 
 blp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff", description="Staff")
 QUEUE = "clinic"
@@ -88,7 +89,8 @@ class Thread(MethodView):
                 abort(404, message="No such patient.")
             if not may_see_patient(session, user, patient_id):
                 abort(403)
-            entries = patient_thread(session, patient, show_diary=may_see_clinical(user))
+            show_diary = Permissions.of(user).see_clinical()
+            entries = patient_thread(session, patient, show_diary=show_diary)
             return [e.__dict__ for e in entries]
 
 
@@ -110,7 +112,7 @@ def _queue_depth() -> tuple[int | None, dict[str, Any]]:
 @blp.route("/messages/monitor")
 class MessagingMonitor(MethodView):
     @blp.response(200, MonitorSchema)
-    @staff_required(Role.ADMIN, Role.FRONT_DESK, api=True)
+    @staff_required(Permissions.see_messages, api=True)
     def get(self) -> dict[str, Any]:
         """Counts by status, overdue, stuck and failed messages, queue depth and heartbeat.
 
@@ -134,7 +136,7 @@ class MessagingMonitor(MethodView):
 @blp.route("/messages/<id:message_id>/retry")
 class Retry(MethodView):
     @blp.response(200, MessageRowSchema)
-    @staff_required(Role.ADMIN, Role.FRONT_DESK, api=True)
+    @staff_required(Permissions.retry_messages, api=True)
     def post(self, message_id: int) -> dict[str, Any]:
         """Queue a failed message again (to the patient's current number).
 

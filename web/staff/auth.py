@@ -1,4 +1,4 @@
-"""Who is signed in to the console, what their role lets them see, and login throttling."""
+"""Who is signed in to the console, the policy check on each view, and login throttling."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from typing import Any, TypeVar, cast
 
 import redis
 from flask import abort, g, redirect, request, session, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ops.embedded_redis import resolve_redis_url
-from scheduler.models import Appointment, Role, StaffUser
+from scheduler.models import Appointment, StaffUser
+from scheduler.staff.permissions import Permissions
 from web.context import db, settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+Question = Callable[[Permissions], bool]  # a question of the policy: Permissions.export
 LOGIN_ATTEMPTS = 5  # a minute, per address and email
 SESSION_KEY = "staff_id"
 
@@ -44,9 +47,9 @@ def sign_out() -> None:
     session.clear()
 
 
-def staff_required(*roles: Role, api: bool = False) -> Callable[[F], F]:
-    """Signed in (else a redirect to the login page, or 401 for the API) and, when roles are
-    given, one of them (else 403)."""
+def staff_required(question: Question | None = None, *, api: bool = False) -> Callable[[F], F]:
+    """Signed in (else a redirect to the login page, or 401 for the API) and, when a policy
+    question is given (``Permissions.export``), allowed by it (else 403)."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -56,7 +59,7 @@ def staff_required(*roles: Role, api: bool = False) -> Callable[[F], F]:
                 if api:
                     abort(401)
                 return redirect(url_for("staff.login", next=request.path))
-            if roles and user.role not in roles:
+            if question is not None and not question(Permissions.of(user)):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -65,24 +68,29 @@ def staff_required(*roles: Role, api: bool = False) -> Callable[[F], F]:
     return decorate
 
 
-def may_see_patient(s: Session, user: StaffUser, patient_id: int) -> bool:
-    """Admins and the front desk see every patient; a practitioner only their own."""
-    if user.role != Role.PRACTITIONER:
-        return True
-    return (
-        s.query(Appointment.id)
-        .filter(
-            Appointment.patient_id == patient_id,
-            Appointment.practitioner_id == user.practitioner_id,
+def current_permissions() -> Permissions | None:
+    """What the signed-in staff member may do; None when no one is signed in."""
+    user = current_staff()
+    return None if user is None else Permissions.of(user)
+
+
+def patient_practitioners(s: Session, patient_id: int) -> frozenset[int]:
+    """The practitioners the patient has visits with: what the policy needs to know to say
+    whether a practitioner may see them."""
+    return frozenset(
+        s.scalars(
+            select(Appointment.practitioner_id)
+            .where(Appointment.patient_id == patient_id)
+            .distinct()
         )
-        .first()
-        is not None
     )
 
 
-def may_see_clinical(user: StaffUser) -> bool:
-    """Diary and safety details: not for the front desk."""
-    return user.role in (Role.ADMIN, Role.PRACTITIONER)
+def may_see_patient(s: Session, user: StaffUser, patient_id: int) -> bool:
+    """Whether the policy lets ``user`` see the patient; the patient's practitioners are
+    looked up only for staff who do not see every patient."""
+    may = Permissions.of(user)
+    return may.see_every_patient() or may.see_patient(patient_practitioners(s, patient_id))
 
 
 def _login_counter() -> redis.Redis:

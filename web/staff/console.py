@@ -8,9 +8,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from scheduler.errors import ValidationFailed
 from scheduler.messaging.monitor import monitor
-from scheduler.models import Role, StaffUser
+from scheduler.models import StaffUser
 from scheduler.staff.accounts import authenticate, change_password
+from scheduler.staff.permissions import Permissions
 from web.context import clock, db
+from web.redirects import safe_next
 from web.staff.auth import (
     current_staff,
     login_blocked,
@@ -23,17 +25,10 @@ from web.staff.auth import (
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
-def _safe_next(target: str | None) -> str:
-    # Only paths on this site: never an open redirect.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("staff.home")
-
-
 @bp.get("")
 @staff_required()
 def home() -> Any:
-    """Where a signed-in staff member starts: what their role lets them open."""
+    """Where a signed-in staff member starts: what the policy lets them open."""
     return render_template("staff/home.html", staff=current_staff())
 
 
@@ -41,13 +36,13 @@ def home() -> Any:
 def login() -> Any:
     """Sign in with email and password; the sixth attempt in a minute gets 429."""
     if request.method == "GET":
-        return render_template("staff/login.html", next=request.args.get("next", ""))
+        return render_template("staff/login.html", next=safe_next(request.args.get("next"), ""))
     email = request.form.get("email", "")
     if login_blocked(email):
         return render_template(
             "staff/login.html",
             error="Too many attempts. Wait a minute and try again.",
-            next=request.form.get("next", ""),
+            next=safe_next(request.form.get("next"), ""),
         ), 429
     with db().transaction() as session:
         user = authenticate(session, email, request.form.get("password", ""), clock().now())
@@ -58,9 +53,9 @@ def login() -> Any:
         return render_template(
             "staff/login.html",
             error="That email and password do not match an account.",
-            next=request.form.get("next", ""),
+            next=safe_next(request.form.get("next"), ""),
         ), 401
-    return redirect(_safe_next(request.form.get("next")), code=303)
+    return redirect(safe_next(request.form.get("next"), url_for("staff.home")), code=303)
 
 
 @bp.post("/logout")
@@ -95,7 +90,7 @@ def password() -> Any:
 
 
 @bp.get("/messages")
-@staff_required(Role.ADMIN, Role.FRONT_DESK)
+@staff_required(Permissions.see_messages)
 def messages() -> Any:
     """The messaging monitor: counts, overdue and stuck messages, failures, staff alerts."""
     with db().session() as session:

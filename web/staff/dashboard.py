@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
-from scheduler.models import Practitioner, Role
+from scheduler.models import Practitioner
 from scheduler.records.statistics import (
     WEEKS_DEFAULT,
     WEEKS_MAX,
@@ -19,8 +19,9 @@ from scheduler.records.statistics import (
     operations,
     rate,
 )
+from scheduler.staff.permissions import Permissions
 from web.context import clock, db, settings
-from web.staff.auth import current_staff, may_see_clinical, staff_required
+from web.staff.auth import current_staff, staff_required
 from web.staff.dashboard_charts import dashboard_charts
 
 bp = Blueprint("staff_dashboard", __name__, url_prefix="/staff")
@@ -39,11 +40,12 @@ def _weeks(errors: dict[str, list[str]]) -> int:
 
 
 def _practitioner_filter(
-    role: Role, own: int | None, choices: dict[int, str], errors: dict[str, list[str]]
+    may: Permissions, choices: dict[int, str], errors: dict[str, list[str]]
 ) -> int | None:
     """A practitioner always sees their own figures; an admin or the front desk may pick one."""
-    if role == Role.PRACTITIONER:
-        return own if own is not None else -1
+    narrowed = may.dashboard_practitioner()
+    if narrowed is not None:
+        return narrowed
     raw = request.args.get("practitioner", "")
     if not raw:
         return None
@@ -70,7 +72,7 @@ def dashboard() -> Any:
                 select(Practitioner.id, Practitioner.name).order_by(Practitioner.name)
             )
         }
-        practitioner_id = _practitioner_filter(user.role, user.practitioner_id, choices, errors)
+        practitioner_id = _practitioner_filter(Permissions.of(user), choices, errors)
         ops = operations(
             session,
             now=now,
@@ -80,7 +82,7 @@ def dashboard() -> Any:
         )
         clinical = (
             clinical_figures(session, now=now, practitioner_id=practitioner_id)
-            if may_see_clinical(user)
+            if Permissions.of(user).see_clinical()
             else None
         )
     return render_template(

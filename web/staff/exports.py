@@ -10,14 +10,12 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from scheduler.calendar.export import MAX_DAYS, appointments_csv, parse_range
 from scheduler.calendar.feeds import create_feed, feed_states, revoke_feeds
 from scheduler.errors import NotFound, ValidationFailed
-from scheduler.models import Practitioner, Role, StaffUser
+from scheduler.models import Practitioner, StaffUser
+from scheduler.staff.permissions import Permissions
 from web.context import clock, db, settings
 from web.staff.auth import current_staff, staff_required
 
 bp = Blueprint("staff_exports", __name__, url_prefix="/staff")
-
-EXPORTERS = (Role.ADMIN, Role.FRONT_DESK)
-FEED_KEEPERS = (Role.ADMIN, Role.PRACTITIONER)
 
 
 def _user() -> StaffUser:
@@ -32,7 +30,7 @@ def _default_range() -> dict[str, str]:
 
 
 @bp.get("/exports")
-@staff_required(*EXPORTERS)
+@staff_required(Permissions.export)
 def exports() -> Any:
     """The export form: a date range for the appointments CSV."""
     return render_template(
@@ -41,7 +39,7 @@ def exports() -> Any:
 
 
 @bp.get("/exports/appointments.csv")
-@staff_required(*EXPORTERS)
+@staff_required(Permissions.export)
 def appointments_export() -> Any:
     """Every appointment starting between two local dates (both included, at most 366 days),
     as CSV. A bad range shows the form again with the reason by each field."""
@@ -67,42 +65,30 @@ def appointments_export() -> Any:
     )
 
 
-def _own_practitioner(user: StaffUser) -> list[int] | None:
-    """The practitioners whose feeds this user keeps: all (None) for an admin."""
-    if user.role == Role.ADMIN:
-        return None
-    return [user.practitioner_id] if user.practitioner_id else []
-
-
 def _render_feeds(user: StaffUser, new_url: str = "", new_for: int | None = None) -> Any:
     with db().session() as session:
-        states = feed_states(session, _own_practitioner(user))
+        states = feed_states(session, Permissions.of(user).feed_practitioners())
     return render_template(
         "staff/feeds.html", staff=user, states=states, new_url=new_url, new_for=new_for
     )
 
 
 @bp.get("/feeds")
-@staff_required(*FEED_KEEPERS)
+@staff_required(Permissions.keep_feeds)
 def feeds() -> Any:
     """Calendar feeds: an admin sees every practitioner's, a practitioner their own."""
     return _render_feeds(_user())
 
 
-def _may_keep(user: StaffUser, practitioner_id: int) -> bool:
-    allowed = _own_practitioner(user)
-    return allowed is None or practitioner_id in allowed
-
-
 @bp.post("/feeds/<id:practitioner_id>")
-@staff_required(*FEED_KEEPERS)
+@staff_required(Permissions.keep_feeds)
 def new_feed(practitioner_id: int) -> Any:
     """A new private feed address (shown this once); the previous one stops working.
 
     :raise 403: if a practitioner asks for someone else's feed. :raise 404: no such practitioner.
     """
     user = _user()
-    if not _may_keep(user, practitioner_id):
+    if not Permissions.of(user).keep_feed_of(practitioner_id):
         abort(403)
     try:
         with db().transaction() as session:
@@ -114,11 +100,11 @@ def new_feed(practitioner_id: int) -> Any:
 
 
 @bp.post("/feeds/<id:practitioner_id>/revoke")
-@staff_required(*FEED_KEEPERS)
+@staff_required(Permissions.keep_feeds)
 def revoke_feed(practitioner_id: int) -> Any:
     """Stop the practitioner's feed at once: its address answers 404 from now on."""
     user = _user()
-    if not _may_keep(user, practitioner_id):
+    if not Permissions.of(user).keep_feed_of(practitioner_id):
         abort(403)
     with db().transaction() as session:
         if session.get(Practitioner, practitioner_id) is None:

@@ -6,16 +6,18 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
-from scheduler.models import Patient, Role
+from scheduler.models import Patient
 from scheduler.patients.links import issue_link_token, revoke_links
+from scheduler.staff.permissions import Permissions
 from web.context import clock, db, settings
-from web.staff.auth import current_staff, may_see_patient, staff_required
+from web.redirects import safe_next
+from web.staff.auth import current_staff, patient_practitioners, staff_required
 
 bp = Blueprint("staff_links", __name__, url_prefix="/staff/patients")
 
 
 @bp.post("/<id:patient_id>/links/revoke")
-@staff_required(Role.ADMIN, Role.FRONT_DESK, Role.PRACTITIONER)
+@staff_required()
 def revoke(patient_id: int) -> Any:
     """Revoke every link of the patient's; a new one is shown once, to give to the patient."""
     user = current_staff()
@@ -25,7 +27,7 @@ def revoke(patient_id: int) -> Any:
         patient = session.get(Patient, patient_id)
         if patient is None:
             abort(404)
-        if not may_see_patient(session, user, patient_id):
+        if not Permissions.of(user).revoke_links(patient_practitioners(session, patient_id)):
             abort(403)
         revoked = revoke_links(session, patient, now)
         token = issue_link_token(session, patient, now)
@@ -34,7 +36,5 @@ def revoke(patient_id: int) -> Any:
         f"{settings().manage_url(token)}",
         "ok",
     )
-    target = request.form.get("next", "")
-    if not target.startswith("/staff/") or target.startswith("//"):
-        target = url_for("staff.home")
+    target = safe_next(request.form.get("next"), url_for("staff.home"), under="/staff/")
     return redirect(target, code=303)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.clinical.safety import FLAG_LABELS
 from scheduler.errors import NotFound, ValidationFailed
-from scheduler.models import Role, StaffUser
+from scheduler.models import StaffUser
 from scheduler.patients.directory import QUERY_MAX, search_patients
 from scheduler.patients.record import (
     ContactDetails,
@@ -20,14 +20,13 @@ from scheduler.patients.record import (
     update_contact,
 )
 from scheduler.records.audit_history import ENTITIES, history, patient_of
+from scheduler.staff.permissions import Permissions
 from web.context import clock, db, settings
-from web.staff.auth import current_staff, may_see_clinical, may_see_patient, staff_required
+from web.staff.auth import current_staff, may_see_patient, staff_required
 from web.staff.clinical_view import clinical_sections
 
 bp = Blueprint("staff_patients", __name__, url_prefix="/staff")
 
-CONTACT_EDITORS = (Role.ADMIN, Role.FRONT_DESK)
-NOTE_AUTHORS = (Role.ADMIN, Role.PRACTITIONER)
 PAGE_MAX = 100_000
 
 
@@ -59,7 +58,7 @@ def patients() -> Any:
             query,
             now=clock().now(),
             page=_page_number(),
-            practitioner_id=user.practitioner_id if user.role == Role.PRACTITIONER else None,
+            practitioner_id=Permissions.of(user).patient_list_practitioner(),
         )
         return render_template(
             "staff/patients.html", staff=user, found=found, query=query, zone=settings().zone
@@ -77,7 +76,7 @@ def _render_record(
     note_text: str = "",
     status: int = 200,
 ) -> Any:
-    clinical = may_see_clinical(user)
+    clinical = Permissions.of(user).see_clinical()
     zone = settings().zone
     try:
         record = load_record(session, patient_id, zone, clinical=clinical)
@@ -97,8 +96,6 @@ def _render_record(
         clinical=clinical_sections(session, patient_id, clock().now()) if clinical else None,
         zone=zone,
         flag_labels=FLAG_LABELS,
-        may_edit_contact=user.role in CONTACT_EDITORS,
-        may_add_note=user.role in NOTE_AUTHORS,
         contact_form=form,
         contact_errors=contact_errors or {},
         note_errors=note_errors or {},
@@ -122,7 +119,7 @@ def record(patient_id: int) -> Any:
 
 
 @bp.post("/patients/<id:patient_id>/contact")
-@staff_required(*CONTACT_EDITORS)
+@staff_required(Permissions.edit_contact)
 def contact(patient_id: int) -> Any:
     """Correct the name, mobile number or time zone; errors are shown by each field and
     nothing is changed."""
@@ -152,7 +149,7 @@ def contact(patient_id: int) -> Any:
 
 
 @bp.post("/patients/<id:patient_id>/notes")
-@staff_required(*NOTE_AUTHORS)
+@staff_required(Permissions.add_note)
 def note(patient_id: int) -> Any:
     """Add a note to the record (a practitioner: only on their own patients)."""
     user = _user()
@@ -195,19 +192,18 @@ def audit() -> Any:
     entity_id = int(raw_id)
     with db().session() as session:
         patient_id = patient_of(session, entity, entity_id)
-        if patient_id is None and user.role != Role.ADMIN:
+        if patient_id is None and not Permissions.of(user).see_history_of_removed_records():
             abort(404)
         if patient_id is not None:
             _check_access(session, user, patient_id)
-        entries = history(
-            session, entity, [entity_id], settings().zone, clinical=may_see_clinical(user)
-        )[entity_id]
+        clinical = Permissions.of(user).see_clinical()
+        entries = history(session, entity, [entity_id], settings().zone, clinical=clinical)
         return render_template(
             "staff/audit.html",
             staff=user,
             entity=entity,
             entity_id=entity_id,
             patient_id=patient_id,
-            entries=entries,
+            entries=entries[entity_id],
             zone_name=settings().clinic_timezone,
         )

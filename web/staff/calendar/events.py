@@ -1,16 +1,16 @@
 """How the staff calendar presents visits: status labels, FullCalendar events, and the
-actions a staff member's role lets them take on each visit."""
+actions the permission policy lets a staff member take on each visit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler.calendar.availability import from_minutes
 from scheduler.calendar.read_model import CalendarVisit, VisitAction, possible_actions
-from scheduler.models import AppointmentStatus, Role, StaffUser
+from scheduler.models import AppointmentStatus
+from scheduler.staff.permissions import Permissions
 
 STATUS_LABELS = {
     AppointmentStatus.PENDING_REVIEW: "Pending review",
@@ -31,36 +31,20 @@ ACTION_LABELS = {
     VisitAction.MOVE: "Move…",
     VisitAction.CANCEL: "Cancel visit",
 }
-# Confirming a booking that waited for review is a clinical decision.
-REVIEWERS = (Role.ADMIN, Role.PRACTITIONER)
 
 
-def may_act_on(user: StaffUser, practitioner_id: int) -> bool:
-    """Admins and the front desk act on every visit; a practitioner only on their own."""
-    return user.role != Role.PRACTITIONER or user.practitioner_id == practitioner_id
-
-
-@dataclass(frozen=True)
-class Permissions:
-    """What one staff member may do, read once per request rather than once per visit."""
-
-    own_practitioner_id: int | None  # a practitioner: their own visits only
-    may_review: bool
-
-    @classmethod
-    def of(cls, user: StaffUser) -> Permissions:
-        own = user.practitioner_id if user.role == Role.PRACTITIONER else None
-        return cls(own_practitioner_id=own, may_review=user.role in REVIEWERS)
-
-    def actions(self, visit: CalendarVisit, now_min: int) -> tuple[VisitAction, ...]:
-        """The actions the clinic's rules allow on ``visit`` at ``now_min`` (epoch minutes)
-        that this role permits."""
-        if self.own_practitioner_id not in (None, visit.practitioner_id):
-            return ()
-        allowed = possible_actions(visit.status, visit.start_min, now_min)
-        if not self.may_review and VisitAction.CONFIRM_REVIEW in allowed:
-            return tuple(a for a in allowed if a != VisitAction.CONFIRM_REVIEW)
+def permitted_actions(
+    may: Permissions, visit: CalendarVisit, now_min: int
+) -> tuple[VisitAction, ...]:
+    """The actions the clinic's rules allow on ``visit`` at ``now_min`` (epoch minutes) that the
+    policy lets this staff member take: none on a visit they may not act on, and confirming a
+    review only for those who may confirm one."""
+    if not may.act_on_visit(visit.practitioner_id):
+        return ()
+    allowed = possible_actions(visit.status, visit.start_min, now_min)
+    if may.confirm_review() or VisitAction.CONFIRM_REVIEW not in allowed:
         return allowed
+    return tuple(a for a in allowed if a != VisitAction.CONFIRM_REVIEW)
 
 
 class WallClock:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 from sqlalchemy import select
 
-from scheduler.models import Practitioner, Role
+from scheduler.models import Practitioner
 from scheduler.staff.admin import (
     ROLES,
     NewAccount,
@@ -20,7 +20,7 @@ from scheduler.staff.admin import (
 )
 from web.context import clock, db
 from web.staff.setup.base import (
-    admin_only,
+    accounts_admin,
     attempt,
     back_to,
     bp,
@@ -47,7 +47,7 @@ def _choices() -> dict[str, Any]:
 
 
 @bp.get("/accounts")
-@admin_only
+@accounts_admin
 def accounts() -> Any:
     """Every staff account with its role and whether it may sign in."""
     with db().session() as session:
@@ -65,7 +65,7 @@ def _new_account() -> NewAccount:
 
 
 @bp.route("/accounts/new", methods=["GET", "POST"])
-@admin_only
+@accounts_admin
 def new_account() -> Any:
     """Create an account with an initial password (12 characters or more)."""
     sent, errors = submit(
@@ -80,7 +80,7 @@ def new_account() -> Any:
 
 
 @bp.route("/accounts/<id:user_id>", methods=["GET", "POST"])
-@admin_only
+@accounts_admin
 def account(user_id: int) -> Any:
     """One account: change its role (and linked practitioner).
 
@@ -110,13 +110,12 @@ def _account_page(
             typed=None if show_typed else stored,
             account=found,
             me=user().id,
-            is_practitioner=found.role == Role.PRACTITIONER,
             **_choices(),
         )
 
 
 @bp.post("/accounts/<id:user_id>/active")
-@admin_only
+@accounts_admin
 def account_active(user_id: int) -> Any:
     """Stop an account signing in (at once), or let it sign in again."""
     active = checked("active")
@@ -126,7 +125,7 @@ def account_active(user_id: int) -> Any:
 
 
 @bp.post("/accounts/<id:user_id>/password")
-@admin_only
+@accounts_admin
 def account_password(user_id: int) -> Any:
     """Set a new password on another's account."""
     _, errors = attempt(lambda s: reset_password(s, user().id, user_id, field("password")))

@@ -1,4 +1,4 @@
-"""The set-up blueprint and what its pages share: the admin check, forms, errors, rendering."""
+"""The set-up blueprint and what its pages share: the policy checks, forms, errors, rendering."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from scheduler.errors import NotFound, ValidationFailed
-from scheduler.models import Role, StaffUser
+from scheduler.models import StaffUser
+from scheduler.staff.permissions import Permissions
 from web.context import db
 from web.staff.auth import current_staff, staff_required
 
 bp = Blueprint("setup", __name__, url_prefix="/staff/setup")
-admin_only = staff_required(Role.ADMIN)
+admin_only = staff_required(Permissions.run_setup)
+accounts_admin = staff_required(Permissions.administer_staff)
 T = TypeVar("T")
 
 

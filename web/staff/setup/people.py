@@ -27,6 +27,7 @@ from scheduler.setup.practitioners import (
     update_practitioner,
 )
 from scheduler.setup.services import list_services
+from scheduler.staff.permissions import Permissions
 from web.context import clock, db, settings
 from web.staff.auth import staff_required
 from web.staff.setup.base import (
@@ -50,7 +51,7 @@ def _today() -> Any:
 
 
 @bp.get("/practitioners")
-@staff_required()
+@staff_required(Permissions.see_practitioner_list)
 def practitioners() -> Any:
     """Every practitioner with their services and licence; warnings for licences that run out
     within 30 days or have run out. Any signed-in staff member may look."""
