@@ -8,13 +8,9 @@ from typing import Any
 from celery import Celery
 from celery.signals import task_prerun, worker_process_init
 
-from ops.embedded_redis import resolve_redis_url
 from scheduler.config import Settings, load_settings
-
-
-def broker_url(settings: Settings) -> str:
-    """REDIS_URL, or the instance folder's embedded Redis when it is unset."""
-    return resolve_redis_url(settings.redis_url, settings.instance_path)
+from scheduler.follow_ups import Task
+from workers.runtime import broker_url, reset_runtime
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -34,57 +30,48 @@ def create_celery(settings: Settings) -> Celery:
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         timezone="UTC",
-        beat_schedule={
-            "dispatch-due-messages": {
-                "task": "clinic.dispatch_due_messages",
-                "schedule": timedelta(seconds=settings.dispatch_interval_s),
-                "options": {"expires": settings.dispatch_interval_s * 5},
-            },
-            "reconcile-stuck-sends": {
-                "task": "clinic.reconcile_stuck_sends",
-                "schedule": timedelta(seconds=settings.reconcile_interval_s),
-                "options": {"expires": 60},
-            },
-            "expire-waitlist-offers": {
-                "task": "clinic.expire_waitlist_offers",
-                "schedule": timedelta(seconds=30),
-                "options": {"expires": 60},
-            },
-            "sweep-course-events": {
-                "task": "clinic.sweep_course_events",
-                "schedule": timedelta(minutes=5),
-                "options": {"expires": 240},
-            },
-            "plan-diary-prompts": {
-                "task": "clinic.plan_diary_prompts",
-                "schedule": timedelta(minutes=15),
-                "options": {"expires": 600},
-            },
-            "plan-maintenance-due": {
-                "task": "clinic.plan_maintenance_due",
-                "schedule": timedelta(hours=1),
-                "options": {"expires": 1800},
-            },
-            "plan-questionnaire-links": {
-                "task": "clinic.plan_questionnaire_links",
-                "schedule": timedelta(minutes=15),
-                "options": {"expires": 600},
-            },
-            "worker-heartbeat": {
-                "task": "clinic.heartbeat",
-                "schedule": timedelta(seconds=settings.heartbeat_interval_s),
-                "options": {"expires": settings.heartbeat_interval_s * 3},
-            },
-        },
+        beat_schedule=beat_schedule(settings),
         beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
     )
     return app
 
 
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """What beat starts, how often, and how long a start may wait in Redis before it is dropped
+    (a late periodic run is worth nothing: the next one comes soon)."""
+    every = [
+        # (entry, task, period, expires in seconds)
+        (
+            "dispatch-due-messages",
+            Task.DISPATCH_DUE_MESSAGES,
+            settings.dispatch_interval_s,
+            settings.dispatch_interval_s * 5,
+        ),
+        ("reconcile-stuck-sends", Task.RECONCILE_STUCK_SENDS, settings.reconcile_interval_s, 60),
+        ("expire-waitlist-offers", Task.EXPIRE_WAITLIST_OFFERS, 30, 60),
+        ("sweep-course-events", Task.SWEEP_COURSE_EVENTS, 5 * 60, 240),
+        ("plan-diary-prompts", Task.PLAN_DIARY_PROMPTS, 15 * 60, 600),
+        ("plan-maintenance-due", Task.PLAN_MAINTENANCE_DUE, 60 * 60, 1800),
+        ("plan-questionnaire-links", Task.PLAN_QUESTIONNAIRE_LINKS, 15 * 60, 600),
+        (
+            "worker-heartbeat",
+            Task.HEARTBEAT,
+            settings.heartbeat_interval_s,
+            settings.heartbeat_interval_s * 3,
+        ),
+    ]
+    return {
+        entry: {
+            "task": task.value,
+            "schedule": timedelta(seconds=period),
+            "options": {"expires": expires},
+        }
+        for entry, task, period, expires in every
+    }
+
+
 @worker_process_init.connect
 def _fresh_resources_after_fork(**_: Any) -> None:
-    from workers.runtime import reset_runtime
-
     reset_runtime()
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from celery import shared_task
+from celery import current_app, shared_task
 from sqlalchemy.exc import OperationalError
 
+from scheduler import follow_ups
 from scheduler.courses import events as course_events
+from scheduler.follow_ups import FollowUp, FreedTime, Task
 from scheduler.health import record_heartbeat
 from scheduler.messaging import plans as message_plans
 from scheduler.messaging import questionnaire_link as questionnaire_messages
@@ -24,7 +27,7 @@ log = logging.getLogger("clinic.tasks")
 SWEEP_LOOKBACK = timedelta(days=14)
 
 
-@shared_task(name="clinic.dispatch_due_messages")
+@shared_task(name=Task.DISPATCH_DUE_MESSAGES)
 def dispatch_due_messages() -> int:
     """Claim the outbox rows that are due and enqueue send tasks for them, in small batches.
 
@@ -48,15 +51,8 @@ def dispatch_due_messages() -> int:
             return total
 
 
-def _send(message_id: int) -> str:
-    rt = runtime()
-    callback = rt.settings.status_callback_url if rt.sms.name == "twilio" else None
-    outcome = send_outbound_message(rt.db, message_id, rt.sms, rt.clock, callback, rt.send_policy)
-    return outcome.value
-
-
 @shared_task(
-    name="clinic.send_messages",
+    name=Task.SEND_MESSAGES,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
@@ -78,7 +74,7 @@ def send_messages(message_ids: list[int]) -> list[str]:
 
 
 @shared_task(
-    name="clinic.send_message",
+    name=Task.SEND_MESSAGE,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
@@ -91,7 +87,7 @@ def send_message(message_id: int) -> str:
     return outcome.value
 
 
-@shared_task(name="clinic.reconcile_stuck_sends")
+@shared_task(name=Task.RECONCILE_STUCK_SENDS)
 def reconcile_stuck_sends() -> dict[str, int]:
     """Ask the provider about sends left unfinished by a crash or a timeout."""
     rt = runtime()
@@ -99,14 +95,14 @@ def reconcile_stuck_sends() -> dict[str, int]:
     return reconcile(rt.db, rt.sms, rt.clock, timedelta(seconds=rt.settings.reconcile_after_s))
 
 
-@shared_task(name="clinic.heartbeat")
+@shared_task(name=Task.HEARTBEAT)
 def heartbeat() -> None:
     """Record that a worker is alive and beat is scheduling (shown by /healthz)."""
     rt = runtime()
     record_heartbeat(rt.redis, rt.clock.now())
 
 
-@shared_task(name="clinic.fill_unplaced_visits", autoretry_for=(OperationalError,), max_retries=5)
+@shared_task(name=Task.FILL_UNPLACED_VISITS, autoretry_for=(OperationalError,), max_retries=5)
 def fill_unplaced_visits(course_id: int) -> list[int]:
     """Try again to place a course's visits that the first plan could not."""
     rt = runtime()
@@ -115,7 +111,7 @@ def fill_unplaced_visits(course_id: int) -> list[int]:
         return [a.id for a in added]
 
 
-@shared_task(name="clinic.after_visit_completed", autoretry_for=(OperationalError,), max_retries=5)
+@shared_task(name=Task.AFTER_VISIT_COMPLETED, autoretry_for=(OperationalError,), max_retries=5)
 def after_visit_completed(appointment_id: int) -> list[int]:
     """Book the course's next visit day and plan the next maintenance visit; idempotent."""
     rt = runtime()
@@ -126,7 +122,7 @@ def after_visit_completed(appointment_id: int) -> list[int]:
         return [a.id for a in changed]
 
 
-@shared_task(name="clinic.after_visit_missed", autoretry_for=(OperationalError,), max_retries=5)
+@shared_task(name=Task.AFTER_VISIT_MISSED, autoretry_for=(OperationalError,), max_retries=5)
 def after_visit_missed(appointment_id: int) -> list[int]:
     """Plan a replacement for a cancelled or missed course visit; idempotent."""
     rt = runtime()
@@ -137,28 +133,27 @@ def after_visit_missed(appointment_id: int) -> list[int]:
         return [a.id for a in added]
 
 
-@shared_task(name="clinic.offer_freed_time", autoretry_for=(OperationalError,), max_retries=5)
+@shared_task(name=Task.OFFER_FREED_TIME, autoretry_for=(OperationalError,), max_retries=5)
 def offer_freed_time(practitioner_id: int, start: str) -> int | None:
     """Offer a freed time to the first patient on the waitlist it suits."""
     rt = runtime()
-    freed = waitlist.Freed(practitioner_id, datetime.fromisoformat(start))
+    freed = FreedTime(practitioner_id, datetime.fromisoformat(start))
     with rt.db.transaction() as session:
         offer = waitlist.offer_freed_time(session, freed, settings=rt.settings, now=rt.clock.now())
         return offer.id if offer else None
 
 
-@shared_task(name="clinic.expire_waitlist_offers")
+@shared_task(name=Task.EXPIRE_WAITLIST_OFFERS)
 def expire_waitlist_offers() -> int:
     """Close offers past their hold and offer those times to the next patient waiting."""
     rt = runtime()
     with rt.db.transaction() as session:
-        freed = waitlist.expire_offers(session, rt.clock.now())
-    for time_ in freed:
-        offer_freed_time.delay(time_.practitioner_id, time_.start.isoformat())
-    return len(freed)
+        released = waitlist.expire_offers(session, rt.clock.now())
+    _enqueue(f for one in released for f in one.follow_ups)
+    return len(released)
 
 
-@shared_task(name="clinic.sweep_course_events")
+@shared_task(name=Task.SWEEP_COURSE_EVENTS)
 def sweep_course_events() -> dict[str, int]:
     """Run the course follow-ups for recent events again, in case an event's task was lost.
 
@@ -168,12 +163,9 @@ def sweep_course_events() -> dict[str, int]:
     now = rt.clock.now()
     with rt.db.session() as session:
         recent = course_events.recent_course_events(session, now - SWEEP_LOOKBACK)
-    for appointment_id in recent.completed:
-        after_visit_completed.delay(appointment_id)
-    for appointment_id in recent.missed:
-        after_visit_missed.delay(appointment_id)
-    for course_id in recent.unplaced:
-        fill_unplaced_visits.delay(course_id)
+    _enqueue(follow_ups.after_visit_completed(i) for i in recent.completed)
+    _enqueue(follow_ups.after_visit_missed(i) for i in recent.missed)
+    _enqueue(follow_ups.fill_unplaced_visits(i) for i in recent.unplaced)
     return {
         "completed": len(recent.completed),
         "missed": len(recent.missed),
@@ -181,7 +173,13 @@ def sweep_course_events() -> dict[str, int]:
     }
 
 
-@shared_task(name="clinic.plan_diary_prompts")
+def _enqueue(work: Iterable[FollowUp]) -> None:
+    """Hand follow-ups to the workers, on the default queue, once this task's commit is done."""
+    for follow_up in work:
+        current_app.send_task(follow_up.task.value, args=list(follow_up.args))
+
+
+@shared_task(name=Task.PLAN_DIARY_PROMPTS)
 def plan_diary_prompts() -> int:
     """Write today's and tomorrow's diary prompts for patients who keep a diary by text."""
     rt = runtime()
@@ -189,7 +187,7 @@ def plan_diary_prompts() -> int:
         return message_plans.plan_diary_prompts(session, rt.settings, rt.clock.now())
 
 
-@shared_task(name="clinic.plan_maintenance_due")
+@shared_task(name=Task.PLAN_MAINTENANCE_DUE)
 def plan_maintenance_due() -> int:
     """Nudge patients whose maintenance window opens within a week and have nothing booked."""
     rt = runtime()
@@ -197,7 +195,7 @@ def plan_maintenance_due() -> int:
         return message_plans.plan_maintenance_due(session, rt.settings, rt.clock.now())
 
 
-@shared_task(name="clinic.plan_questionnaire_links")
+@shared_task(name=Task.PLAN_QUESTIONNAIRE_LINKS)
 def plan_questionnaire_links() -> int:
     """Text a link to every patient whose MIDAS or HIT-6 point has opened, once per point.
 

@@ -7,7 +7,12 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from scheduler.calendar.availability import BookingPolicy, from_minutes, to_minutes
+from scheduler.calendar.availability import (
+    BookingPolicy,
+    CalendarSnapshot,
+    from_minutes,
+    to_minutes,
+)
 from scheduler.calendar.snapshot import load_policy, load_snapshot
 from scheduler.config import Settings
 from scheduler.courses.maintenance import maintenance_interval_weeks
@@ -19,6 +24,7 @@ from scheduler.courses.planning import (
     plan_course,
 )
 from scheduler.errors import ValidationFailed
+from scheduler.follow_ups import FollowUp, fill_unplaced_visits
 from scheduler.messaging.outbox import plan_visit_messages
 from scheduler.models import (
     Appointment,
@@ -64,6 +70,8 @@ class CourseBooking:
     plan: list[PlannedVisit]
     manage_token: str
     messages: list[OutboundMessage]
+    # For the workers after commit: another try at placing the visits the plan could not.
+    follow_ups: tuple[FollowUp, ...] = ()
 
 
 def service_spec(service: Service) -> ServiceSpec:
@@ -136,29 +144,62 @@ def plan_for_request(
     """
     policy = policy or load_policy(session)
     template = _template(session, request.template_id)
-    consultation = template.phases[0]
-    booking = request.booking
-    if booking.service_id != consultation.service_id:
-        booking = BookingRequest(**{**booking.__dict__, "service_id": consultation.service_id})
-    phone, service, practitioner = validate_booking(
+    booking = _consultation_booking(request.booking, template)
+    phone, service, _ = validate_booking(
         session, booking, settings=settings, now=now, policy=policy, with_patient=with_patient
     )
     prefs = _preferences(request, settings)
+    snapshot = _consultation_snapshot(session, booking, service, policy, settings, now)
+    return template, prefs, phone, _plan_visits(snapshot, template, booking, prefs, policy, now)
+
+
+def _consultation_booking(booking: BookingRequest, template: CourseTemplate) -> BookingRequest:
+    """The booking made for the template's first visit, whichever service it named."""
+    service_id = template.phases[0].service_id
+    if booking.service_id == service_id:
+        return booking
+    return BookingRequest(**{**booking.__dict__, "service_id": service_id})
+
+
+def _consultation_snapshot(
+    session: Session,
+    booking: BookingRequest,
+    service: Service,
+    policy: BookingPolicy,
+    settings: Settings,
+    now: datetime,
+) -> CalendarSnapshot:
+    """The calendar from the consultation's day to the course horizon, the consultation's
+    time checked free in it.
+
+    :raise SlotUnavailable: if the consultation's time is taken.
+    """
     start = booking.starts_at
     until = now + policy.course_horizon
     snapshot = load_snapshot(session, start - timedelta(days=1), until, settings.zone)
-    check_time(snapshot, practitioner.id, service, start)
-    visits = plan_course(
+    check_time(snapshot, booking.practitioner_id, service, start)
+    return snapshot
+
+
+def _plan_visits(
+    snapshot: CalendarSnapshot,
+    template: CourseTemplate,
+    booking: BookingRequest,
+    prefs: Preferences,
+    policy: BookingPolicy,
+    now: datetime,
+) -> list[PlannedVisit]:
+    """Every visit of the template's phases, the consultation at the booking's time."""
+    return plan_course(
         snapshot,
         [phase_spec(p) for p in template.phases],
-        consultation=(to_minutes(start), practitioner.id),
+        consultation=(to_minutes(booking.starts_at), booking.practitioner_id),
         prefs=prefs,
         grid=policy.grid_minutes,
         earliest=to_minutes(now + policy.minimum_notice),
-        latest=to_minutes(until),
+        latest=to_minutes(now + policy.course_horizon),
         maintenance_weeks=maintenance_interval_weeks(None),
     )
-    return template, prefs, phone, visits
 
 
 def book_course(
@@ -171,18 +212,62 @@ def book_course(
 ) -> CourseBooking:
     """Book a course for a new patient record: the consultation ``booked``, every later visit
     of the active phases ``proposed`` (holding its time), and the consultation's messages.
+    Follows: when some visits could not be placed, another try at placing them.
 
     :raise ValidationFailed: with every field that is wrong; nothing is written.
     :raise SlotUnavailable: if the consultation's time is taken (the rest moves, never fails).
     """
-    returning = session.get(Patient, request.patient_id) if request.patient_id else None
-    if request.patient_id and returning is None:
-        raise ValidationFailed({"patient_id": ["No such patient."]})
+    returning = _returning_patient(session, request)
     template, prefs, phone, plan = plan_for_request(
         session, request, settings=settings, now=now, policy=policy, with_patient=not returning
     )
     patient = returning or create_patient(session, request.booking, phone, settings, now)
-    course = Course(
+    course, visits = _add_course(session, patient, template, prefs, plan, request.booking, now)
+    token = request.link_token if returning else issue_link_token(session, patient, now)
+    flush_or_conflict(session)
+    url = settings.manage_url(token)
+    messages = plan_visit_messages(session, visits[0], manage_url=url, settings=settings, now=now)
+    follow_ups = (fill_unplaced_visits(course.id),) if course.unplaced else ()
+    return CourseBooking(course, patient, visits, plan, token, messages, follow_ups)
+
+
+def _returning_patient(session: Session, request: CourseRequest) -> Patient | None:
+    """The patient booking from their personal link, or None for a new patient.
+
+    :raise ValidationFailed: if there is no such patient.
+    """
+    if not request.patient_id:
+        return None
+    returning = session.get(Patient, request.patient_id)
+    if returning is None:
+        raise ValidationFailed({"patient_id": ["No such patient."]})
+    return returning
+
+
+def _add_course(
+    session: Session,
+    patient: Patient,
+    template: CourseTemplate,
+    prefs: Preferences,
+    plan: list[PlannedVisit],
+    booking: BookingRequest,
+    now: datetime,
+) -> tuple[Course, list[Appointment]]:
+    """The new course and its placed visits, added to the session (not yet flushed)."""
+    course = _new_course(patient, template, prefs, plan, now)
+    appointments = _appointments(course, patient, plan, booking, now)
+    session.add_all([course, *appointments])
+    return course, appointments
+
+
+def _new_course(
+    patient: Patient,
+    template: CourseTemplate,
+    prefs: Preferences,
+    plan: list[PlannedVisit],
+    now: datetime,
+) -> Course:
+    return Course(
         patient=patient,
         template=template,
         practitioner_id=prefs.practitioner_id,
@@ -192,23 +277,22 @@ def book_course(
         created_at=now,
         unplaced=[unplaced_record(v) for v in plan if not v.placed],
     )
-    session.add(course)
+
+
+def _appointments(
+    course: Course,
+    patient: Patient,
+    plan: list[PlannedVisit],
+    booking: BookingRequest,
+    now: datetime,
+) -> list[Appointment]:
+    """The placed visits: the first with the booking's status, the rest proposed."""
     appointments = [
-        appointment_for(visit, course, patient, request.booking.channel, now, first=index == 0)
+        appointment_for(visit, course, patient, booking.channel, now, first=index == 0)
         for index, visit in enumerate(v for v in plan if v.placed)
     ]
-    appointments[0].status = request.booking.first_status
-    session.add_all(appointments)
-    token = request.link_token if returning else issue_link_token(session, patient, now)
-    flush_or_conflict(session)
-    messages = plan_visit_messages(
-        session,
-        appointments[0],
-        manage_url=settings.manage_url(token),
-        settings=settings,
-        now=now,
-    )
-    return CourseBooking(course, patient, appointments, plan, token, messages)
+    appointments[0].status = booking.first_status
+    return appointments
 
 
 def unplaced_record(visit: PlannedVisit) -> dict[str, object]:

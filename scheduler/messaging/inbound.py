@@ -5,7 +5,7 @@ Replies go back at once as the webhook's answer, and are recorded in the thread 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
+from scheduler.follow_ups import FollowUp
 from scheduler.messaging.gsm import segment_count
 from scheduler.messaging.replies import Intent, Reply, parse
 from scheduler.messaging.texts import render_reply
@@ -35,6 +36,7 @@ from scheduler.models import (
 from scheduler.patients.consent_wording import WORDING
 from scheduler.patients.links import issue_link_token
 from scheduler.visits.cancellation import LATE_CANCELLATION, NotCancellable, cancel_visit
+from scheduler.visits.confirmation import confirm_visit
 from scheduler.visits.waitlist import OfferClosed, accept_offer
 
 CANCEL_CONFIRM_WINDOW = timedelta(minutes=30)
@@ -44,11 +46,12 @@ UPCOMING = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 
 @dataclass
 class InboundResult:
+    """The answer to a text, what it was understood as, and what the workers do next."""
+
     reply: str
     understood_as: str
     duplicate: bool = False
-    # Follow-up tasks for the workers, run after commit: (task name, args).
-    follow_ups: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
+    follow_ups: tuple[FollowUp, ...] = ()
 
 
 @dataclass
@@ -150,23 +153,14 @@ def _open_offer(ctx: _Context) -> WaitlistOffer | None:
     ).first()
 
 
-def _yes(ctx: _Context, reply: Reply) -> str:
-    assert ctx.patient is not None and ctx.result is not None
+def _yes(ctx: _Context, _reply: Reply) -> str:
+    """YES takes an open waitlist offer if there is one; else it confirms the next visit."""
+    assert ctx.patient is not None
     if ctx.patient.sms_opted_out_at is not None:  # YES re-subscribes at the carrier too
         ctx.patient.sms_opted_out_at = None
     offer = _open_offer(ctx)
     if offer is not None:
-        try:
-            visit, freed = accept_offer(
-                ctx.session, offer.id, settings=ctx.settings, now=ctx.now, patient=ctx.patient
-            )
-        except OfferClosed:
-            return render_reply("offer_closed", **ctx.values())
-        if freed is not None:
-            ctx.result.follow_ups.append(
-                ("clinic.offer_freed_time", (freed.practitioner_id, freed.start.isoformat()))
-            )
-        return render_reply("offer_taken", **ctx.values(visit))
+        return _take_offer(ctx, offer)
     booked = ctx.session.scalars(
         select(Appointment)
         .where(
@@ -178,9 +172,20 @@ def _yes(ctx: _Context, reply: Reply) -> str:
     ).first()
     if booked is None:
         return render_reply("nothing_to_confirm", **ctx.values())
-    booked.status = AppointmentStatus.CONFIRMED
-    booked.updated_at = ctx.now
+    confirm_visit(ctx.session, booked.id, ctx.patient, ctx.now)
     return render_reply("confirmed", **ctx.values(booked))
+
+
+def _take_offer(ctx: _Context, offer: WaitlistOffer) -> str:
+    assert ctx.result is not None
+    try:
+        accepted = accept_offer(
+            ctx.session, offer.id, settings=ctx.settings, now=ctx.now, patient=ctx.patient
+        )
+    except OfferClosed:
+        return render_reply("offer_closed", **ctx.values())
+    ctx.result.follow_ups = accepted.follow_ups
+    return render_reply("offer_taken", **ctx.values(accepted.visit))
 
 
 def _reschedule(ctx: _Context, _reply: Reply) -> str:
@@ -198,6 +203,22 @@ def _cancel(ctx: _Context, _reply: Reply) -> str:
     visit = _next_visit(ctx.session, ctx.patient, ctx.now)
     if visit is None:
         return render_reply("no_visit", **ctx.values(manage_url=ctx.link()))
+    if not _asked_to_cancel(ctx):
+        ctx.result.understood_as = "cancel_ask"
+        late = visit.starts_at - ctx.now < LATE_CANCELLATION
+        return render_reply("cancel_ask_late" if late else "cancel_ask", **ctx.values(visit))
+    try:
+        cancelled = cancel_visit(ctx.session, visit.id, ctx.now, patient=ctx.patient)
+    except NotCancellable:
+        return render_reply("no_visit", **ctx.values(manage_url=ctx.link()))
+    ctx.result.understood_as = "cancel"
+    ctx.result.follow_ups = cancelled.follow_ups
+    return render_reply("cancelled", **ctx.values(visit))
+
+
+def _asked_to_cancel(ctx: _Context) -> bool:
+    """Whether an earlier X from the patient, in the last 30 minutes, asked to cancel."""
+    assert ctx.patient is not None
     asked = ctx.session.scalars(
         select(InboundMessage.id).where(
             InboundMessage.patient_id == ctx.patient.id,
@@ -206,21 +227,7 @@ def _cancel(ctx: _Context, _reply: Reply) -> str:
             InboundMessage.id != ctx.inbound.id,
         )
     ).first()
-    if asked is None:
-        ctx.result.understood_as = "cancel_ask"
-        late = visit.starts_at - ctx.now < LATE_CANCELLATION
-        return render_reply("cancel_ask_late" if late else "cancel_ask", **ctx.values(visit))
-    try:
-        cancel_visit(ctx.session, visit.id, ctx.now, patient=ctx.patient)
-    except NotCancellable:
-        return render_reply("no_visit", **ctx.values(manage_url=ctx.link()))
-    ctx.result.understood_as = "cancel"
-    if visit.course_id is not None:
-        ctx.result.follow_ups.append(("clinic.after_visit_missed", (visit.id,)))
-    ctx.result.follow_ups.append(
-        ("clinic.offer_freed_time", (visit.practitioner_id, visit.starts_at.isoformat()))
-    )
-    return render_reply("cancelled", **ctx.values(visit))
+    return asked is not None
 
 
 def _prompted_day(ctx: _Context) -> datetime | None:
@@ -299,10 +306,10 @@ def receive_sms(
     settings: Settings,
     now: datetime,
 ) -> InboundResult:
-    """Keep the text, understand it, act on it, and say what to answer.
+    """Keep the text, understand it, act on it, and say what to answer and what follows.
 
     A text delivered twice (the same provider id) is acted on once; the same answer is
-    given again.
+    given again, with nothing to follow.
     """
     seen = session.scalars(select(InboundMessage).where(InboundMessage.provider_sid == sid)).first()
     if seen is not None:
@@ -320,22 +327,37 @@ def receive_sms(
     )
     session.add(inbound)
     session.flush()
+    return _act_on(session, inbound, patient, reply, settings, now)
+
+
+def _act_on(
+    session: Session,
+    inbound: InboundMessage,
+    patient: Patient | None,
+    reply: Reply,
+    settings: Settings,
+    now: datetime,
+) -> InboundResult:
+    """Answer the kept text, and keep the answer with it (and in the patient's thread)."""
     result = InboundResult("", reply.intent.value)
-    ctx = _Context(session, settings, now, patient, inbound, result)
-    handler = HANDLERS.get(reply.intent)
-    if patient is None and reply.intent not in NEED_NO_PATIENT:
-        result.reply = render_reply("stranger", **ctx.values())
-    elif handler is not None:
-        result.reply = handler(ctx, reply)
-    else:
-        name = "help" if reply.intent == Intent.HELP else "unknown"
-        result.reply = render_reply(name, **ctx.values())
+    result.reply = _answer(_Context(session, settings, now, patient, inbound, result), reply)
     inbound.understood_as = result.understood_as
     inbound.reply = result.reply
     if patient is not None:
         _record_reply(session, patient, inbound, result.reply, now)
     session.flush()
     return result
+
+
+def _answer(ctx: _Context, reply: Reply) -> str:
+    """Act on the text with its intent's handler; the words to send back."""
+    handler = HANDLERS.get(reply.intent)
+    if ctx.patient is None and reply.intent not in NEED_NO_PATIENT:
+        return render_reply("stranger", **ctx.values())
+    if handler is not None:
+        return handler(ctx, reply)
+    name = "help" if reply.intent == Intent.HELP else "unknown"
+    return render_reply(name, **ctx.values())
 
 
 def _record_reply(

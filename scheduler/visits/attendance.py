@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
 from scheduler.errors import DomainError, NotFound
+from scheduler.follow_ups import FollowUp, what_follows
 from scheduler.messaging.outbox import cancel_unsent_for_visit
 from scheduler.messaging.plans import plan_aftercare
 from scheduler.models import Appointment, AppointmentStatus
@@ -30,15 +32,24 @@ class InvalidTransition(DomainError):
     """That outcome cannot be recorded for the visit as it stands."""
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A visit with its outcome recorded, and what the workers do next."""
+
+    visit: Appointment
+    follow_ups: tuple[FollowUp, ...]
+
+
 def record_attendance(
     session: Session,
     appointment_id: int,
     outcome: AppointmentStatus,
     now: datetime,
     settings: Settings | None = None,
-) -> Appointment:
+) -> Recorded:
     """Mark a visit arrived, completed or no-show; a completed dry needling visit gets its
-    after-care text planned (with ``settings``).
+    after-care text planned (with ``settings``). Follows: for a course visit, the next visit
+    day after a completion, a replacement after a no-show.
 
     :raise NotFound: if there is no such visit.
     :raise InvalidTransition: if the visit has not started yet (arrival aside: up to an hour
@@ -47,6 +58,20 @@ def record_attendance(
     visit = session.get(Appointment, appointment_id, with_for_update=True)
     if visit is None:
         raise NotFound(f"appointment {appointment_id} does not exist")
+    _check(visit, outcome, now)
+    visit.status = outcome
+    visit.updated_at = now
+    if outcome == AppointmentStatus.NO_SHOW:
+        cancel_unsent_for_visit(session, visit.id, now)
+    session.flush()
+    if outcome == AppointmentStatus.COMPLETED and settings is not None:
+        plan_aftercare(session, visit, settings, now)
+    # No time is freed: a no-show's time has already passed, so there is nothing to offer on.
+    return Recorded(visit, what_follows(visit, now))
+
+
+def _check(visit: Appointment, outcome: AppointmentStatus, now: datetime) -> None:
+    """:raise InvalidTransition: if ``outcome`` cannot be recorded for ``visit`` at ``now``."""
     if outcome not in ALLOWED:
         raise InvalidTransition(f"{outcome.value} is not a visit outcome")
     if visit.status not in ALLOWED[outcome]:
@@ -55,11 +80,3 @@ def record_attendance(
         raise InvalidTransition("the visit has not started yet")
     if outcome == AppointmentStatus.ARRIVED and now < visit.starts_at - EARLY_ARRIVAL:
         raise InvalidTransition("the visit is more than an hour away")
-    visit.status = outcome
-    visit.updated_at = now
-    if outcome == AppointmentStatus.NO_SHOW:
-        cancel_unsent_for_visit(session, visit.id, now)
-    session.flush()
-    if outcome == AppointmentStatus.COMPLETED and settings is not None:
-        plan_aftercare(session, visit, settings, now)
-    return visit

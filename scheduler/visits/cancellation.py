@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import DomainError, NotFound
+from scheduler.follow_ups import FollowUp, FreedTime, what_follows
 from scheduler.messaging.outbox import cancel_unsent_for_visit
 from scheduler.models import Appointment, AppointmentStatus, Patient
 
@@ -25,13 +27,23 @@ class NotCancellable(DomainError):
     """The visit has already happened, started, or been cancelled."""
 
 
+@dataclass(frozen=True)
+class Cancelled:
+    """A cancelled visit, whether it was late, and what the workers do next."""
+
+    visit: Appointment
+    late: bool
+    follow_ups: tuple[FollowUp, ...]
+
+
 def cancel_visit(
     session: Session, appointment_id: int, now: datetime, patient: Patient | None = None
-) -> Appointment:
+) -> Cancelled:
     """Cancel a visit and every message about it not yet handed to the provider.
 
     Under 24 hours before the start it is recorded as a late cancellation. With ``patient``
-    given, only that patient's visits can be found.
+    given, only that patient's visits can be found. Follows: a course visit's replacement, and
+    the time offered to the waitlist.
 
     :raise NotFound: if there is no such visit (for that patient).
     :raise NotCancellable: if the visit is past, under way, or already cancelled.
@@ -42,17 +54,14 @@ def cancel_visit(
     if visit.status not in CANCELLABLE or visit.starts_at <= now:
         raise NotCancellable("this visit can no longer be cancelled")
     late = visit.starts_at - now < LATE_CANCELLATION
-    visit.status = AppointmentStatus.CANCELLED_LATE if late else AppointmentStatus.CANCELLED
-    visit.cancelled_at = now
-    visit.updated_at = now
-    cancel_unsent_for_visit(session, visit.id, now)
-    for follow_on in _follow_ons(session, visit):
-        follow_on.status = visit.status
-        follow_on.cancelled_at = now
-        follow_on.updated_at = now
-        cancel_unsent_for_visit(session, follow_on.id, now)
+    status = AppointmentStatus.CANCELLED_LATE if late else AppointmentStatus.CANCELLED
+    for cancelled in (visit, *_follow_ons(session, visit)):
+        cancelled.status = status
+        cancelled.cancelled_at = now
+        cancelled.updated_at = now
+        cancel_unsent_for_visit(session, cancelled.id, now)
     session.flush()
-    return visit
+    return Cancelled(visit, late, what_follows(visit, now, FreedTime.of(visit)))
 
 
 def _follow_ons(session: Session, visit: Appointment) -> list[Appointment]:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from scheduler.calendar.availability import (
+    BookingPolicy,
     CalendarSnapshot,
     TimeOption,
     free_times,
@@ -18,6 +19,7 @@ from scheduler.calendar.availability import (
 from scheduler.calendar.snapshot import day_window, load_policy, load_snapshot
 from scheduler.config import Settings
 from scheduler.errors import DomainError, NotFound, SlotUnavailable, ValidationFailed
+from scheduler.follow_ups import FollowUp, FreedTime, what_follows
 from scheduler.messaging.outbox import (
     cancel_unsent_for_visit,
     plan_visit_messages,
@@ -35,9 +37,12 @@ class NotMovable(DomainError):
 
 @dataclass(frozen=True)
 class Move:
+    """A moved visit, the time it gave up, whether the move was late, and what follows."""
+
     visit: Appointment
-    freed: tuple[int, datetime]  # (practitioner, start) of the time given up
+    freed: FreedTime
     late: bool
+    follow_ups: tuple[FollowUp, ...]
 
 
 def _own_visit(
@@ -64,26 +69,53 @@ def reschedule_visit(
     by_staff: bool = False,
 ) -> Move:
     """Move a visit (with ``patient``, only one of theirs) to ``new_start``, into ``room_id``
-    when given (else the first free room).
-
-    Staff (``by_staff``) are not held to the online booking notice or horizon: the front desk
-    may move a visit to later today or into the course's planning horizon.
-
-    A move under 24 hours before the old start is recorded as late. Texts not yet sent are
-    cancelled; the patient is told of the new time and reminded for it.
+    when given (else the first free room). Staff (``by_staff``) are not held to the online
+    booking notice or horizon. A move under 24 hours before the old start is recorded as late.
+    Unsent texts are cancelled and the patient is told of the new time; the old time follows.
 
     :raise NotFound: if there is no such visit (for that patient).
     :raise NotMovable: if it is past, under way or cancelled.
     :raise ValidationFailed: if the new time is not bookable, or the room is not one of ours.
     :raise SlotUnavailable: if the new time (or the room asked for) is taken.
     """
-    policy = load_policy(session)
-    if by_staff:
-        policy = replace(policy, minimum_notice=timedelta(0), horizon=policy.course_horizon)
+    policy = _policy(session, by_staff)
     visit = _own_visit(session, appointment_id, patient, now)
-    practitioner = session.get(Practitioner, practitioner_id or visit.practitioner_id)
+    practitioner = _practitioner(session, visit, practitioner_id)
+    _check_start(visit, new_start, practitioner, settings=settings, policy=policy, now=now)
+    room_id = _free_room(session, visit, practitioner.id, new_start, room_id, settings)
+    freed = FreedTime.of(visit)
+    late = visit.starts_at - now < policy.late_cancellation
+    _place(visit, practitioner.id, room_id, new_start, now, late)
+    flush_or_conflict(session)
+    _replan_texts(session, visit, settings, now)
+    return Move(visit, freed, late, what_follows(visit, now, freed))
+
+
+def _policy(session: Session, by_staff: bool) -> BookingPolicy:
+    policy = load_policy(session)
+    if by_staff:  # the front desk may move a visit to later today, or into the course horizon
+        return replace(policy, minimum_notice=timedelta(0), horizon=policy.course_horizon)
+    return policy
+
+
+def _practitioner(session: Session, visit: Appointment, wanted: int | None) -> Practitioner:
+    """:raise ValidationFailed: if the practitioner is not one who gives the visit's service."""
+    practitioner = session.get(Practitioner, wanted or visit.practitioner_id)
     if practitioner is None or not practitioner.active or not practitioner.offers(visit.service):
         raise ValidationFailed({"practitioner_id": ["Choose a practitioner who gives this."]})
+    return practitioner
+
+
+def _check_start(
+    visit: Appointment,
+    new_start: datetime,
+    practitioner: Practitioner,
+    *,
+    settings: Settings,
+    policy: BookingPolicy,
+    now: datetime,
+) -> None:
+    """:raise ValidationFailed: if ``new_start`` is not a bookable time for the visit."""
     horizon = policy.course_horizon if visit.course_id else policy.horizon
     errors = start_errors(
         new_start,
@@ -96,37 +128,65 @@ def reschedule_visit(
     )
     if errors:
         raise ValidationFailed(errors)
-    snapshot = load_snapshot(
-        session, new_start - timedelta(days=1), new_start + timedelta(days=1), settings.zone
-    )
+
+
+def _without(snapshot: CalendarSnapshot, visit: Appointment) -> CalendarSnapshot:
+    """The calendar with the visit's own time free, since it is the one moving."""
     snapshot.release(
         visit.practitioner_id,
         visit.room_id,
         to_minutes(visit.starts_at),
         to_minutes(visit.blocked_until),
     )
-    found = check_time(snapshot, practitioner.id, visit.service, new_start)
-    room_id = _room(snapshot, room_id, found, visit, new_start)
-    freed = (visit.practitioner_id, visit.starts_at)
-    late = visit.starts_at - now < policy.late_cancellation
+    return snapshot
+
+
+def _free_room(
+    session: Session,
+    visit: Appointment,
+    practitioner_id: int,
+    new_start: datetime,
+    wanted_room: int | None,
+    settings: Settings,
+) -> int | None:
+    """The room the visit goes into at ``new_start``.
+
+    :raise SlotUnavailable: if the time (or the room asked for) is taken.
+    :raise ValidationFailed: if the room asked for is not one of ours.
+    """
+    window = (new_start - timedelta(days=1), new_start + timedelta(days=1))
+    snapshot = _without(load_snapshot(session, *window, settings.zone), visit)
+    found = check_time(snapshot, practitioner_id, visit.service, new_start)
+    return _room(snapshot, wanted_room, found, visit, new_start)
+
+
+def _place(
+    visit: Appointment,
+    practitioner_id: int,
+    room_id: int | None,
+    new_start: datetime,
+    now: datetime,
+    late: bool,
+) -> None:
     held = visit.service.duration_min + visit.service.buffer_min
-    visit.practitioner_id = practitioner.id
+    visit.practitioner_id = practitioner_id
     visit.room_id = room_id
     visit.starts_at = new_start
     visit.ends_at = new_start + timedelta(minutes=visit.service.duration_min)
     visit.blocked_until = from_minutes(to_minutes(new_start) + held)
     visit.updated_at = now
     if late:
-        visit.planning_note = ("Moved under 24 hours before the visit. " + visit.planning_note)[
-            :300
-        ]
-    flush_or_conflict(session)
+        note = "Moved under 24 hours before the visit. " + visit.planning_note
+        visit.planning_note = note[:300]
+
+
+def _replan_texts(session: Session, visit: Appointment, settings: Settings, now: datetime) -> None:
+    """Texts for the old time are cancelled; a booked visit's patient is told and reminded."""
     cancel_unsent_for_visit(session, visit.id, now)
     if visit.status != "proposed":
         url = settings.manage_url(issue_link_token(session, visit.patient, now))
         plan_visit_notice(session, visit, MessageKind.RESCHEDULED, url, settings, now)
         plan_visit_messages(session, visit, manage_url=url, settings=settings, now=now)
-    return Move(visit, freed, late)
 
 
 def _room(
@@ -162,23 +222,33 @@ def alternatives(
     last_day: date,
     patient: Patient | None = None,
 ) -> list[TimeOption]:
-    """Free times a visit could move to, its own practitioner listed first at each time."""
+    """Free times a visit could move to, its own practitioner listed first at each time.
+
+    :raise NotFound: if there is no such visit (for that patient).
+    :raise NotMovable: if it is past, under way or cancelled.
+    :raise ValidationFailed: if the range is reversed or longer than 31 days.
+    """
     visit = _own_visit(session, appointment_id, patient, now)
     policy = load_policy(session)
     if last_day < first_day or (last_day - first_day) > timedelta(days=31):
         raise ValidationFailed({"to": ["Ask for up to 31 days, 'to' on or after 'from'."]})
-    snapshot = load_snapshot(
-        session, *day_window(first_day, last_day, settings.zone), settings.zone
-    )
-    snapshot.release(
-        visit.practitioner_id,
-        visit.room_id,
-        to_minutes(visit.starts_at),
-        to_minutes(visit.blocked_until),
-    )
+    window = day_window(first_day, last_day, settings.zone)
+    snapshot = _without(load_snapshot(session, *window, settings.zone), visit)
+    options = _free_times(snapshot, visit, policy, now, first_day, last_day)
+    return [o for o in options if o.start != to_minutes(visit.starts_at)]
+
+
+def _free_times(
+    snapshot: CalendarSnapshot,
+    visit: Appointment,
+    policy: BookingPolicy,
+    now: datetime,
+    first_day: date,
+    last_day: date,
+) -> list[TimeOption]:
     ids = sorted(snapshot.practitioners, key=lambda pid: (pid != visit.practitioner_id, pid))
     horizon = policy.course_horizon if visit.course_id else policy.horizon
-    options = free_times(
+    return free_times(
         snapshot,
         service_id=visit.service_id,
         duration=visit.service.duration_min,
@@ -191,4 +261,3 @@ def alternatives(
         grid=policy.grid_minutes,
         practitioner_ids=ids,
     )
-    return [o for o in options if o.start != to_minutes(visit.starts_at)]

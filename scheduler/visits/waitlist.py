@@ -9,10 +9,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.calendar.availability import from_minutes, to_minutes
+from scheduler.calendar.availability import (
+    BookingPolicy,
+    CalendarSnapshot,
+    from_minutes,
+    to_minutes,
+)
 from scheduler.calendar.snapshot import load_policy, load_snapshot
 from scheduler.config import Settings
 from scheduler.errors import DomainError, NotFound, SlotUnavailable, ValidationFailed
+from scheduler.follow_ups import FollowUp, FreedTime, what_follows
 from scheduler.messaging.outbox import QUIET, plan_visit_messages
 from scheduler.messaging.plans import plan_offer_message
 from scheduler.models import (
@@ -39,11 +45,19 @@ class OfferClosed(DomainError):
 
 
 @dataclass(frozen=True)
-class Freed:
-    """A time someone gave up: a practitioner and a start."""
+class Accepted:
+    """The visit booked from an offer, and what follows (for the visit it replaced, if any)."""
 
-    practitioner_id: int
-    start: datetime
+    visit: Appointment
+    follow_ups: tuple[FollowUp, ...]
+
+
+@dataclass(frozen=True)
+class Released:
+    """An offer closed unaccepted: the time its hold gave back, and what follows."""
+
+    freed: FreedTime
+    follow_ups: tuple[FollowUp, ...]
 
 
 def join_waitlist(
@@ -62,26 +76,11 @@ def join_waitlist(
     :raise ValidationFailed: if the window is reversed, past, too long, or names things that
         do not exist (or are not the patient's).
     """
-    errors: dict[str, list[str]] = {}
-    if latest <= earliest:
-        errors["latest"] = ["Must be after 'earliest'."]
-    elif latest <= now:
-        errors["latest"] = ["That window has passed."]
-    elif latest - max(earliest, now) > LONGEST_WINDOW:
-        errors["latest"] = ["Ask for a window of at most 90 days."]
-    service = session.get(Service, service_id)
-    if service is None or not service.active:
-        errors["service_id"] = ["Choose one of the clinic's services."]
-    if practitioner_id is not None:
-        practitioner = session.get(Practitioner, practitioner_id)
-        if practitioner is None or service is None or not practitioner.offers(service):
-            errors["practitioner_id"] = ["Choose a practitioner who gives this service."]
-    if appointment_id is not None:
-        visit = session.get(Appointment, appointment_id)
-        if visit is None or visit.patient_id != patient.id or visit.status not in ACTIVE_STATUSES:
-            errors["appointment_id"] = ["That is not one of your upcoming visits."]
-        elif visit.starts_at <= earliest:
-            errors["appointment_id"] = ["The window must start before that visit."]
+    errors = {
+        **_window_errors(earliest, latest, now),
+        **_service_errors(session, service_id, practitioner_id),
+        **_replaced_errors(session, patient, appointment_id, earliest),
+    }
     if errors:
         raise ValidationFailed(errors)
     entry = WaitlistEntry(
@@ -99,7 +98,44 @@ def join_waitlist(
     return entry
 
 
-def _already_offered(session: Session, entry: WaitlistEntry, freed: Freed) -> bool:
+def _window_errors(earliest: datetime, latest: datetime, now: datetime) -> dict[str, list[str]]:
+    if latest <= earliest:
+        return {"latest": ["Must be after 'earliest'."]}
+    if latest <= now:
+        return {"latest": ["That window has passed."]}
+    if latest - max(earliest, now) > LONGEST_WINDOW:
+        return {"latest": ["Ask for a window of at most 90 days."]}
+    return {}
+
+
+def _service_errors(
+    session: Session, service_id: int, practitioner_id: int | None
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    service = session.get(Service, service_id)
+    if service is None or not service.active:
+        errors["service_id"] = ["Choose one of the clinic's services."]
+    if practitioner_id is not None:
+        practitioner = session.get(Practitioner, practitioner_id)
+        if practitioner is None or service is None or not practitioner.offers(service):
+            errors["practitioner_id"] = ["Choose a practitioner who gives this service."]
+    return errors
+
+
+def _replaced_errors(
+    session: Session, patient: Patient, appointment_id: int | None, earliest: datetime
+) -> dict[str, list[str]]:
+    if appointment_id is None:
+        return {}
+    visit = session.get(Appointment, appointment_id)
+    if visit is None or visit.patient_id != patient.id or visit.status not in ACTIVE_STATUSES:
+        return {"appointment_id": ["That is not one of your upcoming visits."]}
+    if visit.starts_at <= earliest:
+        return {"appointment_id": ["The window must start before that visit."]}
+    return {}
+
+
+def _already_offered(session: Session, entry: WaitlistEntry, freed: FreedTime) -> bool:
     return (
         session.scalar(
             select(WaitlistOffer.id)
@@ -115,79 +151,136 @@ def _already_offered(session: Session, entry: WaitlistEntry, freed: Freed) -> bo
 
 
 def offer_freed_time(
-    session: Session, freed: Freed, *, settings: Settings, now: datetime
+    session: Session, freed: FreedTime, *, settings: Settings, now: datetime
 ) -> WaitlistOffer | None:
     """Hold a freed time for the earliest waiting patient it suits, for the hold period.
 
     Suits: the entry's service is given by that practitioner (or any, if the entry names
-    none), the start lies in the entry's window, it is still free for that service, and the
-    entry has not been offered this time before. Returns the offer, or None.
+    none), the start lies in the entry's window, it is still free for that service, the hold
+    can run before the booking notice closes, and the entry has not been offered this time
+    before. Returns the offer, or None.
     """
     policy = load_policy(session)
-    if freed.start < now + policy.minimum_notice:
+    practitioner = _still_bookable(session, freed, settings, policy, now)
+    if practitioner is None:
         return None
-    practitioner = session.get(Practitioner, freed.practitioner_id)
-    local_day = freed.start.astimezone(settings.zone).date()
-    if practitioner is None or not practitioner.active or not practitioner.licensed_on(local_day):
-        return None  # no longer bookable then: nothing to offer
-    entries = session.scalars(
-        select(WaitlistEntry)
-        .where(
-            WaitlistEntry.status == WaitlistStatus.WAITING,
-            WaitlistEntry.earliest <= freed.start,
-            WaitlistEntry.latest > freed.start,
-        )
-        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
-    )
-    snapshot = load_snapshot(
-        session, freed.start - timedelta(days=1), freed.start + timedelta(days=1), settings.zone
-    )
-    for entry in entries:
-        service = session.get_one(Service, entry.service_id)
-        if entry.practitioner_id not in (None, practitioner.id) or not practitioner.offers(service):
+    window = (freed.start - timedelta(days=1), freed.start + timedelta(days=1))
+    snapshot = load_snapshot(session, *window, settings.zone)
+    for entry in _waiting_for(session, freed):
+        placed = _placement(session, entry, practitioner, snapshot, freed)
+        if placed is None:
             continue
-        if _already_offered(session, entry, freed):
-            continue
-        try:
-            room_id = check_time(snapshot, practitioner.id, service, freed.start)
-        except SlotUnavailable:
-            continue
-        begin = to_minutes(freed.start)
         # The hold runs from when the patient can be texted (not during their quiet hours).
         patient = session.get_one(Patient, entry.patient_id)
         offered = QUIET.next_allowed(now, ZoneInfo(patient.time_zone))
         if offered + policy.waitlist_hold > freed.start - policy.minimum_notice:
             continue
-        hold = Appointment(
-            patient_id=entry.patient_id,
-            practitioner_id=practitioner.id,
-            service_id=service.id,
-            room_id=room_id,
-            starts_at=freed.start,
-            ends_at=from_minutes(begin + service.duration_min),
-            blocked_until=from_minutes(begin + service.duration_min + service.buffer_min),
-            status=AppointmentStatus.PROPOSED,
-            booked_via="waitlist",
-            hold_expires_at=offered + policy.waitlist_hold,
-            planning_note="Held for you from the waitlist.",
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(hold)
-        flush_or_conflict(session)
-        offer = WaitlistOffer(
-            entry_id=entry.id,
-            appointment_id=hold.id,
-            status=OfferStatus.OPEN,
-            offered_at=offered,
-            expires_at=offered + policy.waitlist_hold,
-        )
-        entry.status = WaitlistStatus.OFFERED
-        session.add(offer)
-        session.flush()
-        plan_offer_message(session, offer, settings, now)
-        return offer
+        hold = _hold(session, entry, *placed, freed, offered + policy.waitlist_hold, now)
+        return _offer(session, entry, hold, offered, settings, now)
     return None
+
+
+def _still_bookable(
+    session: Session, freed: FreedTime, settings: Settings, policy: BookingPolicy, now: datetime
+) -> Practitioner | None:
+    """The freed time's practitioner, if the time can still be booked online with them."""
+    if freed.start < now + policy.minimum_notice:
+        return None
+    practitioner = session.get(Practitioner, freed.practitioner_id)
+    local_day = freed.start.astimezone(settings.zone).date()
+    if practitioner is None or not practitioner.active or not practitioner.licensed_on(local_day):
+        return None
+    return practitioner
+
+
+def _waiting_for(session: Session, freed: FreedTime) -> list[WaitlistEntry]:
+    """Entries waiting for a window that holds the time, first come first served."""
+    return list(
+        session.scalars(
+            select(WaitlistEntry)
+            .where(
+                WaitlistEntry.status == WaitlistStatus.WAITING,
+                WaitlistEntry.earliest <= freed.start,
+                WaitlistEntry.latest > freed.start,
+            )
+            .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+        )
+    )
+
+
+def _placement(
+    session: Session,
+    entry: WaitlistEntry,
+    practitioner: Practitioner,
+    snapshot: CalendarSnapshot,
+    freed: FreedTime,
+) -> tuple[Service, int | None] | None:
+    """The entry's service and a free room for it at the freed time, or None if it does not
+    suit: another practitioner, a service they do not give, taken, or offered before."""
+    service = session.get_one(Service, entry.service_id)
+    if entry.practitioner_id not in (None, practitioner.id) or not practitioner.offers(service):
+        return None
+    if _already_offered(session, entry, freed):
+        return None
+    try:
+        return service, check_time(snapshot, practitioner.id, service, freed.start)
+    except SlotUnavailable:
+        return None
+
+
+def _hold(
+    session: Session,
+    entry: WaitlistEntry,
+    service: Service,
+    room_id: int | None,
+    freed: FreedTime,
+    expires: datetime,
+    now: datetime,
+) -> Appointment:
+    """A proposed visit holding the freed time for the entry's patient until ``expires``."""
+    begin = to_minutes(freed.start)
+    hold = Appointment(
+        patient_id=entry.patient_id,
+        practitioner_id=freed.practitioner_id,
+        service_id=service.id,
+        room_id=room_id,
+        starts_at=freed.start,
+        ends_at=from_minutes(begin + service.duration_min),
+        blocked_until=from_minutes(begin + service.duration_min + service.buffer_min),
+        status=AppointmentStatus.PROPOSED,
+        booked_via="waitlist",
+        hold_expires_at=expires,
+        planning_note="Held for you from the waitlist.",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(hold)
+    flush_or_conflict(session)
+    return hold
+
+
+def _offer(
+    session: Session,
+    entry: WaitlistEntry,
+    hold: Appointment,
+    offered: datetime,
+    settings: Settings,
+    now: datetime,
+) -> WaitlistOffer:
+    """The offer of ``hold`` to the entry's patient, and its text."""
+    assert hold.hold_expires_at is not None
+    offer = WaitlistOffer(
+        entry_id=entry.id,
+        appointment_id=hold.id,
+        status=OfferStatus.OPEN,
+        offered_at=offered,
+        expires_at=hold.hold_expires_at,
+    )
+    entry.status = WaitlistStatus.OFFERED
+    session.add(offer)
+    session.flush()
+    plan_offer_message(session, offer, settings, now)
+    return offer
 
 
 def _open_offer(
@@ -208,9 +301,9 @@ def accept_offer(
     settings: Settings,
     now: datetime,
     patient: Patient | None = None,
-) -> tuple[Appointment, Freed | None]:
-    """Book the held time. A visit the entry was to replace is cancelled; its time is returned
-    so it can be offered on.
+) -> Accepted:
+    """Book the held time. A visit the entry was to replace is cancelled, and what follows
+    that cancellation (its time offered on) follows the acceptance.
 
     :raise NotFound: if there is no such offer (for that patient).
     :raise OfferClosed: if it has expired, been declined or taken.
@@ -222,17 +315,21 @@ def accept_offer(
     visit.updated_at = now
     offer.status = OfferStatus.ACCEPTED
     offer.entry.status = WaitlistStatus.FULFILLED
-    freed = None
-    replaced_id = offer.entry.appointment_id
-    if replaced_id is not None:
-        old = session.get(Appointment, replaced_id)
-        if old is not None and old.status in ACTIVE_STATUSES and old.starts_at > now:
-            cancel_visit(session, old.id, now)
-            freed = Freed(old.practitioner_id, old.starts_at)
+    follow_ups = _cancel_replaced(session, offer.entry.appointment_id, now)
     url = settings.manage_url(issue_link_token(session, visit.patient, now))
     plan_visit_messages(session, visit, manage_url=url, settings=settings, now=now)
     session.flush()
-    return visit, freed
+    return Accepted(visit, follow_ups)
+
+
+def _cancel_replaced(
+    session: Session, replaced_id: int | None, now: datetime
+) -> tuple[FollowUp, ...]:
+    """Cancel the visit an accepted offer replaces, if it is still to come; its follow-ups."""
+    old = session.get(Appointment, replaced_id) if replaced_id is not None else None
+    if old is None or old.status not in ACTIVE_STATUSES or old.starts_at <= now:
+        return ()
+    return cancel_visit(session, old.id, now).follow_ups
 
 
 def release_offer(
@@ -240,7 +337,7 @@ def release_offer(
     offer: WaitlistOffer,
     status: OfferStatus,
     now: datetime,
-) -> Freed:
+) -> Released:
     """Close an offer unaccepted: the hold is cancelled, the patient waits again."""
     offer.status = status
     offer.entry.status = WaitlistStatus.WAITING
@@ -249,13 +346,14 @@ def release_offer(
     hold.cancelled_at = now
     hold.updated_at = now
     session.flush()
-    return Freed(hold.practitioner_id, hold.starts_at)
+    freed = FreedTime.of(hold)
+    return Released(freed, what_follows(hold, now, freed))
 
 
 def decline_offer(
     session: Session, offer_id: int, *, now: datetime, patient: Patient | None = None
-) -> Freed:
-    """The patient does not want the time: it goes to the next one waiting.
+) -> Released:
+    """The patient does not want the time; what follows offers it to the next one waiting.
 
     :raise NotFound: if there is no such offer (for that patient).
     :raise OfferClosed: if it has already closed.
@@ -265,8 +363,11 @@ def decline_offer(
     )
 
 
-def expire_offers(session: Session, now: datetime) -> list[Freed]:
-    """Close every open offer past its hold; returns the times to offer on. Idempotent."""
+def expire_offers(session: Session, now: datetime) -> list[Released]:
+    """Close every open offer past its hold; each says what follows (its time offered on).
+
+    Idempotent: an offer closed once is not found again.
+    """
     due = session.scalars(
         select(WaitlistOffer)
         .where(WaitlistOffer.status == OfferStatus.OPEN, WaitlistOffer.expires_at <= now)

@@ -13,6 +13,7 @@ from scheduler.calendar.snapshot import free_slots
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import NotFound, ValidationFailed
+from scheduler.follow_ups import FreedTime
 from scheduler.models import Closure, Practitioner, Room, Service, TimeOff, WorkingHours
 from scheduler.models.clinic import practitioner_services
 from scheduler.setup.hours import (
@@ -39,7 +40,7 @@ from scheduler.setup.services import (
     set_service_active,
     update_service,
 )
-from scheduler.visits.waitlist import Freed, offer_freed_time
+from scheduler.visits.waitlist import offer_freed_time
 from tests.conftest import MONDAY_8AM
 from tests.integration.test_reschedule_and_waitlist import two_waiting_then_a_cancellation
 from tests.support.factories import book, demo_clinic, ids
@@ -308,7 +309,7 @@ def test_a_freed_time_is_not_offered_for_a_practitioner_no_longer_bookable_then(
     db: Database, settings: Settings, change: str
 ) -> None:
     taken, _first, _second = two_waiting_then_a_cancellation(db, settings)
-    freed = Freed(taken.practitioner_id, WEDNESDAY_10AM)
+    freed = FreedTime(taken.practitioner_id, WEDNESDAY_10AM)
     with db.transaction() as session:
         practitioner = session.get_one(Practitioner, taken.practitioner_id)
         if change == "expired":

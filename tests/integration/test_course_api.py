@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import redis as redis_lib
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from scheduler.db import Database
-from scheduler.models import Appointment, Course, WaitlistEntry
+from scheduler.models import Appointment, ClinicRules, Course, WaitlistEntry
 from tests.support.factories import api_booking, demo_clinic, ids
+from tests.support.queue import queued_tasks
 
 MONDAY_10AM = "2026-03-09T10:00:00+00:00"
 
@@ -192,3 +195,43 @@ def test_a_patient_joins_and_leaves_the_waitlist(client: FlaskClient, db: Databa
     assert client.post(f"/api/v1/bookings/{token}/waitlist", json=bad).status_code == 422
     assert count(db, WaitlistEntry) == 1
     assert client.post(f"/api/v1/bookings/{token}/offers/999/accept").status_code == 404
+
+
+def test_a_move_and_a_cancel_each_queue_the_offer_of_the_time_given_up(
+    client: FlaskClient, db: Database, redis_client: redis_lib.Redis
+) -> None:
+    created = booked(client, db)
+    token, visit = created["manage_token"], created["appointment"]["id"]
+    practitioner = ids(db)[1]
+    base = f"/api/v1/bookings/{token}/appointments/{visit}"
+    options = client.get(f"{base}/alternatives?from=2026-03-05&to=2026-03-05").get_json()["slots"]
+    moved = client.post(f"{base}/reschedule", json={"start": options[0]["start"]})
+    assert moved.status_code == 200
+    assert client.post(f"{base}/cancel").status_code == 200
+    new_start = datetime.fromisoformat(moved.get_json()["start"]).replace(tzinfo=UTC)
+    assert queued_tasks(redis_client) == [
+        ("clinic.offer_freed_time", [practitioner, "2026-03-04T10:00:00+00:00"]),
+        ("clinic.offer_freed_time", [practitioner, new_start.isoformat()]),
+    ]
+
+
+def test_a_course_whose_visits_cannot_all_be_placed_queues_another_try(
+    client: FlaskClient, db: Database, redis_client: redis_lib.Redis
+) -> None:
+    with db.transaction() as session:
+        rules = session.get(ClinicRules, 1) or ClinicRules(id=1)
+        rules.horizon_days = rules.course_horizon_days = 21
+        session.add(rules)
+    response = client.post("/api/v1/courses", json=course_body(client, db))
+    assert response.status_code == 201, response.get_json()
+    created = response.get_json()
+    assert "unplaced" in [v["status"] for v in created["plan"]["visits"]]
+    course_id = created["plan"]["course_id"]
+    assert queued_tasks(redis_client) == [("clinic.fill_unplaced_visits", [course_id])]
+
+
+def test_a_course_placed_in_full_queues_nothing(
+    client: FlaskClient, db: Database, redis_client: redis_lib.Redis
+) -> None:
+    assert client.post("/api/v1/courses", json=course_body(client, db)).status_code == 201
+    assert queued_tasks(redis_client) == []

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis as redis_lib
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from twilio.request_validator import RequestValidator
 
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings, TwilioSettings
+from scheduler.courses.booking import book_course
 from scheduler.db import Database
 from scheduler.messaging.outbox import claim_due
 from scheduler.messaging.sending import SendOutcome, send_outbound_message
@@ -29,7 +31,9 @@ from scheduler.models import (
     Patient,
     StaffAlert,
 )
+from tests.integration.test_courses import request_for
 from tests.support.factories import PHONE, book, demo_clinic
+from tests.support.queue import queued_tasks
 from web.app import create_app
 
 TOKEN = "inbound-test-token"
@@ -262,8 +266,9 @@ def test_y_takes_an_offered_earlier_time(
     sms_settings: Settings,
     clock: FrozenClock,
 ) -> None:
+    from scheduler.follow_ups import FreedTime
     from scheduler.visits.cancellation import cancel_visit
-    from scheduler.visits.waitlist import Freed, join_waitlist, offer_freed_time
+    from scheduler.visits.waitlist import join_waitlist, offer_freed_time
 
     later = book(
         db, sms_settings, clock.now(), WEDNESDAY_10AM + timedelta(days=7), phone="07400123470"
@@ -281,7 +286,7 @@ def test_y_takes_an_offered_earlier_time(
         cancel_visit(session, visit.id, clock.now())
         offer = offer_freed_time(
             session,
-            Freed(visit.practitioner_id, WEDNESDAY_10AM),
+            FreedTime(visit.practitioner_id, WEDNESDAY_10AM),
             settings=sms_settings,
             now=clock.now(),
         )
@@ -295,3 +300,25 @@ def test_y_takes_an_offered_earlier_time(
     assert "your visit is now Wed 4 Mar at 10:00" in twiml
     assert status_of(db, held) == AppointmentStatus.BOOKED
     assert status_of(db, later.appointment.id) == AppointmentStatus.CANCELLED
+
+
+def test_cancelling_a_course_visit_by_text_queues_what_cancelling_it_anywhere_does(
+    client: FlaskClient,
+    db: Database,
+    sms_settings: Settings,
+    clock: FrozenClock,
+    redis_client: redis_lib.Redis,
+) -> None:
+    demo_clinic(db)
+    with db.transaction() as session:
+        request = request_for(db, start=WEDNESDAY_10AM)
+        course = book_course(session, request, settings=sms_settings, now=clock.now())
+        consultation = course.appointments[0]
+    text(client, "X")
+    assert queued_tasks(redis_client) == []  # the first X only asks
+    text(client, "X")
+    assert status_of(db, consultation.id) == AppointmentStatus.CANCELLED
+    assert queued_tasks(redis_client) == [
+        ("clinic.after_visit_missed", [consultation.id]),
+        ("clinic.offer_freed_time", [consultation.practitioner_id, WEDNESDAY_10AM.isoformat()]),
+    ]

@@ -6,9 +6,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import redis as redis_lib
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from scheduler.calendar.availability import to_minutes
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings
 from scheduler.db import Database
@@ -23,6 +25,7 @@ from scheduler.models import (
 from scheduler.patients.links import patient_for_token
 from scheduler.staff.accounts import create_staff_user
 from tests.support.factories import book, demo_clinic
+from tests.support.queue import queued_tasks
 from tests.support.staff import PASSWORD, csrf, sign_in
 
 WEDNESDAY_10AM = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
@@ -138,3 +141,25 @@ def test_staff_revoke_a_link_and_a_new_one_works(
     assert client.get(f"/m/{new_link.group(1)}").status_code == 200
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(ManageToken)) == 2
+
+
+def test_moving_then_cancelling_from_the_page_queues_each_time_given_up(
+    client: FlaskClient, db: Database, booked: tuple[str, int], redis_client: redis_lib.Redis
+) -> None:
+    token, visit_id = booked
+    with db.session() as session:
+        practitioner = session.get_one(Appointment, visit_id).practitioner_id
+    thursday = WEDNESDAY_10AM + timedelta(days=1)
+    csrf_token = csrf(client, f"/m/{token}")
+    moved = client.post(
+        f"/m/{token}/visits/{visit_id}/move",
+        data={"csrf_token": csrf_token, "start": str(to_minutes(thursday))},
+    )
+    assert moved.status_code == 303
+    cancelled = client.post(f"/m/{token}/visits/{visit_id}/cancel", data={"csrf_token": csrf_token})
+    assert cancelled.status_code == 303
+    assert status(db, visit_id) == AppointmentStatus.CANCELLED
+    assert queued_tasks(redis_client) == [
+        ("clinic.offer_freed_time", [practitioner, WEDNESDAY_10AM.isoformat()]),
+        ("clinic.offer_freed_time", [practitioner, thursday.isoformat()]),
+    ]

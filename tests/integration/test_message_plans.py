@@ -108,7 +108,7 @@ def test_a_completed_dry_needling_visit_gets_after_care_the_next_morning(
     with db.transaction() as session:
         completed = record_attendance(
             session, visit.id, AppointmentStatus.COMPLETED, start + timedelta(hours=1), settings
-        )
+        ).visit
         assert plan_aftercare(session, completed, settings, NOW) is None  # planned once only
     (aftercare,) = rows(db, MessageKind.AFTERCARE)
     assert aftercare.due_at == datetime(2026, 3, 5, 10, 0, tzinfo=UTC)

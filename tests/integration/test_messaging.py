@@ -138,7 +138,7 @@ def test_cancelling_a_visit_cancels_its_unsent_messages_and_nothing_goes_out(
     result = book(db, settings, clock.now(), WEDNESDAY_10AM)
     (confirmation,) = claim(db, clock)  # claimed (queued) but not yet sent
     with db.transaction() as session:
-        visit = cancel_visit(session, result.appointment.id, clock.now())
+        visit = cancel_visit(session, result.appointment.id, clock.now()).visit
         assert visit.status == "cancelled"
     assert set(statuses(db).values()) == {MessageStatus.CANCELLED}
     outcome = send_outbound_message(db, confirmation, gateway, clock, CALLBACK)
@@ -154,7 +154,8 @@ def test_a_cancellation_under_24_hours_is_recorded_as_late(
     result = book(db, settings, clock.now(), WEDNESDAY_10AM)
     clock.advance(timedelta(days=1, hours=12))  # Tuesday 20:00, 14 h before
     with db.transaction() as session:
-        assert cancel_visit(session, result.appointment.id, clock.now()).status == "cancelled_late"
+        cancelled = cancel_visit(session, result.appointment.id, clock.now())
+        assert cancelled.visit.status == "cancelled_late" and cancelled.late
 
 
 def test_a_reminder_for_a_moved_visit_is_not_sent(

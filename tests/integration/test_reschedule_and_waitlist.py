@@ -11,6 +11,8 @@ from scheduler.calendar.availability import to_minutes
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
+from scheduler.follow_ups import FreedTime
+from scheduler.follow_ups import offer_freed_time as offer_of
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
@@ -25,7 +27,6 @@ from scheduler.models import (
 from scheduler.visits.cancellation import cancel_visit
 from scheduler.visits.rescheduling import NotMovable, alternatives, reschedule_visit
 from scheduler.visits.waitlist import (
-    Freed,
     OfferClosed,
     accept_offer,
     decline_offer,
@@ -61,7 +62,8 @@ def test_a_moved_visit_gets_reminders_for_the_new_time_only(
     visit = book(db, settings, MONDAY_8AM, WEDNESDAY_10AM).appointment
     with db.transaction() as session:
         move = reschedule_visit(session, visit.id, FRIDAY_10AM, settings=settings, now=MONDAY_8AM)
-        assert move.freed == (visit.practitioner_id, WEDNESDAY_10AM)
+        assert move.freed == FreedTime(visit.practitioner_id, WEDNESDAY_10AM)
+        assert move.follow_ups == (offer_of(move.freed),)
         assert not move.late
     with db.session() as session:
         moved = session.get_one(Appointment, visit.id)
@@ -198,7 +200,10 @@ def test_a_freed_time_is_offered_to_the_first_patient_waiting_and_held(
     taken, first, _second = two_waiting_then_a_cancellation(db, settings)
     with db.transaction() as session:
         offer = offer_freed_time(
-            session, Freed(taken.practitioner_id, WEDNESDAY_10AM), settings=settings, now=MONDAY_8AM
+            session,
+            FreedTime(taken.practitioner_id, WEDNESDAY_10AM),
+            settings=settings,
+            now=MONDAY_8AM,
         )
         assert offer is not None
         assert offer.entry.patient_id == first.id
@@ -209,11 +214,12 @@ def test_a_freed_time_is_offered_to_the_first_patient_waiting_and_held(
     with pytest.raises(SlotUnavailable):
         book(db, settings, MONDAY_8AM, WEDNESDAY_10AM, phone="07400123463")
     with db.transaction() as session:
-        visit, freed = accept_offer(
+        accepted = accept_offer(
             session, offer_id, settings=settings, now=MONDAY_8AM + timedelta(minutes=5)
         )
+        visit = accepted.visit
         assert visit.status == AppointmentStatus.BOOKED
-        assert freed is None
+        assert accepted.follow_ups == ()
     assert MessageKind.CONFIRMATION in [k for k, _ in messages(db, visit.id)]
     with pytest.raises(OfferClosed), db.transaction() as session:
         accept_offer(session, offer_id, settings=settings, now=MONDAY_8AM)
@@ -221,21 +227,23 @@ def test_a_freed_time_is_offered_to_the_first_patient_waiting_and_held(
 
 def test_an_expired_offer_goes_to_the_next_patient(db: Database, settings: Settings) -> None:
     taken, first, second = two_waiting_then_a_cancellation(db, settings)
-    freed = Freed(taken.practitioner_id, WEDNESDAY_10AM)
+    freed = FreedTime(taken.practitioner_id, WEDNESDAY_10AM)
     with db.transaction() as session:
         first_offer = offer_freed_time(session, freed, settings=settings, now=MONDAY_8AM)
         assert first_offer is not None and first_offer.entry.patient_id == first.id
         first_offer_id = first_offer.id
     expiry = MONDAY_8AM + timedelta(minutes=16)
     with db.transaction() as session:
-        assert expire_offers(session, expiry) == [freed]
+        (expired,) = expire_offers(session, expiry)
+        assert expired.freed == freed and expired.follow_ups == (offer_of(freed),)
         assert expire_offers(session, expiry) == []  # idempotent
         next_offer = offer_freed_time(session, freed, settings=settings, now=expiry)
         assert next_offer is not None and next_offer.entry.patient_id == second.id
     with pytest.raises(OfferClosed), db.transaction() as session:
         accept_offer(session, first_offer_id, settings=settings, now=expiry)
     with db.transaction() as session:
-        assert decline_offer(session, next_offer.id, now=expiry) == freed
+        declined = decline_offer(session, next_offer.id, now=expiry)
+        assert declined.freed == freed and declined.follow_ups == (offer_of(freed),)
         # Both have had this time offered: nobody else to offer it to.
         assert offer_freed_time(session, freed, settings=settings, now=expiry) is None
         statuses = {o.status for o in session.scalars(select(WaitlistOffer))}
@@ -259,11 +267,15 @@ def test_accepting_an_earlier_time_gives_up_the_later_visit(
         )
         cancel_visit(session, taken.id, MONDAY_8AM)
         offer = offer_freed_time(
-            session, Freed(taken.practitioner_id, WEDNESDAY_10AM), settings=settings, now=MONDAY_8AM
+            session,
+            FreedTime(taken.practitioner_id, WEDNESDAY_10AM),
+            settings=settings,
+            now=MONDAY_8AM,
         )
         assert offer is not None
-        _visit, freed = accept_offer(session, offer.id, settings=settings, now=MONDAY_8AM)
-    assert freed == Freed(later.appointment.practitioner_id, FRIDAY_10AM)
+        accepted = accept_offer(session, offer.id, settings=settings, now=MONDAY_8AM)
+    freed = FreedTime(later.appointment.practitioner_id, FRIDAY_10AM)
+    assert accepted.follow_ups == (offer_of(freed),)
     with db.session() as session:
         assert session.get_one(Appointment, later.appointment.id).status == "cancelled"
         entry_status = session.scalars(

@@ -176,7 +176,7 @@ def test_the_after_care_hour_comes_from_the_plan(db: Database, settings: Setting
             AppointmentStatus.COMPLETED,
             WEDNESDAY_10AM + timedelta(hours=1),
             settings,
-        )
+        ).visit
         assert plan_aftercare(session, completed, settings, MONDAY_8AM) is None  # written once
     (aftercare,) = planned(db, MessageKind.AFTERCARE)
     assert aftercare.due_at == datetime(2026, 3, 5, 15, 0, tzinfo=UTC)

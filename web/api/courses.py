@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.calendar.availability import from_minutes
 from scheduler.courses.booking import CourseRequest, book_course, plan_for_request
 from scheduler.courses.planning import PlannedVisit
-from scheduler.courses.read_model import CourseView, courses_of, view_course
+from scheduler.courses.read_model import CourseView, CourseVisit, courses_of, view_course
 from scheduler.errors import SlotUnavailable, ValidationFailed
+from scheduler.follow_ups import FollowUp
 from scheduler.models import CourseTemplate, TemplatePhase
 from scheduler.patients.links import patient_for_token
 from web.api import presenters
@@ -25,7 +26,7 @@ from web.api.schemas import (
 )
 from web.booking_input import booking_request, nest_errors
 from web.context import clock, db, settings
-from web.enqueue import enqueue
+from web.enqueue import enqueue_follow_ups
 
 blp = Blueprint("courses", __name__, url_prefix="/api/v1", description="Treatment courses")
 
@@ -92,7 +93,6 @@ def _plan_body(template: str, prefs: Any, visits: list[PlannedVisit]) -> dict[st
 
 
 def _view_body(view: CourseView) -> dict[str, Any]:
-    zone = settings().zone
     course = view.course
     return {
         "course_id": course.id,
@@ -100,22 +100,24 @@ def _view_body(view: CourseView) -> dict[str, Any]:
         "status": course.status.value,
         "preferred_weekdays": course.weekdays,
         "preferred_time": course.preferred_time.strftime("%H:%M"),
-        "visits": [
-            {
-                "visit_number": v.visit_number,
-                "phase": v.phase,
-                "service": v.service,
-                "status": v.status,
-                "appointment_id": v.appointment_id,
-                "start": v.start,
-                "local_start": presenters.local_text(v.start, zone) if v.start else None,
-                "practitioner_id": v.practitioner_id,
-                "moved": "was taken" in v.note,
-                "wanted_start": v.wanted,
-                "note": v.note,
-            }
-            for v in view.visits
-        ],
+        "visits": [_view_visit(v) for v in view.visits],
+    }
+
+
+def _view_visit(v: CourseVisit) -> dict[str, Any]:
+    zone = settings().zone
+    return {
+        "visit_number": v.visit_number,
+        "phase": v.phase,
+        "service": v.service,
+        "status": v.status,
+        "appointment_id": v.appointment_id,
+        "start": v.start,
+        "local_start": presenters.local_text(v.start, zone) if v.start else None,
+        "practitioner_id": v.practitioner_id,
+        "moved": "was taken" in v.note,
+        "wanted_start": v.wanted,
+        "note": v.note,
     }
 
 
@@ -183,24 +185,23 @@ class Courses(MethodView):
         :raise 409: if the first visit's time is taken.
         :raise 422: with per-field errors; nothing is written.
         """
-        cfg = settings()
-
-        def book(session: Session) -> tuple[dict[str, Any], int, bool]:
-            result = book_course(session, _request(data), settings=cfg, now=clock().now())
-            body = {
-                "plan": _view_body(view_course(session, result.course)),
-                "manage_url": cfg.manage_url(result.manage_token),
-                "manage_token": result.manage_token,
-            }
-            return body, result.course.id, bool(result.course.unplaced)
-
         try:
-            body, course_id, unplaced = db().retrying(book)
+            body, follow_ups = db().retrying(lambda session: _book(session, data))
         except (ValidationFailed, SlotUnavailable) as exc:
             _refuse(exc)
-        if unplaced:
-            enqueue("clinic.fill_unplaced_visits", course_id)
+        enqueue_follow_ups(follow_ups)
         return body
+
+
+def _book(session: Session, data: dict[str, Any]) -> tuple[dict[str, Any], tuple[FollowUp, ...]]:
+    cfg = settings()
+    result = book_course(session, _request(data), settings=cfg, now=clock().now())
+    body = {
+        "plan": _view_body(view_course(session, result.course)),
+        "manage_url": cfg.manage_url(result.manage_token),
+        "manage_token": result.manage_token,
+    }
+    return body, result.follow_ups
 
 
 @blp.route("/bookings/<string:token>/courses")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, NoReturn
 
 from flask.views import MethodView
@@ -9,11 +10,13 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.calendar.availability import TimeOption
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
+from scheduler.follow_ups import FollowUp
 from scheduler.models import Patient, WaitlistEntry, WaitlistOffer
 from scheduler.patients.links import patient_for_token
 from scheduler.visits.cancellation import NotCancellable, cancel_visit
-from scheduler.visits.rescheduling import NotMovable, alternatives, reschedule_visit
+from scheduler.visits.rescheduling import Move, NotMovable, alternatives, reschedule_visit
 from scheduler.visits.waitlist import (
     OfferClosed,
     accept_offer,
@@ -31,7 +34,7 @@ from web.api.schemas import (
     WaitlistInSchema,
 )
 from web.context import clock, db, settings
-from web.enqueue import enqueue
+from web.enqueue import enqueue_follow_ups
 
 blp = Blueprint(
     "patients", __name__, url_prefix="/api/v1/bookings/<string:token>", description="Patient"
@@ -68,16 +71,14 @@ class CancelVisit(MethodView):
         now = clock().now()
         try:
             with db().transaction() as session:
-                visit = cancel_visit(session, appointment_id, now, patient=_patient(session, token))
-                body = presenters.appointment(visit, settings().zone)
-                freed = (visit.practitioner_id, visit.starts_at.isoformat(), visit.course_id)
+                patient = _patient(session, token)
+                cancelled = cancel_visit(session, appointment_id, now, patient=patient)
+                body = presenters.appointment(cancelled.visit, settings().zone)
         except NotFound:
             abort(404, message=BAD_LINK)
         except NotCancellable as exc:
             abort(409, message=str(exc))
-        if freed[2] is not None:
-            enqueue("clinic.after_visit_missed", appointment_id)
-        enqueue("clinic.offer_freed_time", freed[0], freed[1])
+        enqueue_follow_ups(cancelled.follow_ups)
         return body
 
 
@@ -95,29 +96,33 @@ class RescheduleVisit(MethodView):
         :raise 422: if the new time is not bookable.
         """
         now = clock().now()
-
-        def move_visit(session: Session) -> tuple[Any, dict[str, Any]]:
-            change = reschedule_visit(
-                session,
-                appointment_id,
-                data["start"],
-                settings=settings(),
-                now=now,
-                patient=_patient(session, token),
-                practitioner_id=data.get("practitioner_id"),
-            )
-            return change, presenters.appointment(change.visit, settings().zone)
-
         try:
-            move, body = db().retrying(move_visit)
+            move, body = db().retrying(
+                lambda session: _move(session, token, appointment_id, data, now)
+            )
         except NotFound:
             abort(404, message=BAD_LINK)
         except ValidationFailed as exc:
             _invalid(exc)
         except (SlotUnavailable, NotMovable) as exc:
             abort(409, message=str(exc))
-        enqueue("clinic.offer_freed_time", move.freed[0], move.freed[1].isoformat())
+        enqueue_follow_ups(move.follow_ups)
         return body
+
+
+def _move(
+    session: Session, token: str, appointment_id: int, data: dict[str, Any], now: datetime
+) -> tuple[Move, dict[str, Any]]:
+    move = reschedule_visit(
+        session,
+        appointment_id,
+        data["start"],
+        settings=settings(),
+        now=now,
+        patient=_patient(session, token),
+        practitioner_id=data.get("practitioner_id"),
+    )
+    return move, presenters.appointment(move.visit, settings().zone)
 
 
 @blp.route("/appointments/<id:appointment_id>/alternatives")
@@ -132,19 +137,9 @@ class Alternatives(MethodView):
         :raise 409: if the visit can no longer move.
         :raise 422: if the range is reversed or longer than 31 days.
         """
-        zone = settings().zone
         try:
             with db().session() as session:
-                options = alternatives(
-                    session,
-                    appointment_id,
-                    settings=settings(),
-                    now=clock().now(),
-                    first_day=from_,
-                    last_day=to,
-                    patient=_patient(session, token),
-                )
-                service_id = presenters.visit_service_id(session, appointment_id)
+                service_id, options = _options(session, token, appointment_id, from_, to)
         except NotFound:
             abort(404, message=BAD_LINK)
         except NotMovable as exc:
@@ -154,8 +149,24 @@ class Alternatives(MethodView):
         return {
             "service_id": service_id,
             "time_zone": settings().clinic_timezone,
-            "slots": [presenters.slot(o, zone) for o in options],
+            "slots": [presenters.slot(o, settings().zone) for o in options],
         }
+
+
+def _options(
+    session: Session, token: str, appointment_id: int, first_day: date, last_day: date
+) -> tuple[int, list[TimeOption]]:
+    """The visit's service and the free times it could move to."""
+    options = alternatives(
+        session,
+        appointment_id,
+        settings=settings(),
+        now=clock().now(),
+        first_day=first_day,
+        last_day=last_day,
+        patient=_patient(session, token),
+    )
+    return presenters.visit_service_id(session, appointment_id), options
 
 
 @blp.route("/waitlist")
@@ -218,22 +229,23 @@ class OfferAnswer(MethodView):
         :raise 409: if the offer has expired or closed.
         """
         now = clock().now()
-        freed = None
         try:
             with db().transaction() as session:
-                patient = _patient(session, token)
-                if answer == "accept":
-                    _visit, freed = accept_offer(
-                        session, offer_id, settings=settings(), now=now, patient=patient
-                    )
-                else:
-                    freed = decline_offer(session, offer_id, now=now, patient=patient)
+                follow_ups = _answer_offer(session, _patient(session, token), offer_id, answer, now)
                 entry = session.get_one(WaitlistOffer, offer_id).entry
                 body = presenters.waitlist_entry(session, entry, settings().zone)
         except NotFound:
             abort(404, message=BAD_LINK)
         except OfferClosed as exc:
             abort(409, message=str(exc))
-        if freed is not None:
-            enqueue("clinic.offer_freed_time", freed.practitioner_id, freed.start.isoformat())
+        enqueue_follow_ups(follow_ups)
         return body
+
+
+def _answer_offer(
+    session: Session, patient: Patient, offer_id: int, answer: str, now: datetime
+) -> tuple[FollowUp, ...]:
+    if answer == "accept":
+        accepted = accept_offer(session, offer_id, settings=settings(), now=now, patient=patient)
+        return accepted.follow_ups
+    return decline_offer(session, offer_id, now=now, patient=patient).follow_ups

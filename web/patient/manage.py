@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
-from scheduler.calendar.availability import from_minutes
+from scheduler.calendar.availability import TimeOption, from_minutes
 from scheduler.courses.read_model import courses_of
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
 from scheduler.models import Appointment, ConsentKind, Patient
@@ -18,10 +19,10 @@ from scheduler.patients.links import patient_for_token
 from scheduler.patients.read_model import overview_for_token
 from scheduler.visits.cancellation import LATE_CANCELLATION, NotCancellable, cancel_visit
 from scheduler.visits.confirmation import NotConfirmable, confirm_visit
-from scheduler.visits.rescheduling import NotMovable, alternatives, reschedule_visit
+from scheduler.visits.rescheduling import Move, NotMovable, alternatives, reschedule_visit
 from scheduler.visits.waitlist import join_waitlist, waiting_entries, withdraw
 from web.context import clock, db, settings
-from web.enqueue import enqueue
+from web.enqueue import enqueue_follow_ups
 
 bp = Blueprint("manage", __name__, url_prefix="/m/<token>")
 
@@ -88,32 +89,32 @@ def texts(token: str) -> Any:
 @bp.route("/visits/<id:appointment_id>/cancel", methods=["GET", "POST"])
 def cancel(token: str, appointment_id: int) -> Any:
     """Ask once, then cancel; under 24 hours it is recorded as a late cancellation."""
-    now = clock().now()
     if request.method == "GET":
-        with db().session() as session:
-            try:
-                _patient, visit = _visit(session, token, appointment_id)
-            except NotFound:
-                return _invalid_link()
-            late = visit.starts_at - now < LATE_CANCELLATION
-            return render_template(
-                "cancel.html", visit=visit, late=late, zone=settings().zone, token=token
-            )
+        return _cancel_page(token, appointment_id)
     try:
         with db().transaction() as session:
             patient, _visit_row = _visit(session, token, appointment_id)
-            visit = cancel_visit(session, appointment_id, now, patient=patient)
-            freed = (visit.practitioner_id, visit.starts_at.isoformat(), visit.course_id)
+            cancelled = cancel_visit(session, appointment_id, clock().now(), patient=patient)
     except NotFound:
         return _invalid_link()
     except NotCancellable as exc:
         flash(str(exc).capitalize() + ".", "error")
         return redirect(url_for("manage.overview", token=token), code=303)
-    if freed[2] is not None:
-        enqueue("clinic.after_visit_missed", appointment_id)
-    enqueue("clinic.offer_freed_time", freed[0], freed[1])
+    enqueue_follow_ups(cancelled.follow_ups)
     flash("Your visit is cancelled. The texts about it will not be sent.", "ok")
     return redirect(url_for("manage.overview", token=token), code=303)
+
+
+def _cancel_page(token: str, appointment_id: int) -> Any:
+    with db().session() as session:
+        try:
+            _patient, visit = _visit(session, token, appointment_id)
+        except NotFound:
+            return _invalid_link()
+        late = visit.starts_at - clock().now() < LATE_CANCELLATION
+        return render_template(
+            "cancel.html", visit=visit, late=late, zone=settings().zone, token=token
+        )
 
 
 @bp.post("/visits/<id:appointment_id>/confirm")
@@ -185,71 +186,89 @@ def _days(value: str | None, today: date) -> date:
 @bp.route("/visits/<id:appointment_id>/move", methods=["GET", "POST"])
 def move(token: str, appointment_id: int) -> Any:
     """Show free times over two weeks; moving to one re-plans the texts."""
-    now = clock().now()
-    zone = settings().zone
     error = None
     if request.method == "POST":
-
-        def move_visit(session: Session) -> Any:
-            patient, _visit_row = _visit(session, token, appointment_id)
-            start = from_minutes(int(request.form.get("start", "x")))
-            return reschedule_visit(
-                session,
-                appointment_id,
-                start,
-                settings=settings(),
-                now=now,
-                patient=patient,
-                practitioner_id=int(request.form.get("practitioner_id", "0")) or None,
-            ).freed
-
         try:
-            freed = db().retrying(move_visit)
+            moved = db().retrying(lambda session: _move(session, token, appointment_id))
         except NotFound:
             return _invalid_link()
-        except ValueError:
-            error = "Choose one of the times shown."
-        except (ValidationFailed, SlotUnavailable, NotMovable) as exc:
-            error = (
-                "That time is no longer free. Please choose another."
-                if isinstance(exc, SlotUnavailable)
-                else str(exc)
-            )
+        except (ValueError, ValidationFailed, SlotUnavailable, NotMovable) as exc:
+            error = _move_error(exc)
         else:
-            enqueue("clinic.offer_freed_time", freed[0], freed[1].isoformat())
+            enqueue_follow_ups(moved.follow_ups)
             flash("Your visit is moved. We will text you about the new time.", "ok")
             return redirect(url_for("manage.overview", token=token), code=303)
-    today = now.astimezone(zone).date()
+    return _move_page(token, appointment_id, error)
+
+
+def _move(session: Session, token: str, appointment_id: int) -> Move:
+    """:raise ValueError: if the form's time or practitioner is not a number."""
+    patient, _visit_row = _visit(session, token, appointment_id)
+    start = from_minutes(int(request.form.get("start", "x")))
+    return reschedule_visit(
+        session,
+        appointment_id,
+        start,
+        settings=settings(),
+        now=clock().now(),
+        patient=patient,
+        practitioner_id=int(request.form.get("practitioner_id", "0")) or None,
+    )
+
+
+def _move_error(exc: Exception) -> str:
+    if isinstance(exc, ValueError):
+        return "Choose one of the times shown."
+    if isinstance(exc, SlotUnavailable):
+        return "That time is no longer free. Please choose another."
+    return str(exc)
+
+
+def _move_page(token: str, appointment_id: int, error: str | None) -> Any:
+    """The free times, two weeks a page; 422 with ``error`` after a refused move."""
+    zone = settings().zone
+    today = clock().now().astimezone(zone).date()
     first = _days(request.args.get("from"), today)
     with db().session() as session:
         try:
-            _patient, visit = _visit(session, token, appointment_id)
-            options = alternatives(
-                session,
-                appointment_id,
-                settings=settings(),
-                now=now,
-                first_day=first,
-                last_day=first + timedelta(days=MOVE_DAYS - 1),
-            )
+            visit, options = _free_times(session, token, appointment_id, first)
         except NotFound:
             return _invalid_link()
         except NotMovable as exc:
             flash(str(exc).capitalize() + ".", "error")
             return redirect(url_for("manage.overview", token=token), code=303)
-        by_day: dict[date, list[dict[str, Any]]] = {}
-        for option in options:
-            local = from_minutes(option.start).astimezone(zone)
-            by_day.setdefault(local.date(), []).append(
-                {"start": option.start, "time": f"{local:%H:%M}", "who": option.practitioner_ids[0]}
-            )
         return render_template(
             "move.html",
             visit=visit,
-            by_day=by_day,
+            by_day=_by_day(options, zone),
             zone=zone,
             token=token,
             error=error,
             next_from=first + timedelta(days=MOVE_DAYS),
             prev_from=first - timedelta(days=MOVE_DAYS) if first > today else None,
         ), (422 if error else 200)
+
+
+def _free_times(
+    session: Session, token: str, appointment_id: int, first: date
+) -> tuple[Appointment, list[TimeOption]]:
+    _patient, visit = _visit(session, token, appointment_id)
+    options = alternatives(
+        session,
+        appointment_id,
+        settings=settings(),
+        now=clock().now(),
+        first_day=first,
+        last_day=first + timedelta(days=MOVE_DAYS - 1),
+    )
+    return visit, options
+
+
+def _by_day(options: list[TimeOption], zone: ZoneInfo) -> dict[date, list[dict[str, Any]]]:
+    by_day: dict[date, list[dict[str, Any]]] = {}
+    for option in options:
+        local = from_minutes(option.start).astimezone(zone)
+        by_day.setdefault(local.date(), []).append(
+            {"start": option.start, "time": f"{local:%H:%M}", "who": option.practitioner_ids[0]}
+        )
+    return by_day

@@ -9,7 +9,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from scheduler.messaging.delivery import record_delivery_report
 from scheduler.messaging.inbound import receive_sms
 from web.context import clock, db, settings
-from web.enqueue import enqueue
+from web.enqueue import enqueue_follow_ups
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 
@@ -72,10 +72,12 @@ def inbound_sms() -> Response | tuple[str, int]:
             settings=settings(),
             now=clock().now(),
         )
-    if not result.duplicate:
-        for task, args in result.follow_ups:
-            enqueue(task, *args)
+    enqueue_follow_ups(result.follow_ups)  # none for a text delivered twice
+    return _twiml(result.reply)
+
+
+def _twiml(reply: str) -> Response:
     answer = MessagingResponse()
-    if result.reply:
-        answer.message(result.reply)
+    if reply:
+        answer.message(reply)
     return Response(str(answer), mimetype="application/xml")

@@ -2,7 +2,8 @@
 desk, the events feed for FullCalendar, moving visits and recording what happened at them.
 
 Admins and the front desk see every calendar; a practitioner sees only their own (asking for
-another's, or for a room's, is a 403). Every action checks the role again on the server.
+another's, or for a room's, is a 403). Every action asks the permission policy again on the
+server.
 The JSON endpoints under ``/staff/calendar/events`` answer errors as
 ``{"code", "status", "message"}``; POSTs there need the CSRF token in ``X-CSRFToken``.
 Without JavaScript the same pages are server-rendered lists with a form per action.
@@ -35,22 +36,22 @@ from werkzeug.exceptions import HTTPException
 from scheduler.calendar.availability import to_minutes
 from scheduler.calendar.read_model import CalendarVisit, VisitAction, visits_between
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
-from scheduler.models import Appointment, Practitioner, Role, Room, StaffUser
+from scheduler.models import Appointment, Practitioner, Room, StaffUser
+from scheduler.staff.permissions import Permissions
 from scheduler.visits.attendance import InvalidTransition
 from scheduler.visits.cancellation import NotCancellable
 from scheduler.visits.rescheduling import NotMovable
 from scheduler.visits.review import NotPendingReview
 from web.context import clock, db, settings
-from web.enqueue import enqueue
+from web.enqueue import enqueue_follow_ups
+from web.redirects import safe_next
 from web.staff.auth import current_staff, staff_required
 from web.staff.calendar.events import (
     ACTION_LABELS,
-    REVIEWERS,
     STATUS_LABELS,
-    Permissions,
     WallClock,
     event,
-    may_act_on,
+    permitted_actions,
     wall_time,
 )
 from web.staff.calendar.input import (
@@ -99,25 +100,17 @@ def _errors(error: HTTPException) -> Any:
     return render_template("error.html", title=error.name, message=error.description), status
 
 
-def _safe_next(target: str | None, fallback: str) -> str:
-    # Only paths on this site: never an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return fallback
-
-
 def _scope(user: StaffUser, practitioner_id: int | None, room_id: int | None) -> dict[str, Any]:
-    """The practitioner's or room's visits asked for, if the role allows them.
+    """The practitioner's or room's visits asked for, if the policy allows them.
 
     :raise 403: if a practitioner asks for another practitioner's calendar or a room's.
     """
-    if user.role == Role.PRACTITIONER:
-        if room_id is not None or practitioner_id not in (None, user.practitioner_id):
-            abort(403, "You can see your own calendar only.")
-        return {"practitioner_id": user.practitioner_id, "room_id": None}
+    may = Permissions.of(user)
+    if not may.see_calendar(practitioner_id, room_id):
+        abort(403, "You can see your own calendar only.")
     if room_id is not None:
         return {"practitioner_id": None, "room_id": room_id}
-    return {"practitioner_id": practitioner_id, "room_id": None}
+    return {"practitioner_id": may.calendar_practitioner(practitioner_id), "room_id": None}
 
 
 # The events feed and drag-and-drop moves (JSON).
@@ -153,7 +146,7 @@ def events() -> Response:
             **wanted,
         )
     wall, may = WallClock(zone), Permissions.of(user)
-    events = [event(v, may.actions(v, now), wall) for v in visits]
+    events = [event(v, permitted_actions(may, v, now), wall) for v in visits]
     # Compact and unsorted: a busy week is a thousand events.
     return Response(json.dumps(events, separators=(",", ":")), mimetype="application/json")
 
@@ -217,9 +210,9 @@ def visit_action(appointment_id: int, action: str) -> Any:
     """
     user = _user()
     chosen = VisitAction(action)
-    if chosen == VisitAction.CONFIRM_REVIEW and user.role not in REVIEWERS:
+    if chosen == VisitAction.CONFIRM_REVIEW and not Permissions.of(user).confirm_review():
         abort(403, "A practitioner or an admin confirms a review.")
-    back = _safe_next(request.form.get("next"), url_for("calendar.today"))
+    back = safe_next(request.form.get("next"), url_for("calendar.today"))
     try:
         with db().transaction() as session:
             name, follow_ups = apply_action(session, user, appointment_id, chosen)
@@ -228,8 +221,7 @@ def visit_action(appointment_id: int, action: str) -> Any:
     except (InvalidTransition, NotCancellable, NotPendingReview) as exc:
         flash(f"Nothing changed: {exc}.", "error")
         return redirect(back, code=303)
-    for task, args in follow_ups:
-        enqueue(task, *args)
+    enqueue_follow_ups(follow_ups)
     flash(DONE[chosen].format(name=name), "ok")
     return redirect(back, code=303)
 
@@ -274,7 +266,7 @@ def _rows(
     user: StaffUser, visits: list[CalendarVisit], now: datetime
 ) -> list[tuple[CalendarVisit, tuple[VisitAction, ...]]]:
     now_min, may = to_minutes(now), Permissions.of(user)
-    return [(v, may.actions(v, now_min)) for v in visits]
+    return [(v, permitted_actions(may, v, now_min)) for v in visits]
 
 
 def _by_day(
@@ -391,7 +383,7 @@ def _visit_for_form(session: Session, user: StaffUser, appointment_id: int) -> A
     visit = session.get(Appointment, appointment_id)
     if visit is None:
         abort(404, "No such visit.")
-    if not may_act_on(user, visit.practitioner_id):
+    if not Permissions.of(user).act_on_visit(visit.practitioner_id):
         abort(403, "You can move your own visits only.")
     return visit
 
@@ -416,8 +408,7 @@ def _rendermove_as(
             )
             if p.offers(visit.service)
         ]
-        if user.role == Role.PRACTITIONER:
-            givers = [g for g in givers if g[0] == user.practitioner_id]
+        givers = [g for g in givers if Permissions.of(user).give_visit_to(g[0])]
         local = visit.starts_at.astimezone(zone)
         form = request.form if request.method == "POST" else {}
         return render_template(
@@ -435,7 +426,7 @@ def _rendermove_as(
                 "practitioner_id": form.get("practitioner_id", str(visit.practitioner_id)),
                 "room_id": form.get("room_id", ""),
             },
-            next=_safe_next(request.values.get("next"), ""),
+            next=safe_next(request.values.get("next"), ""),
         ), status
 
 
@@ -477,4 +468,4 @@ def move_visit(appointment_id: int) -> Any:
     flash(moved_message(moved), "ok")
     local_day = moved.starts_at.astimezone(settings().zone).date()
     fallback = url_for("calendar.calendar_page", date=local_day.isoformat())
-    return redirect(_safe_next(form.get("next"), fallback), code=303)
+    return redirect(safe_next(form.get("next"), fallback), code=303)
