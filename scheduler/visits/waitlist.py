@@ -376,23 +376,32 @@ def expire_offers(session: Session, now: datetime) -> list[Released]:
     return [release_offer(session, offer, OfferStatus.EXPIRED, now) for offer in due]
 
 
-def withdraw(session: Session, entry_id: int, patient: Patient, now: datetime) -> WaitlistEntry:
-    """The patient leaves the waitlist; an open offer of theirs is released.
+@dataclass(frozen=True)
+class Withdrawn:
+    """A patient off the waitlist: the entry, and what follows its released offers."""
+
+    entry: WaitlistEntry
+    follow_ups: tuple[FollowUp, ...]
+
+
+def withdraw(session: Session, entry_id: int, patient: Patient, now: datetime) -> Withdrawn:
+    """The patient leaves the waitlist; an open offer of theirs is released, and its time
+    follows to the next patient waiting.
 
     :raise NotFound: if the entry is not theirs.
     """
     entry = session.get(WaitlistEntry, entry_id)
     if entry is None or entry.patient_id != patient.id:
         raise NotFound(f"waitlist entry {entry_id} does not exist")
-    for offer in session.scalars(
+    open_offers = session.scalars(
         select(WaitlistOffer).where(
             WaitlistOffer.entry_id == entry.id, WaitlistOffer.status == OfferStatus.OPEN
         )
-    ):
-        release_offer(session, offer, OfferStatus.DECLINED, now)
+    ).all()
+    released = [release_offer(session, offer, OfferStatus.DECLINED, now) for offer in open_offers]
     entry.status = WaitlistStatus.WITHDRAWN
     session.flush()
-    return entry
+    return Withdrawn(entry, tuple(f for r in released for f in r.follow_ups))
 
 
 def waiting_entries(session: Session, patient: Patient) -> list[WaitlistEntry]:

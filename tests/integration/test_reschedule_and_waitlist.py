@@ -21,6 +21,7 @@ from scheduler.models import (
     OfferStatus,
     OutboundMessage,
     Patient,
+    WaitlistEntry,
     WaitlistOffer,
     WaitlistStatus,
 )
@@ -33,6 +34,7 @@ from scheduler.visits.waitlist import (
     expire_offers,
     join_waitlist,
     offer_freed_time,
+    withdraw,
 )
 from tests.conftest import MONDAY_8AM
 from tests.support.factories import book, demo_clinic
@@ -223,6 +225,35 @@ def test_a_freed_time_is_offered_to_the_first_patient_waiting_and_held(
     assert MessageKind.CONFIRMATION in [k for k, _ in messages(db, visit.id)]
     with pytest.raises(OfferClosed), db.transaction() as session:
         accept_offer(session, offer_id, settings=settings, now=MONDAY_8AM)
+
+
+def test_leaving_the_waitlist_with_an_open_offer_passes_its_time_on(
+    db: Database, settings: Settings
+) -> None:
+    taken, first, second = two_waiting_then_a_cancellation(db, settings)
+    freed = FreedTime(taken.practitioner_id, WEDNESDAY_10AM)
+    with db.transaction() as session:
+        offer = offer_freed_time(session, freed, settings=settings, now=MONDAY_8AM)
+        assert offer is not None and offer.entry.patient_id == first.id
+        entry_id = offer.entry.id
+    with db.transaction() as session:
+        left = withdraw(session, entry_id, session.get_one(Patient, first.id), MONDAY_8AM)
+        assert left.entry.status == WaitlistStatus.WITHDRAWN
+        assert left.follow_ups == (offer_of(freed),)
+        next_offer = offer_freed_time(session, freed, settings=settings, now=MONDAY_8AM)
+        assert next_offer is not None and next_offer.entry.patient_id == second.id
+
+
+def test_leaving_the_waitlist_without_an_offer_has_nothing_to_follow(
+    db: Database, settings: Settings
+) -> None:
+    _taken, first, _second = two_waiting_then_a_cancellation(db, settings)
+    with db.transaction() as session:
+        entry = session.scalars(
+            select(WaitlistEntry).where(WaitlistEntry.patient_id == first.id)
+        ).one()
+        left = withdraw(session, entry.id, session.get_one(Patient, first.id), MONDAY_8AM)
+        assert left.follow_ups == ()
 
 
 def test_an_expired_offer_goes_to_the_next_patient(db: Database, settings: Settings) -> None:

@@ -212,10 +212,12 @@ class WaitlistEntryView(MethodView):
         """
         try:
             with db().transaction() as session:
-                entry = withdraw(session, entry_id, _patient(session, token), clock().now())
-                return presenters.waitlist_entry(session, entry, settings().zone)
+                left = withdraw(session, entry_id, _patient(session, token), clock().now())
+                answer = presenters.waitlist_entry(session, left.entry, settings().zone)
         except NotFound:
             abort(404, message=BAD_LINK)
+        enqueue_follow_ups(left.follow_ups)
+        return answer
 
 
 @blp.route("/offers/<id:offer_id>/<any(accept, decline):answer>")

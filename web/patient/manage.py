@@ -169,9 +169,10 @@ def leave_waitlist(token: str, entry_id: int) -> Any:
             patient = patient_for_token(session, token, clock().now())
             if patient is None:
                 raise NotFound("no such link")
-            withdraw(session, entry_id, patient, clock().now())
+            left = withdraw(session, entry_id, patient, clock().now())
     except NotFound:
         return _invalid_link()
+    enqueue_follow_ups(left.follow_ups)
     flash("You are off the list for earlier times.", "ok")
     return redirect(url_for("manage.overview", token=token), code=303)
 
