@@ -11,8 +11,8 @@ import pytest
 from scheduler.calendar.availability import to_minutes
 from scheduler.calendar.read_model import VisitAction, possible_actions
 from scheduler.models import AppointmentStatus as S
-from web.staff.calendar.events import WallClock
 from web.staff.calendar.input import BadInput, days_shown, event_range, local_moment, optional_id
+from web.staff.calendar.presentation import WallClock
 
 LONDON = ZoneInfo("Europe/London")
 START = to_minutes(datetime(2026, 3, 4, 10, 0, tzinfo=UTC))
