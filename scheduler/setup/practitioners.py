@@ -39,6 +39,13 @@ def list_practitioners(session: Session) -> list[Practitioner]:
     )
 
 
+def practitioner_names(session: Session) -> dict[int, str]:
+    """Every practitioner's name by id (active or not), in name order: the choices of a filter
+    or a form."""
+    rows = session.execute(select(Practitioner.id, Practitioner.name).order_by(Practitioner.name))
+    return {practitioner_id: name for practitioner_id, name in rows}
+
+
 def get_practitioner(session: Session, practitioner_id: int) -> Practitioner:
     """:raise NotFound: if there is no such practitioner."""
     return existing(session, Practitioner, practitioner_id, "practitioner")

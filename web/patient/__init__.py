@@ -1,1 +1,20 @@
 """Pages for patients: booking a visit or a course, and everything behind their personal link."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Register the patients' pages: the booking wizard and pages, and those behind the
+    personal link (manage, diary, progress, questionnaires). CSRF stays on for all of them."""
+    # Imported on registering: importing one module of the package need not load them all.
+    from web.patient.booking import bp as booking
+    from web.patient.diary import bp as diary
+    from web.patient.manage import bp as manage
+    from web.patient.progress import bp as progress
+    from web.patient.questionnaires import bp as questionnaires
+    from web.patient.wizard import bp as wizard
+
+    for blueprint in (wizard, booking, manage, diary, progress, questionnaires):
+        app.register_blueprint(blueprint)

@@ -8,11 +8,11 @@ from typing import Any, TypeVar, cast
 
 import redis
 from flask import abort, g, redirect, request, session, url_for
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ops.embedded_redis import resolve_redis_url
-from scheduler.models import Appointment, StaffUser
+from scheduler.models import StaffUser
+from scheduler.patients import access as patient_access
 from scheduler.staff.permissions import Permissions
 from web.context import db, settings
 
@@ -74,23 +74,10 @@ def current_permissions() -> Permissions | None:
     return None if user is None else Permissions.of(user)
 
 
-def patient_practitioners(s: Session, patient_id: int) -> frozenset[int]:
-    """The practitioners the patient has visits with: what the policy needs to know to say
-    whether a practitioner may see them."""
-    return frozenset(
-        s.scalars(
-            select(Appointment.practitioner_id)
-            .where(Appointment.patient_id == patient_id)
-            .distinct()
-        )
-    )
-
-
 def may_see_patient(s: Session, user: StaffUser, patient_id: int) -> bool:
-    """Whether the policy lets ``user`` see the patient; the patient's practitioners are
-    looked up only for staff who do not see every patient."""
-    may = Permissions.of(user)
-    return may.see_every_patient() or may.see_patient(patient_practitioners(s, patient_id))
+    """Whether the policy lets ``user`` see the patient (a practitioner: one with a visit with
+    them)."""
+    return patient_access.may_see_patient(s, Permissions.of(user), patient_id)
 
 
 def _login_counter() -> redis.Redis:

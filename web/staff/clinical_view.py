@@ -10,7 +10,7 @@ from datetime import date, datetime
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from scheduler.clinical.diary_figures import DiaryFigures
+from scheduler.clinical.diary_figures import DiaryFigures, Window
 from scheduler.clinical.questionnaire_schedule import ScoredResponse
 from scheduler.clinical.questionnaires import HIT6_MAX
 from scheduler.models import QuestionnaireKind, SafetyScreen
@@ -55,35 +55,37 @@ def diary_charts(figures: DiaryFigures) -> dict[str, Markup]:
     """Headache days per 28 days against the baseline, and the worst pain week by week."""
     if not figures.windows:
         return {}
-    baseline = figures.baseline
-    year = _needs_year([w.start for w in figures.windows])
-    charts = {
-        "headache_days": bar_chart(
-            "Headache days per 28 days (window starting)",
-            Series(
-                "Headache days",
-                [
-                    (day_label(w.start, year=year), w.headache_days if w.recorded else None)
-                    for w in figures.windows
-                ],
-            ),
-            reference=baseline.headache_days if baseline is not None else None,
-            reference_label="Baseline",
-            unit="days",
-        )
-    }
+    charts = {"headache_days": headache_days_chart(figures)}
     if figures.weeks:
-        charts["pain"] = line_chart(
-            "Worst pain by week (week starting)",
-            [
-                Series(
-                    "Worst pain",
-                    [(day_label(w.start, year=False), w.worst_pain) for w in figures.weeks],
-                )
-            ],
-            y_max=PAIN_MAX,
-        )
+        charts["pain"] = pain_chart(figures.weeks)
     return charts
+
+
+def headache_days_chart(figures: DiaryFigures) -> Markup:
+    """Bars of the headache days in each 28-day window (a gap where nothing was recorded),
+    with the baseline as the reference line."""
+    year = _needs_year([w.start for w in figures.windows])
+    days: list[tuple[str, float | None]] = [
+        (day_label(w.start, year=year), w.headache_days if w.recorded else None)
+        for w in figures.windows
+    ]
+    return bar_chart(
+        "Headache days per 28 days (window starting)",
+        Series("Headache days", days),
+        reference=figures.baseline.headache_days if figures.baseline is not None else None,
+        reference_label="Baseline",
+        unit="days",
+    )
+
+
+def pain_chart(weeks: list[Window]) -> Markup:
+    """A line of the worst pain recorded each week (0 to 10)."""
+    pain: list[tuple[str, float | None]] = [
+        (day_label(w.start, year=False), w.worst_pain) for w in weeks
+    ]
+    return line_chart(
+        "Worst pain by week (week starting)", [Series("Worst pain", pain)], y_max=PAIN_MAX
+    )
 
 
 def score_charts(scores: list[ScoredResponse]) -> dict[str, Markup]:

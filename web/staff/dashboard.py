@@ -9,16 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from scheduler.models import Practitioner
 from scheduler.records.statistics import (
     WEEKS_DEFAULT,
     WEEKS_MAX,
+    ClinicalFigures,
+    Operations,
     clinical_figures,
     operations,
     rate,
 )
+from scheduler.setup.practitioners import practitioner_names
 from scheduler.staff.permissions import Permissions
 from web.context import clock, db, settings
 from web.staff.auth import current_staff, staff_required
@@ -27,6 +29,7 @@ from web.staff.dashboard_charts import dashboard_charts
 bp = Blueprint("staff_dashboard", __name__, url_prefix="/staff")
 
 WEEKS_MIN = 4
+WEEKS_CHOICES = (4, 8, 12, 26, 52)
 
 
 def _weeks(errors: dict[str, list[str]]) -> int:
@@ -55,36 +58,32 @@ def _practitioner_filter(
     return None
 
 
+def _figures(
+    session: Session, may: Permissions, weeks: int, practitioner_id: int | None
+) -> tuple[Operations, ClinicalFigures | None]:
+    """The operational figures, and the clinical ones only for staff who may see them."""
+    now = clock().now()
+    ops = operations(
+        session, now=now, zone=settings().zone, weeks=weeks, practitioner_id=practitioner_id
+    )
+    if not may.see_clinical():
+        return ops, None
+    return ops, clinical_figures(session, now=now, practitioner_id=practitioner_id)
+
+
 @bp.get("/dashboard")
 @staff_required()
 def dashboard() -> Any:
     """Weekly visits, no-show and late-cancellation rates, reminder confirmations and course
     completion, each as a chart with its numbers; clinical figures for clinical roles."""
     user = current_staff()
-    assert user is not None
+    assert user is not None  # staff_required ran first
     errors: dict[str, list[str]] = {}
     weeks = _weeks(errors)
-    now = clock().now()
     with db().session() as session:
-        choices = {
-            pid: name
-            for pid, name in session.execute(
-                select(Practitioner.id, Practitioner.name).order_by(Practitioner.name)
-            )
-        }
+        choices = practitioner_names(session)
         practitioner_id = _practitioner_filter(Permissions.of(user), choices, errors)
-        ops = operations(
-            session,
-            now=now,
-            zone=settings().zone,
-            weeks=weeks,
-            practitioner_id=practitioner_id,
-        )
-        clinical = (
-            clinical_figures(session, now=now, practitioner_id=practitioner_id)
-            if Permissions.of(user).see_clinical()
-            else None
-        )
+        ops, clinical = _figures(session, Permissions.of(user), weeks, practitioner_id)
     return render_template(
         "staff/dashboard.html",
         staff=user,
@@ -93,7 +92,7 @@ def dashboard() -> Any:
         charts=dashboard_charts(ops, clinical),
         rate=rate,
         weeks=weeks,
-        weeks_choices=(4, 8, 12, 26, 52),
+        weeks_choices=WEEKS_CHOICES,
         practitioners=choices,
         practitioner_id=practitioner_id,
         errors=errors,

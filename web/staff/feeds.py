@@ -10,6 +10,13 @@ from web.context import clock, db, settings
 
 bp = Blueprint("feeds", __name__)
 
+# Personal data under a secret address: no cache keeps it, no search engine lists it.
+FEED_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Robots-Tag": "noindex",
+}
+
 
 @bp.get("/feeds/<token>.ics")
 def calendar(token: str) -> Response:
@@ -31,11 +38,5 @@ def calendar(token: str) -> Response:
         except NotFound:
             abort(404)
     return Response(
-        text.encode("utf-8"),
-        content_type="text/calendar; charset=utf-8",
-        headers={
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-            "X-Robots-Tag": "noindex",
-        },
+        text.encode("utf-8"), content_type="text/calendar; charset=utf-8", headers=FEED_HEADERS
     )

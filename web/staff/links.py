@@ -7,11 +7,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, request, url_for
 
 from scheduler.models import Patient
+from scheduler.patients.access import patient_practitioners
 from scheduler.patients.links import issue_link_token, revoke_links
 from scheduler.staff.permissions import Permissions
 from web.context import clock, db, settings
 from web.redirects import safe_next
-from web.staff.auth import current_staff, patient_practitioners, staff_required
+from web.staff.auth import current_staff, staff_required
 
 bp = Blueprint("staff_links", __name__, url_prefix="/staff/patients")
 

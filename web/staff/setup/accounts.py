@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from sqlalchemy import select
 
-from scheduler.models import Practitioner
+from scheduler.setup.practitioners import practitioner_names
 from scheduler.staff.admin import (
     ROLES,
     NewAccount,
@@ -37,12 +36,10 @@ from web.staff.setup.base import (
 
 def _choices() -> dict[str, Any]:
     with db().session() as session:
-        people = session.execute(
-            select(Practitioner.id, Practitioner.name).order_by(Practitioner.name)
-        ).all()
+        people = practitioner_names(session)
     return {
         "roles": [(role.value, label) for role, label in ROLES.items()],
-        "practitioners": [(str(pid), name) for pid, name in people],
+        "practitioners": [(str(pid), name) for pid, name in people.items()],
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, request
+from werkzeug.wrappers import Response
 
 from scheduler.models import Practitioner
 from scheduler.setup.hours import (
@@ -163,6 +164,16 @@ def practitioner_active(practitioner_id: int) -> Any:
     return back_to("setup.practitioners")
 
 
+def _typed_hours() -> dict[int, str]:
+    """The week's hours as typed, by weekday (0 is Monday)."""
+    return {day: field(hours_field(day)) for day in range(7)}
+
+
+def _stored_hours(practitioner: Practitioner) -> dict[str, str]:
+    """The hours form filled in from the practitioner's working hours."""
+    return {hours_field(day): text for day, text in describe_week(practitioner.hours).items()}
+
+
 @bp.route("/practitioners/<id:practitioner_id>/hours", methods=["GET", "POST"])
 @admin_only
 def practitioner_hours(practitioner_id: int) -> Any:
@@ -172,9 +183,7 @@ def practitioner_hours(practitioner_id: int) -> Any:
     :raise 404: if there is no such practitioner.
     """
     sent, errors = submit(
-        lambda s: set_working_hours(
-            s, practitioner_id, {day: field(hours_field(day)) for day in range(7)}
-        ),
+        lambda s: set_working_hours(s, practitioner_id, _typed_hours()),
         "Working hours saved.",
         "setup.practitioner_hours",
         practitioner_id=practitioner_id,
@@ -183,14 +192,28 @@ def practitioner_hours(practitioner_id: int) -> Any:
         return sent
     with db().session() as session:
         found = get_practitioner(session, practitioner_id)
-        current = describe_week(found.hours)
-        return form_page(
-            "hours.html",
-            errors,
-            {hours_field(day): text for day, text in current.items()},
-            practitioner=found,
-            days=[(hours_field(day), name) for day, name in enumerate(WEEKDAYS)],
+        days = [(hours_field(day), name) for day, name in enumerate(WEEKDAYS)]
+        return form_page("hours.html", errors, _stored_hours(found), practitioner=found, days=days)
+
+
+def _add_time_off(practitioner_id: int) -> tuple[Response | None, dict[str, list[str]]]:
+    """Add the time off as typed: (the way back to the list, {}) with a warning when booked
+    visits fall in it, or (None, the field errors) when refused."""
+    data = AwayInput(field("starts"), field("ends"), field("reason"))
+    clashes, errors = attempt(
+        lambda s: (
+            add_time_off(s, practitioner_id, data, zone=settings().zone, now=clock().now()).clashes
         )
+    )
+    if errors:
+        return None, errors
+    flash("Time off added: no new bookings then.", "ok")
+    if clashes:
+        flash(
+            f"{clashes} visit(s) already booked fall in this time: move them in the calendar.",
+            "warning",
+        )
+    return back_to("setup.practitioner_time_off", practitioner_id=practitioner_id), {}
 
 
 @bp.route("/practitioners/<id:practitioner_id>/time-off", methods=["GET", "POST"])
@@ -202,32 +225,19 @@ def practitioner_time_off(practitioner_id: int) -> Any:
     """
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        data = AwayInput(field("starts"), field("ends"), field("reason"))
-        added, errors = attempt(
-            lambda s: (
-                add_time_off(
-                    s, practitioner_id, data, zone=settings().zone, now=clock().now()
-                ).clashes
-            )
-        )
-        if not errors:
-            flash("Time off added: no new bookings then.", "ok")
-            if added:
-                flash(
-                    f"{added} visit(s) already booked fall in this time: move them in the "
-                    "calendar.",
-                    "warning",
-                )
-            return back_to("setup.practitioner_time_off", practitioner_id=practitioner_id)
+        sent, errors = _add_time_off(practitioner_id)
+        if sent is not None:
+            return sent
     with db().session() as session:
         found = get_practitioner(session, practitioner_id)
+        now = clock().now()
         return form_page(
             "time_off.html",
             errors,
             {},
             practitioner=found,
-            time_off=list_time_off(session, practitioner_id, clock().now()),
-            now=clock().now(),
+            time_off=list_time_off(session, practitioner_id, now),
+            now=now,
             zone=settings().zone,
         )
 

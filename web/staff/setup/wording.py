@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, redirect, request, url_for
+from werkzeug.wrappers import Response
 
 from scheduler.messaging.texts import TEMPLATES
 from scheduler.messaging.wording import (
@@ -20,6 +21,7 @@ from scheduler.messaging.wording import (
     wording_errors,
     wording_overview,
 )
+from scheduler.models import MessageKind
 from web.context import clock, db, settings
 from web.staff.setup.base import admin_only, attempt, bp, field, page, user
 
@@ -46,16 +48,32 @@ def text(kind: str) -> Any:
         body, own = current_wording(session, found)
     if request.method == "POST":
         body = field("body")
-        if request.form.get("action") == "preview":
-            if problems := wording_errors(found, body):
-                errors = {"body": problems}
-        else:
-            _, errors = attempt(
-                lambda s: save_wording(s, found, body, staff_id=user().id, now=clock().now())
-            )
-            if not errors:
-                flash(f"{LABELS[found]}: the clinic's wording is saved.", "ok")
-                return redirect(url_for("setup.text", kind=found.value), code=303)
+        sent, errors = _preview_or_save(found, body)
+        if sent is not None:
+            return sent
+    return _text_page(found, body, own=own, errors=errors)
+
+
+def _preview_or_save(found: MessageKind, body: str) -> tuple[Response | None, dict[str, list[str]]]:
+    """On "Preview", only check ``body``: (None, its problems, if any). Otherwise save it:
+    (the way back to the form, {}), or (None, the field errors) when refused."""
+    if request.form.get("action") == "preview":
+        problems = wording_errors(found, body)
+        return None, {"body": problems} if problems else {}
+    _, errors = attempt(
+        lambda s: save_wording(s, found, body, staff_id=user().id, now=clock().now())
+    )
+    if errors:
+        return None, errors
+    flash(f"{LABELS[found]}: the clinic's wording is saved.", "ok")
+    return redirect(url_for("setup.text", kind=found.value), code=303), {}
+
+
+def _text_page(
+    found: MessageKind, body: str, *, own: bool, errors: dict[str, list[str]]
+) -> tuple[str, int]:
+    """The form for one kind of text: ``body`` filled in with a sample when it has no errors,
+    else the errors by the field (422)."""
     sample = None if errors else preview(found, body, sample_context(settings(), clock().now()))
     return page(
         "text_form.html",
