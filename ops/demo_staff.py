@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from scheduler.db import Database
 from scheduler.models import Practitioner, Role, StaffUser
@@ -28,23 +29,29 @@ def ensure_demo_staff(db: Database, instance_path: Path) -> str:
     credentials = instance_path / "demo-staff.txt"
     with db.transaction() as session:
         if not session.scalar(select(func.count()).select_from(StaffUser)):
-            practitioner = session.scalars(select(Practitioner).order_by(Practitioner.id)).first()
-            lines = []
-            for role, email, name in ACCOUNTS:
-                password = secrets.token_urlsafe(12)
-                create_staff_user(
-                    session,
-                    email=email,
-                    name=practitioner.name if role == Role.PRACTITIONER and practitioner else name,
-                    password=password,
-                    role=role,
-                    now=datetime.now(UTC),
-                    practitioner_id=practitioner.id
-                    if role == Role.PRACTITIONER and practitioner
-                    else None,
-                )
-                lines.append(f"  {role.value:<13} {email:<26} {password}")
+            lines = _create_accounts(session)
             instance_path.mkdir(parents=True, exist_ok=True)
             credentials.write_text("\n".join(lines) + "\n")
             credentials.chmod(0o600)
     return credentials.read_text() if credentials.exists() else ""
+
+
+def _create_accounts(session: Session) -> list[str]:
+    """One account per role, the practitioner's tied to the first practitioner (and named
+    for them) when there is one; returns a sign-in line per account."""
+    practitioner = session.scalars(select(Practitioner).order_by(Practitioner.id)).first()
+    lines = []
+    for role, email, name in ACCOUNTS:
+        password = secrets.token_urlsafe(12)
+        tied = practitioner if role == Role.PRACTITIONER else None
+        create_staff_user(
+            session,
+            email=email,
+            name=tied.name if tied else name,
+            password=password,
+            role=role,
+            now=datetime.now(UTC),
+            practitioner_id=tied.id if tied else None,
+        )
+        lines.append(f"  {role.value:<13} {email:<26} {password}")
+    return lines

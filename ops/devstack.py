@@ -16,7 +16,7 @@ from pathlib import Path
 from ops.demo_staff import ensure_demo_staff
 from ops.embedded_redis import EmbeddedRedis
 from ops.migrations import upgrade_database
-from scheduler.config import load_settings
+from scheduler.config import Settings, load_settings
 from scheduler.db import Database
 from scheduler.demo import load_demo_clinic
 from scheduler.records.audit import register_audit_listener
@@ -54,53 +54,80 @@ def _stop(processes: dict[str, subprocess.Popen[bytes]], grace: float = 10.0) ->
             process.wait()
 
 
+class _StopRequest:
+    """Set by Ctrl-C (SIGINT) or SIGTERM once it is installed: the stack is asked to stop."""
+
+    def __init__(self) -> None:
+        self.received = False
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.received = True
+
+
+def _embedded_redis(settings: Settings, env: dict[str, str]) -> EmbeddedRedis | None:
+    """An embedded Redis when ``REDIS_URL`` is unset, its URL put in the children's ``env``."""
+    if settings.redis_url:
+        return None
+    server = EmbeddedRedis(settings.instance_path / "redis").start()
+    env["REDIS_URL"] = server.url
+    print(f"redis: embedded server at {server.url}", flush=True)
+    return server
+
+
+def _prepare_database(settings: Settings) -> str:
+    """Migrate, load the demo clinic and its staff when empty; returns the staff's sign-in lines."""
+    upgrade_database(settings.database_url)
+    register_audit_listener()
+    db = Database(settings.database_url)
+    with db.transaction() as session:
+        if load_demo_clinic(session):
+            print("database: demo clinic loaded", flush=True)
+    staff_lines = ensure_demo_staff(db, settings.instance_path)
+    db.dispose()
+    return staff_lines
+
+
+def _banner(port: int, staff_lines: str, sms_backend: str) -> str:
+    """Where everything is, and how to stop it."""
+    printed_here = " (messages are printed here)" if sms_backend == "console" else ""
+    return (
+        f"\n  Booking page:  http://127.0.0.1:{port}/\n"
+        f"  API:           http://127.0.0.1:{port}/api/v1/openapi.json\n"
+        f"  Health:        http://127.0.0.1:{port}/healthz\n"
+        f"  Staff console: http://127.0.0.1:{port}/staff (demo accounts below)\n"
+        f"{staff_lines}"
+        f"  SMS backend:   {sms_backend}{printed_here}\n"
+        "  Press Ctrl-C to stop everything.\n"
+    )
+
+
+def _watch(processes: dict[str, subprocess.Popen[bytes]], stop: _StopRequest) -> int:
+    """Wait for a stop request (0) or for any process to die (1)."""
+    while not stop.received:
+        dead = [name for name, p in processes.items() if p.poll() is not None]
+        if dead:
+            print(f"{', '.join(dead)} stopped; stopping everything", flush=True)
+            return 1
+        time.sleep(0.5)
+    return 0
+
+
 def main() -> int:
+    """Run the development stack until Ctrl-C, SIGTERM or a process dying (exit status 1)."""
     settings = load_settings()
     env = dict(os.environ)
-    redis_server: EmbeddedRedis | None = None
-    if not settings.redis_url:
-        redis_server = EmbeddedRedis(settings.instance_path / "redis").start()
-        env["REDIS_URL"] = redis_server.url
-        print(f"redis: embedded server at {redis_server.url}", flush=True)
+    redis_server = _embedded_redis(settings, env)
     processes: dict[str, subprocess.Popen[bytes]] = {}
-    stopping = False
-
-    def _on_signal(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
+    stop = _StopRequest()
     try:
-        upgrade_database(settings.database_url)
-        register_audit_listener()
-        db = Database(settings.database_url)
-        with db.transaction() as session:
-            if load_demo_clinic(session):
-                print("database: demo clinic loaded", flush=True)
-        staff_lines = ensure_demo_staff(db, settings.instance_path)
-        db.dispose()
+        staff_lines = _prepare_database(settings)
         port = int(env.get("PORT", "5000"))
         for name, command in _commands(port).items():
             processes[name] = subprocess.Popen(command, env=env, start_new_session=True)
-        print(
-            f"\n  Booking page:  http://127.0.0.1:{port}/\n"
-            f"  API:           http://127.0.0.1:{port}/api/v1/openapi.json\n"
-            f"  Health:        http://127.0.0.1:{port}/healthz\n"
-            f"  Staff console: http://127.0.0.1:{port}/staff (demo accounts below)\n"
-            f"{staff_lines}"
-            f"  SMS backend:   {settings.sms_backend}"
-            f"{' (messages are printed here)' if settings.sms_backend == 'console' else ''}\n"
-            "  Press Ctrl-C to stop everything.\n",
-            flush=True,
-        )
-        while not stopping:
-            dead = [name for name, p in processes.items() if p.poll() is not None]
-            if dead:
-                print(f"{', '.join(dead)} stopped; stopping everything", flush=True)
-                return 1
-            time.sleep(0.5)
-        return 0
+        print(_banner(port, staff_lines, settings.sms_backend), flush=True)
+        return _watch(processes, stop)
     finally:
         _stop(processes)
         if redis_server is not None:

@@ -37,34 +37,50 @@ class EmbeddedRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
+        """Start the server and wait until it answers.
+
+        :raise RuntimeError: if it exits, or does not answer within ``timeout`` seconds.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.directory),
-                "--appendonly", "yes",
-                "--save", "",
-                "--maxmemory-policy", "noeviction",
-                "--protected-mode", "yes",
-                "--loglevel", "warning",
-            ],
+            self._command(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
-        )  # fmt: skip
+        )
+        if not self._answers_within(self.process, timeout):
+            self.stop()
+            raise RuntimeError("redis-server did not answer in time")
+        return self
+
+    def _command(self) -> list[str]:
+        return [
+            redis_server_binary(),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.directory),
+            "--appendonly", "yes",
+            "--save", "",
+            "--maxmemory-policy", "noeviction",
+            "--protected-mode", "yes",
+            "--loglevel", "warning",
+        ]  # fmt: skip
+
+    def _answers_within(self, process: subprocess.Popen[bytes], timeout: float) -> bool:
+        """Whether the server answers a ping within ``timeout`` seconds.
+
+        :raise RuntimeError: if the process exits first.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}")
+            if process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {process.returncode}")
             try:
                 redis.Redis.from_url(self.url, socket_timeout=0.5).ping()
-                return self
+                return True
             except redis.exceptions.ConnectionError:
                 time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("redis-server did not answer in time")
+        return False
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -74,34 +74,16 @@ def bar_chart(
     chart_id = f"chart-{next(_ids)}"
     values = [v for _label, v in series.points if v is not None]
     top = _nice_top(max([*values, reference or 0, 0]))
-    parts = [*_grid(top)]
-    count = max(len(series.points), 1)
-    slot = PLOT_W / count
-    width = slot * 0.7
-    show_values = count <= 12
-    for i, (label, value) in enumerate(series.points):
-        x = LEFT + slot * i + (slot - width) / 2
-        if value is None:
-            parts.append(_line(x, _y(0, top), x + width, _y(0, top), AXIS, dash="2 2"))
-            continue
-        y = _y(value, top)
-        parts.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
-            f'height="{max(_y(0, top) - y, 0):.1f}" fill="{BAR}">'
-            f"<title>{escape(label)}: {escape(_number(value, unit))}</title></rect>"
-        )
-        if show_values:
-            parts.append(_text(x + width / 2, y - 3, _number(value), anchor="middle"))
+    slot = PLOT_W / max(len(series.points), 1)
+    parts = [*_grid(top), *_bars(series, top, slot, unit)]
     parts += _x_labels([label for label, _v in series.points], slot)
+    legend: list[str] = []
     if reference is not None:
         y = _y(reference, top)
         parts.append(_line(LEFT, y, WIDTH - RIGHT, y, REFERENCE, dash="6 4", width=2))
         # Named in the legend under the chart, where it cannot overlap a bar's value.
-        legend = [
-            _legend_item(REFERENCE, "6 4", None, _reference_text(reference, reference_label, unit))
-        ]
-    else:
-        legend = []
+        text = _reference_text(reference, reference_label, unit)
+        legend.append(_legend_item(REFERENCE, "6 4", None, text))
     description = _describe_bars(series, reference, reference_label, unit)
     return _figure(chart_id, title, description, parts, [series], unit, legend)
 
@@ -120,35 +102,11 @@ def line_chart(
     labels = _labels(series_list)
     values = [v for s in series_list for _label, v in s.points if v is not None]
     top = _nice_top(max([*values, 0])) if y_max is None else max(y_max, *values, 0)
-    parts = [*_grid(top)]
-    count = max(len(labels), 1)
-    slot = PLOT_W / count
+    slot = PLOT_W / max(len(labels), 1)
     position = {label: LEFT + slot * i + slot / 2 for i, label in enumerate(labels)}
-    markers: list[str] = []  # drawn after every line, so no line hides a point
-    for index, series in enumerate(series_list):
-        colour, dash, marker = LINE_STYLES[index % len(LINE_STYLES)]
-        run: list[tuple[float, float]] = []
-        for label, value in [*series.points, ("", None)]:
-            if value is None:
-                if len(run) > 1:
-                    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
-                    dashed = f' stroke-dasharray="{dash}"' if dash else ""
-                    parts.append(
-                        f'<polyline points="{points}" fill="none" stroke="{colour}" '
-                        f'stroke-width="2.5"{dashed}/>'
-                    )
-                run = []
-                continue
-            x, y = position[label], _y(value, top)
-            run.append((x, y))
-            tip = f"{series.label}, {label}: {_number(value, unit)}"
-            markers.append(_marker(marker, x, y, colour, tip))
-    parts += markers + _x_labels(labels, slot)
+    parts = [*_grid(top), *_draw_lines(series_list, position, top, unit), *_x_labels(labels, slot)]
     description = _describe_lines(series_list, unit)
-    legend = [
-        _legend_item(*LINE_STYLES[i % len(LINE_STYLES)], series.label)
-        for i, series in enumerate(series_list)
-    ]
+    legend = [_legend_item(*_line_style(i), s.label) for i, s in enumerate(series_list)]
     return _figure(chart_id, title, description, parts, list(series_list), unit, legend)
 
 
@@ -186,6 +144,81 @@ def _grid(top: float) -> list[str]:
         parts.append(_text(LEFT - 4, y + FONT / 3, _number(tick), anchor="end"))
     parts.append(_line(LEFT, TOP, LEFT, TOP + PLOT_H, AXIS))
     return parts
+
+
+def _bars(series: Series, top: float, slot: float, unit: str) -> list[str]:
+    """A bar per recorded point, its value above it while there are few enough to read; a
+    point not recorded is a dotted stub on the axis."""
+    width = slot * 0.7
+    show_values = len(series.points) <= 12
+    parts = []
+    for i, (label, value) in enumerate(series.points):
+        x = LEFT + slot * i + (slot - width) / 2
+        if value is None:
+            parts.append(_line(x, _y(0, top), x + width, _y(0, top), AXIS, dash="2 2"))
+            continue
+        y = _y(value, top)
+        parts.append(_bar(x, width, y, top, f"{label}: {_number(value, unit)}"))
+        if show_values:
+            parts.append(_text(x + width / 2, y - 3, _number(value), anchor="middle"))
+    return parts
+
+
+def _bar(x: float, width: float, y: float, top: float, tip: str) -> str:
+    height = max(_y(0, top) - y, 0)
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" fill="{BAR}">'
+        f"<title>{escape(tip)}</title></rect>"
+    )
+
+
+def _line_style(index: int) -> tuple[str, str, str]:
+    """The colour, dash pattern and marker of the ``index``-th line series."""
+    return LINE_STYLES[index % len(LINE_STYLES)]
+
+
+def _draw_lines(
+    series_list: Sequence[Series], position: dict[str, float], top: float, unit: str
+) -> list[str]:
+    """Every series' lines, then every marker: drawn last, so no line hides a point."""
+    lines: list[str] = []
+    markers: list[str] = []
+    for index, series in enumerate(series_list):
+        drawn, points = _series_marks(series, _line_style(index), position, top, unit)
+        lines += drawn
+        markers += points
+    return lines + markers
+
+
+def _series_marks(
+    series: Series,
+    style: tuple[str, str, str],
+    position: dict[str, float],
+    top: float,
+    unit: str,
+) -> tuple[list[str], list[str]]:
+    """A series' lines (broken at each point not recorded) and a marker on each point."""
+    colour, dash, marker = style
+    lines: list[str] = []
+    markers: list[str] = []
+    run: list[tuple[float, float]] = []
+    for label, value in [*series.points, ("", None)]:
+        if value is None:
+            if len(run) > 1:
+                lines.append(_polyline(run, colour, dash))
+            run = []
+            continue
+        x, y = position[label], _y(value, top)
+        run.append((x, y))
+        tip = f"{series.label}, {label}: {_number(value, unit)}"
+        markers.append(_marker(marker, x, y, colour, tip))
+    return lines, markers
+
+
+def _polyline(run: list[tuple[float, float]], colour: str, dash: str) -> str:
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+    dashed = f' stroke-dasharray="{dash}"' if dash else ""
+    return f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"{dashed}/>'
 
 
 def _x_labels(labels: list[str], slot: float) -> list[str]:
@@ -340,7 +373,19 @@ def _figure(
     unit: str,
     legend: list[str],
 ) -> Markup:
-    svg = (
+    legend_list = f'<ul class="chart-legend">{"".join(legend)}</ul>' if legend else ""
+    return Markup(
+        f'<figure class="chart" id="{chart_id}">'
+        f"<figcaption>{escape(title)}</figcaption>{_svg(chart_id, title, description, parts)}"
+        f"{legend_list}"
+        f"<details><summary>Show the numbers as a table</summary>"
+        f"{_table(title, series_list, unit)}</details></figure>"
+    )
+
+
+def _svg(chart_id: str, title: str, description: str, parts: list[str]) -> str:
+    """The drawing, labelled by its title and described in words for screen readers."""
+    return (
         f'<svg class="chart-svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
         f'preserveAspectRatio="xMidYMid meet" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
@@ -348,12 +393,4 @@ def _figure(
         f'<title id="{chart_id}-title">{escape(title)}</title>'
         f'<desc id="{chart_id}-desc">{escape(description)}</desc>'
         f"{''.join(parts)}</svg>"
-    )
-    legend_list = f'<ul class="chart-legend">{"".join(legend)}</ul>' if legend else ""
-    return Markup(
-        f'<figure class="chart" id="{chart_id}">'
-        f"<figcaption>{escape(title)}</figcaption>{svg}"
-        f"{legend_list}"
-        f"<details><summary>Show the numbers as a table</summary>"
-        f"{_table(title, series_list, unit)}</details></figure>"
     )

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+import redis as redis_lib
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -14,6 +15,7 @@ from scheduler.db import Database
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
+    ClinicRules,
     Course,
     OutboundMessage,
     Patient,
@@ -21,6 +23,7 @@ from scheduler.models import (
     StaffAlert,
 )
 from tests.support.factories import demo_clinic
+from tests.support.queue import queued_tasks
 
 WEDNESDAY = "2026-03-04"
 
@@ -264,3 +267,19 @@ def test_an_emergency_without_usable_contact_details_advises_without_promising_a
     assert "Please get emergency help now" in response.text
     assert "will call you" not in response.text
     assert counts(db) == (0, 0, 0, 1)
+
+
+def test_a_course_booked_in_the_wizard_with_unplaced_visits_queues_another_try(
+    client: FlaskClient, db: Database, redis_client: redis_lib.Redis
+) -> None:
+    with db.transaction() as session:
+        rules = session.get(ClinicRules, 1) or ClinicRules(id=1)
+        rules.horizon_days = rules.course_horizon_days = 21
+        session.add(rules)
+    template_id, slot, token = at_the_plan(client)
+    response = client.post(f"/course/{template_id}/book", data=form(slot, token))
+    assert response.status_code == 303
+    with db.session() as s:
+        course = s.scalars(select(Course)).one()
+        assert course.unplaced
+    assert queued_tasks(redis_client) == [("clinic.fill_unplaced_visits", [course.id])]

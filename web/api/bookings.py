@@ -8,9 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from sqlalchemy.orm import Session
 
+from scheduler.config import Settings
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
 from scheduler.patients.read_model import overview_for_token
-from scheduler.visits.booking import book_visit
+from scheduler.visits.booking import BookingRequest, book_visit
 from web.api import presenters
 from web.api.schemas import BookingCreatedSchema, BookingInSchema, PatientViewSchema
 from web.booking_input import booking_request, nest_errors
@@ -30,33 +31,38 @@ class Bookings(MethodView):
         :raise 409: if the practitioner or every room is taken at that time.
         :raise 422: with per-field errors; nothing is written.
         """
-        consents = data["consents"]
-        request = booking_request(
-            service_id=data["service_id"],
-            practitioner_id=data["practitioner_id"],
-            start=data["start"],
-            patient=data["patient"],
-            reminders=consents["reminders"],
-            diary_prompts=consents["diary_prompts"],
-            channel="api",
-        )
+        request = _booking_request(data)
         cfg = settings()
-
-        def book(session: Session) -> dict[str, Any]:
-            result = book_visit(session, request, settings=cfg, now=clock().now())
-            return {
-                "appointment": presenters.appointment(result.appointment, cfg.zone),
-                "manage_url": cfg.manage_url(result.manage_token),
-                "manage_token": result.manage_token,
-            }
-
         try:
-            body = db().retrying(book)
+            return db().retrying(lambda session: _book(session, request, cfg))
         except ValidationFailed as exc:
             abort(422, errors={"json": nest_errors(exc.fields)})
         except SlotUnavailable as exc:
             abort(409, message=f"That time is no longer free: {exc}.")
-        return body
+
+
+def _booking_request(data: dict[str, Any]) -> BookingRequest:
+    """The booking request from the body ``BookingInSchema`` has read."""
+    consents = data["consents"]
+    return booking_request(
+        service_id=data["service_id"],
+        practitioner_id=data["practitioner_id"],
+        start=data["start"],
+        patient=data["patient"],
+        reminders=consents["reminders"],
+        diary_prompts=consents["diary_prompts"],
+        channel="api",
+    )
+
+
+def _book(session: Session, request: BookingRequest, cfg: Settings) -> dict[str, Any]:
+    """Book the visit; the answer: the appointment, and the patient's personal link."""
+    result = book_visit(session, request, settings=cfg, now=clock().now())
+    return {
+        "appointment": presenters.appointment(result.appointment, cfg.zone),
+        "manage_url": cfg.manage_url(result.manage_token),
+        "manage_token": result.manage_token,
+    }
 
 
 @blp.route("/bookings/<string:token>")

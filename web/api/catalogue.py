@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask.views import MethodView
@@ -9,6 +10,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from scheduler.calendar.availability import TimeOption
 from scheduler.calendar.snapshot import free_slots
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import Practitioner, Service
@@ -55,7 +57,7 @@ class Availability(MethodView):
     @blp.response(200, AvailabilitySchema)
     @blp.alt_response(404, description="Unknown service or practitioner.")
     def get(
-        self, service_id: int, from_: Any, to: Any, practitioner_id: int | None
+        self, service_id: int, from_: date, to: date, practitioner_id: int | None
     ) -> dict[str, Any]:
         """Free slots of a service between two local dates, for one practitioner or any.
 
@@ -63,23 +65,30 @@ class Availability(MethodView):
         :raise 404: if the service or the practitioner does not exist.
         """
         zone = settings().zone
-        with db().session() as session:
-            try:
-                slots = free_slots(
-                    session,
-                    service_id=service_id,
-                    first_day=from_,
-                    last_day=to,
-                    zone=zone,
-                    now=clock().now(),
-                    practitioner_id=practitioner_id,
-                )
-            except ValidationFailed as exc:
-                abort(422, errors={"query": exc.fields})
-            except NotFound as exc:
-                abort(404, message=str(exc))
+        slots = _free_slots(service_id, from_, to, practitioner_id)
         return {
             "service_id": service_id,
             "time_zone": settings().clinic_timezone,
             "slots": [presenters.slot(s, zone) for s in slots],
         }
+
+
+def _free_slots(
+    service_id: int, first_day: date, last_day: date, practitioner_id: int | None
+) -> list[TimeOption]:
+    """The free times asked for; a refused range answers 422, an unknown id 404."""
+    with db().session() as session:
+        try:
+            return free_slots(
+                session,
+                service_id=service_id,
+                first_day=first_day,
+                last_day=last_day,
+                zone=settings().zone,
+                now=clock().now(),
+                practitioner_id=practitioner_id,
+            )
+        except ValidationFailed as exc:
+            abort(422, errors={"query": exc.fields})
+        except NotFound as exc:
+            abort(404, message=str(exc))

@@ -32,6 +32,7 @@ from scheduler.clinical.diary_choices import (
     QUALITIES,
     SIDES,
 )
+from scheduler.clinical.diary_window import attack_editable
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import DiaryAttack, DiaryDay, Patient
 from scheduler.patients.links import patient_for_token
@@ -42,6 +43,13 @@ bp = Blueprint("diary", __name__, url_prefix="/m/<token>")
 
 RECENT_DAYS = 14
 MAX_ID = 2**31 - 1
+# The day form's fixed choices and limits.
+DAY_FORM_CHOICES: dict[str, Any] = {
+    "medication_labels": [(k.value, v) for k, v in MEDICATION_LABELS.items()],
+    "triggers": DEFAULT_TRIGGERS,
+    "notes_max": NOTES_MAX,
+    "edit_days": EDIT_DAYS,
+}
 
 
 def day_label(day: date, today: date) -> str:
@@ -123,6 +131,32 @@ def _describe(entry: DiaryDay) -> str:
     return ", ".join(parts)
 
 
+def _recent_days(session: Session, patient: Patient, day: date, now: datetime) -> dict[str, Any]:
+    """The day's heading, the days to choose from, and the recent entries, each marked with
+    whether it can still be changed."""
+    today = local_today(patient, now)
+    days = editable_days(patient, now)
+    entries = recent_entries(session, patient, today - timedelta(days=RECENT_DAYS - 1))
+    return {
+        "day_name": day_label(day, today),
+        "days": [(d, day_label(d, today)) for d in days],
+        "entry": next((e for e in entries if e.day == day), None),
+        "entries": [(e, day_label(e.day, today), _describe(e), e.day in days) for e in entries],
+    }
+
+
+def _recent_attacks(session: Session, patient: Patient, now: datetime) -> dict[str, Any]:
+    """The recent attacks in words, each marked with whether it can still be changed."""
+    zone = ZoneInfo(patient.time_zone)
+    attacks = recent_attacks(session, patient, now - timedelta(days=RECENT_DAYS))
+    return {
+        "attacks": [
+            (a, attack_summary(a, zone), attack_editable(a, patient, now)) for a in attacks
+        ],
+        "zone": zone,
+    }
+
+
 def _render_diary(
     session: Session,
     patient: Patient,
@@ -133,31 +167,18 @@ def _render_diary(
     errors: dict[str, list[str]] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
+    """The diary page on ``day``: its form (as given, or as recorded) and the recent records."""
     now = clock().now()
-    today = local_today(patient, now)
-    days = editable_days(patient, now)
-    entries = recent_entries(session, patient, today - timedelta(days=RECENT_DAYS - 1))
-    entry = next((e for e in entries if e.day == day), None)
-    zone = ZoneInfo(patient.time_zone)
+    recent = _recent_days(session, patient, day, now)
     return render_template(
         "diary.html",
         token=token,
         day=day,
-        day_name=day_label(day, today),
-        days=[(d, day_label(d, today)) for d in days],
-        entry=entry,
-        values=form or _values_of(entry, day),
+        values=form or _values_of(recent["entry"], day),
         errors=errors or {},
-        entries=[(e, day_label(e.day, today), _describe(e), e.day in days) for e in entries],
-        attacks=[
-            (a, attack_summary(a, zone), editable(a, zone, now))
-            for a in recent_attacks(session, patient, now - timedelta(days=RECENT_DAYS))
-        ],
-        zone=zone,
-        medication_labels=[(k.value, v) for k, v in MEDICATION_LABELS.items()],
-        triggers=DEFAULT_TRIGGERS,
-        notes_max=NOTES_MAX,
-        edit_days=EDIT_DAYS,
+        **recent,
+        **_recent_attacks(session, patient, now),
+        **DAY_FORM_CHOICES,
     ), status
 
 
@@ -241,17 +262,9 @@ def _attack_form(form: MultiDict[str, str]) -> AttackForm:
 
 
 def _attack_values(attack: DiaryAttack | None, zone: ZoneInfo, today: date) -> AttackForm:
+    """The attack form's values: the attack's as recorded, or a new one's today."""
     if attack is None:
-        return AttackForm(
-            start_day=today.isoformat(),
-            start_time="",
-            end_day=today.isoformat(),
-            end_time="",
-            peak_pain="",
-            side="",
-            quality="",
-            function="",
-        )
+        return _new_attack(today)
     start, end = attack.started_at.astimezone(zone), attack.ended_at.astimezone(zone)
     return AttackForm(
         start_day=start.date().isoformat(),
@@ -268,6 +281,20 @@ def _attack_values(attack: DiaryAttack | None, zone: ZoneInfo, today: date) -> A
         aura=attack.aura,
         aura_minutes="" if attack.aura_minutes is None else str(attack.aura_minutes),
         function=attack.function.value,
+    )
+
+
+def _new_attack(today: date) -> AttackForm:
+    """A new attack's form: today, and nothing chosen yet."""
+    return AttackForm(
+        start_day=today.isoformat(),
+        start_time="",
+        end_day=today.isoformat(),
+        end_time="",
+        peak_pain="",
+        side="",
+        quality="",
+        function="",
     )
 
 
@@ -313,22 +340,12 @@ def attack(token: str) -> Any:
     except NotFound:
         return _invalid_link()
     if request.method == "POST":
-        form = _attack_form(request.form)
+        return _save_attack(token, attack_id)
+    return _show_attack(token, attack_id)
 
-        def work(session: Session) -> DiaryAttack:
-            patient = _patient(session, token)
-            return record_attack(session, patient, form, now=clock().now(), attack_id=attack_id)
 
-        try:
-            db().retrying(work)
-        except NotFound:
-            return _invalid_link()
-        except ValidationFailed as exc:
-            with db().session() as session:
-                patient = _patient(session, token)
-                return _render_attack(patient, token, form, attack_id, exc.fields, 422)
-        flash("The attack is saved.", "ok")
-        return redirect(url_for("diary.diary", token=token), code=303)
+def _show_attack(token: str, attack_id: int | None) -> Any:
+    """The attack's form: a recent attack's values, or a new attack's."""
     with db().session() as session:
         try:
             patient = _patient(session, token)
@@ -340,16 +357,29 @@ def attack(token: str) -> Any:
         return _render_attack(patient, token, _attack_values(found, zone, today), attack_id)
 
 
+def _save_attack(token: str, attack_id: int | None) -> Any:
+    """Record the attack (or change ``attack_id``); a wrong field is shown next to it (422)."""
+    form = _attack_form(request.form)
+
+    def work(session: Session) -> DiaryAttack:
+        patient = _patient(session, token)
+        return record_attack(session, patient, form, now=clock().now(), attack_id=attack_id)
+
+    try:
+        db().retrying(work)
+    except NotFound:
+        return _invalid_link()
+    except ValidationFailed as exc:
+        with db().session() as session:
+            patient = _patient(session, token)
+            return _render_attack(patient, token, form, attack_id, exc.fields, 422)
+    flash("The attack is saved.", "ok")
+    return redirect(url_for("diary.diary", token=token), code=303)
+
+
 def attack_summary(attack: DiaryAttack, zone: ZoneInfo) -> str:
     """ "Sun 1 Mar 22:00 to Mon 2 Mar 03:30, worst pain 8"."""
     start, end = attack.started_at.astimezone(zone), attack.ended_at.astimezone(zone)
     same_day = start.date() == end.date()
     until = end.strftime("%H:%M") if same_day else end.strftime("%a %-d %b %H:%M")
     return f"{start.strftime('%a %-d %b %H:%M')} to {until}, worst pain {attack.peak_pain}"
-
-
-def editable(attack: DiaryAttack, zone: ZoneInfo, now: datetime) -> bool:
-    """The attack started in the last 7 days, so it can still be changed."""
-    return (
-        now.astimezone(zone).date() - attack.started_at.astimezone(zone).date()
-    ).days < EDIT_DAYS

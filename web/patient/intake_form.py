@@ -10,12 +10,12 @@ from zoneinfo import available_timezones
 from flask import render_template, request
 from werkzeug.datastructures import MultiDict
 
-from scheduler.clinical.safety import QUESTIONS, Assessment, assess, parse_answers, record_screen
+from scheduler.clinical.safety import QUESTIONS, Assessment, assess, parse_answers
 from scheduler.errors import ValidationFailed
-from scheduler.models import ConsentKind, Patient, SafetyTier
+from scheduler.models import ConsentKind, SafetyTier
 from scheduler.patients.consent_wording import WORDING
 from scheduler.visits.booking import BookingRequest
-from scheduler.visits.intake import record_stopped
+from scheduler.visits.returning_patients import keep_stopped_screen
 from web.booking_input import booking_request
 from web.context import clock, db, settings
 from web.patient.forms import BookingForm
@@ -28,6 +28,7 @@ def zone_choices() -> list[tuple[str, str]]:
 
 
 def details_form() -> BookingForm:
+    """The patient's details as posted, their time zone the clinic's until they choose one."""
     form = BookingForm()
     form.time_zone.choices = zone_choices()
     if not form.time_zone.data:
@@ -63,12 +64,14 @@ def read_screen() -> tuple[Assessment | None, dict[str, list[str]]]:
 
 
 def answer(value: str | None) -> bool | None:
+    """A yes or no radio's answer; None when neither was chosen."""
     return {"yes": True, "no": False}.get(value or "")
 
 
 def request_from_form(
     form: BookingForm, service_id: int, practitioner_id: int, start: datetime
 ) -> BookingRequest:
+    """The booking request from the details form, for the time and service already chosen."""
     return booking_request(
         service_id=service_id,
         practitioner_id=practitioner_id,
@@ -97,34 +100,24 @@ def show_errors(form: BookingForm, fields: dict[str, list[str]]) -> dict[str, li
     return rest
 
 
-def stop_booking(request_: BookingRequest, assessment: Assessment) -> tuple[str, int]:
-    """Emergent or urgent answers: keep them for staff, and tell the patient what to do now."""
+def stop_booking(
+    request_: BookingRequest, assessment: Assessment, patient_id: int | None = None
+) -> tuple[str, int]:
+    """Emergent or urgent answers: keep them for staff (on the record of a returning patient,
+    ``patient_id``), and tell the patient what to do now."""
     kept = db().retrying(
-        lambda session: record_stopped(
-            session, request_, assessment, settings=settings(), now=clock().now()
+        lambda session: keep_stopped_screen(
+            session,
+            request_,
+            assessment,
+            patient_id=patient_id,
+            settings=settings(),
+            now=clock().now(),
         )
     )
-    emergent = assessment.tier == SafetyTier.EMERGENT
-    return render_template(
-        "safety_stop.html",
-        emergent=emergent,
-        emergency_number=settings().emergency_number,
-        will_call=kept,
-    ), 200
-
-
-def stop_for_patient(patient_id: int, assessment: Assessment) -> tuple[str, int]:
-    """A returning patient's screen stops a new course: kept on their record, staff alerted."""
-
-    def keep(session: Any) -> None:
-        patient = session.get(Patient, patient_id)
-        if patient is not None:
-            record_screen(session, patient, assessment, clock().now())
-
-    db().retrying(keep)
     return render_template(
         "safety_stop.html",
         emergent=assessment.tier == SafetyTier.EMERGENT,
         emergency_number=settings().emergency_number,
-        will_call=True,
+        will_call=kept,
     ), 200

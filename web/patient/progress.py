@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.clinical.diary_export import diary_csv
-from scheduler.clinical.diary_figures import DiaryFigures, Window
+from scheduler.clinical.diary_figures import Baseline, DiaryFigures, Window
 from scheduler.clinical.progress import doctor_summary, figures_for
 from scheduler.clinical.questionnaire_schedule import ScoredResponse, scores_for
 from scheduler.errors import NotFound
@@ -48,20 +48,8 @@ def _count(window: Window, value: int) -> float | None:
 def progress_charts(figures: DiaryFigures, scores: list[ScoredResponse]) -> list[Markup]:
     """The progress page's charts, each with its table."""
     windows = figures.windows[-CHART_WINDOWS:]
-    baseline = figures.baseline
-    charts = [
-        bar_chart(
-            "Headache days in each 28 days",
-            Series(
-                "Headache days",
-                [(_short(w.start), _count(w, w.headache_days)) for w in windows],
-            ),
-            reference=baseline.headache_days if baseline else None,
-            reference_label="Before treatment"
-            if baseline and baseline.before_treatment
-            else "First month",
-            unit="days",
-        ),
+    return [
+        _headache_days_chart(windows, figures.baseline),
         line_chart(
             "Worst pain each week",
             [Series("Worst pain", [(_short(w.start), w.worst_pain) for w in figures.weeks])],
@@ -75,7 +63,26 @@ def progress_charts(figures: DiaryFigures, scores: list[ScoredResponse]) -> list
             ),
             unit="days",
         ),
+        *_score_charts(scores),
     ]
+
+
+def _headache_days_chart(windows: list[Window], baseline: Baseline | None) -> Markup:
+    """Headache days in each window, against the baseline when there is one."""
+    return bar_chart(
+        "Headache days in each 28 days",
+        Series("Headache days", [(_short(w.start), _count(w, w.headache_days)) for w in windows]),
+        reference=baseline.headache_days if baseline else None,
+        reference_label="Before treatment"
+        if baseline and baseline.before_treatment
+        else "First month",
+        unit="days",
+    )
+
+
+def _score_charts(scores: list[ScoredResponse]) -> list[Markup]:
+    """A chart of each questionnaire's scores, for those answered at least once."""
+    charts = []
     for kind, name in QUESTIONNAIRE_NAMES.items():
         points: list[tuple[str, float | None]] = [
             (s.taken_at.strftime("%-d %b %Y"), float(s.score)) for s in scores if s.kind == kind

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session, object_session
 
+from scheduler.clinical.questionnaire_access import PointState, point_state
 from scheduler.clinical.questionnaire_schedule import (
     AlreadyRecorded,
     DuePoint,
     NotDue,
+    ScoredResponse,
     due_points,
     point_label,
     record_response,
@@ -97,39 +100,61 @@ def answer(token: str, kind: str) -> Any:
     questionnaire = _kind(kind)
     point = request.args.get("point", "")[:40]
     now = clock().now()
-    errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
-            with db().transaction() as session:
-                patient = _patient(session, token)
-                response_id = record_response(
-                    session, patient, questionnaire, point, _answers(questionnaire), now
-                ).id
-        except NotFound:
-            return invalid_link()
-        except AlreadyRecorded:
-            flash("These answers were already recorded; your first answers are kept.", "error")
-            return redirect(url_for("questionnaires.index", token=token), code=303)
-        except NotDue:
-            return _not_open()
+            return _record(token, questionnaire, point, now)
         except ValidationFailed as exc:
-            errors = exc.fields
-        else:
-            return redirect(
-                url_for("questionnaires.result", token=token, response_id=response_id), code=303
-            )
+            return _show_form(token, questionnaire, point, now, exc.fields)
+    return _show_form(token, questionnaire, point, now, {})
+
+
+def _record(token: str, questionnaire: QuestionnaireKind, point: str, now: datetime) -> Any:
+    """Score and keep the answers, then show the result; answers kept already are not changed.
+
+    :raise ValidationFailed: with a message for every wrong answer; nothing is kept.
+    """
+    try:
+        with db().transaction() as session:
+            patient = _patient(session, token)
+            answers = _answers(questionnaire)
+            response_id = record_response(session, patient, questionnaire, point, answers, now).id
+    except NotFound:
+        return invalid_link()
+    except AlreadyRecorded:
+        flash("These answers were already recorded; your first answers are kept.", "error")
+        return redirect(url_for("questionnaires.index", token=token), code=303)
+    except NotDue:
+        return _not_open()
+    return redirect(
+        url_for("questionnaires.result", token=token, response_id=response_id), code=303
+    )
+
+
+def _show_form(
+    token: str,
+    questionnaire: QuestionnaireKind,
+    point: str,
+    now: datetime,
+    errors: dict[str, list[str]],
+) -> Any:
+    """The form while the questionnaire is open at ``point``; else why it is not."""
     with db().session() as session:
         try:
-            patient = _patient(session, token)
+            state = point_state(session, _patient(session, token), questionnaire, point, now)
         except NotFound:
             return invalid_link()
-        due = due_points(session, patient, now)
-        if not any(d.kind == questionnaire and d.point == point for d in due):
-            answered = scores_for(session, patient.id)
-            if any(s.kind == questionnaire and s.point == point for s in answered):
-                flash("You have already answered this questionnaire. Thank you.", "ok")
-                return redirect(url_for("questionnaires.index", token=token), code=303)
-            return _not_open()
+    if state == PointState.ANSWERED:
+        flash("You have already answered this questionnaire. Thank you.", "ok")
+        return redirect(url_for("questionnaires.index", token=token), code=303)
+    if state == PointState.CLOSED:
+        return _not_open()
+    return _form_page(token, questionnaire, point, errors)
+
+
+def _form_page(
+    token: str, questionnaire: QuestionnaireKind, point: str, errors: dict[str, list[str]]
+) -> tuple[str, int]:
+    """The questionnaire's items, with the answers given and their errors after a refusal."""
     return render_template(
         "questionnaire_form.html",
         token=token,
@@ -160,12 +185,17 @@ def result(token: str, response_id: int) -> Any:
             token=token,
             shown=shown,
             instrument=_wording()[shown.kind],
-            change=None
-            if shown.change is None
-            else describe_change(shown.kind, shown.change, fall),
+            change=_change_words(shown, fall),
             due=due_points(session, patient, clock().now()),
             wording=_wording(),
             point_label=point_label,
             hit6_range=(HIT6_MIN, HIT6_MAX),
             zone=settings().zone,
         )
+
+
+def _change_words(shown: ScoredResponse, meaningful_fall: int) -> str | None:
+    """The change since the previous answer in words; None for a first answer."""
+    if shown.change is None:
+        return None
+    return describe_change(shown.kind, shown.change, meaningful_fall)

@@ -12,17 +12,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.calendar.availability import from_minutes
-from scheduler.calendar.snapshot import free_slots
+from scheduler.clinical.safety import Assessment
 from scheduler.courses.booking import WEEKDAY_NAMES, CourseRequest, plan_for_request
+from scheduler.courses.catalogue import bookable_course, offered_courses
 from scheduler.courses.planning import PlannedVisit
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
-from scheduler.models import Cadence, CourseTemplate, Patient, Practitioner, Service
+from scheduler.models import Cadence, CourseTemplate, Patient, Practitioner, Service, TemplatePhase
 from scheduler.patients.links import patient_for_token
-from scheduler.visits.booking import BookingRequest, patient_answer_errors
+from scheduler.visits.booking import BookingRequest
 from scheduler.visits.intake import book_course_screened
+from scheduler.visits.returning_patients import answers_to_correct
 from web.booking_input import booking_request
 from web.context import clock, db, settings
-from web.patient.booking import REVIEW_MESSAGE, already_booked, parse_slot
+from web.enqueue import enqueue_follow_ups
+from web.patient.booking import REVIEW_MESSAGE, already_booked, parse_slot, slot_choices
 from web.patient.intake_form import (
     details_form,
     read_screen,
@@ -30,11 +33,12 @@ from web.patient.intake_form import (
     safety_context,
     show_errors,
     stop_booking,
-    stop_for_patient,
 )
 
 bp = Blueprint("wizard", __name__)
 
+CHOOSE_FIRST_TIME = "Choose a time for your first visit."
+TIME_TAKEN = "Sorry, that time has just been taken. Choose another."
 TIMES_OF_DAY = [
     ("", "Same time as the first visit"),
     ("09:00", "Morning (about 9:00)"),
@@ -72,6 +76,7 @@ class Choice:
 
 
 def _choice(template_id: int) -> Choice:
+    """The choice as the request gives it; a malformed value falls back to its default."""
     values = request.values
     today = clock().now().astimezone(settings().zone).date()
     try:
@@ -93,119 +98,90 @@ def _choice(template_id: int) -> Choice:
     )
 
 
-def _returning(session: Session, choice: Choice) -> Patient | None:
-    """The patient whose link started the wizard; a bad link is refused (404), never ignored."""
-    if not choice.token:
+def _link_patient(session: Session, token: str) -> Patient | None:
+    """The patient whose personal link is ``token``; a bad link is refused (404), never ignored."""
+    if not token:
         return None
-    patient = patient_for_token(session, choice.token, clock().now())
+    patient = patient_for_token(session, token, clock().now())
     if patient is None:
         abort(404)
     return patient
 
 
+def _returning(session: Session, choice: Choice) -> Patient | None:
+    """The patient whose link started the wizard, if one did."""
+    return _link_patient(session, choice.token)
+
+
 def _template(session: Session, template_id: int) -> CourseTemplate:
-    template = session.get(CourseTemplate, template_id)
-    if template is None or not template.active or not template.phases:
+    """The course ``template_id`` if patients can book it online; else 404."""
+    try:
+        return bookable_course(session, template_id)
+    except NotFound:
         abort(404)
-    if template.phases[0].cadence != Cadence.ONCE:
-        abort(404)
-    return template
 
 
 def phase_summary(template: CourseTemplate) -> list[str]:
     """Each phase in plain words: "Acupuncture, 2 a week for 4 weeks"."""
-    lines = []
-    for phase in template.phases:
-        service = phase.service.name
-        if phase.then_service is not None:
-            service += f" then {phase.then_service.name}"
-        if phase.cadence == Cadence.ONCE:
-            lines.append(f"{phase.name}: {service}, one visit")
-        elif phase.cadence == Cadence.MAINTENANCE:
-            lines.append(
-                f"{phase.name}: {service} every {phase.interval_min_weeks}-"
-                f"{phase.interval_max_weeks} weeks, until you stop"
-            )
-        else:
-            lines.append(
-                f"{phase.name}: {service}, {phase.visits_per_week} a week "
-                f"for {phase.weeks} week{'s' if phase.weeks != 1 else ''}"
-            )
-    return lines
+    return [_phase_line(phase) for phase in template.phases]
+
+
+def _phase_line(phase: TemplatePhase) -> str:
+    service = phase.service.name
+    if phase.then_service is not None:
+        service += f" then {phase.then_service.name}"
+    if phase.cadence == Cadence.ONCE:
+        return f"{phase.name}: {service}, one visit"
+    if phase.cadence == Cadence.MAINTENANCE:
+        return (
+            f"{phase.name}: {service} every {phase.interval_min_weeks}-"
+            f"{phase.interval_max_weeks} weeks, until you stop"
+        )
+    return (
+        f"{phase.name}: {service}, {phase.visits_per_week} a week "
+        f"for {phase.weeks} week{'s' if phase.weeks != 1 else ''}"
+    )
 
 
 @bp.get("/")
 def start() -> Any:
     """The first step: a treatment course, or a single visit."""
+    token = request.args.get("token", "")[:64]
     with db().session() as session:
-        templates = list(
-            session.scalars(
-                select(CourseTemplate)
-                .where(CourseTemplate.active)
-                .order_by(CourseTemplate.id)
-                .options(selectinload(CourseTemplate.phases))
-            )
-        )
-        courses = [(t, phase_summary(t)) for t in templates if t.phases]
+        courses = [(t, phase_summary(t)) for t in offered_courses(session)]
         services = list(session.scalars(select(Service).where(Service.active).order_by(Service.id)))
-        token = request.args.get("token", "")[:64]
-        if token and patient_for_token(session, token, clock().now()) is None:
-            abort(404)
+        _link_patient(session, token)
         return render_template("wizard_start.html", courses=courses, services=services, token=token)
 
 
-def _slots(session: Session, service: Service, choice: Choice) -> list[dict[str, str]]:
-    practitioner_id = int(choice.practitioner) if choice.practitioner != "any" else None
-    try:
-        options = free_slots(
-            session,
-            service_id=service.id,
-            first_day=choice.day,
-            last_day=choice.day,
-            zone=settings().zone,
-            now=clock().now(),
-            practitioner_id=practitioner_id,
-        )
-    except (NotFound, ValidationFailed):
-        return []
-    names = {p.id: p.name for p in session.scalars(select(Practitioner))}
-    zone = settings().zone
-    return [
-        {
-            "value": f"{o.practitioner_ids[0]}|{from_minutes(o.start).isoformat()}",
-            "time": from_minutes(o.start).astimezone(zone).strftime("%H:%M"),
-            "practitioner": names[o.practitioner_ids[0]],
-        }
-        for o in options
-    ]
+def _practitioners_for(session: Session, service: Service) -> list[Practitioner]:
+    """The active practitioners who give ``service``, by name."""
+    practitioners = session.scalars(
+        select(Practitioner)
+        .where(Practitioner.active)
+        .order_by(Practitioner.name)
+        .options(selectinload(Practitioner.services))
+    )
+    return [p for p in practitioners if p.offers(service)]
 
 
 @bp.get("/course/<id:template_id>")
 def choose(template_id: int) -> Any:
     """Step two: the practitioner (or anyone), the first visit's time, and preferred days."""
     choice = _choice(template_id)
+    practitioner_id = int(choice.practitioner) if choice.practitioner != "any" else None
     with db().session() as session:
         template = _template(session, template_id)
         returning = _returning(session, choice)
         consultation = template.phases[0].service
-        practitioners = [
-            p
-            for p in session.scalars(
-                select(Practitioner)
-                .where(Practitioner.active)
-                .order_by(Practitioner.name)
-                .options(selectinload(Practitioner.services))
-            )
-            if p.offers(consultation)
-        ]
         return render_template(
             "course_choose.html",
             template=template,
             summary=phase_summary(template),
             consultation=consultation,
-            practitioners=practitioners,
+            practitioners=_practitioners_for(session, consultation),
             choice=choice,
-            slots=_slots(session, consultation, choice),
+            slots=slot_choices(session, consultation.id, choice.day, practitioner_id),
             prev_day=choice.day - timedelta(days=1),
             next_day=choice.day + timedelta(days=1),
             weekday_names=WEEKDAY_NAMES,
@@ -261,6 +237,36 @@ def _back_to_choose(choice: Choice, message: str) -> Any:
     )
 
 
+def _preview(session: Session, course_request: CourseRequest) -> dict[str, Any]:
+    """The plan of the requested course, before the patient's details, as the page shows it.
+
+    :raise ValidationFailed, SlotUnavailable: as ``plan_for_request``.
+    """
+    _, prefs, _, plan = plan_for_request(
+        session, course_request, settings=settings(), now=clock().now(), with_patient=False
+    )
+    return {
+        "prefs_days": [WEEKDAY_NAMES[d] for d in prefs.weekdays],
+        "prefs_time": prefs.at.strftime("%H:%M"),
+        "rows": _plan_rows(session, plan),
+    }
+
+
+def _why_not(refusal: ValidationFailed | SlotUnavailable) -> str:
+    """The first reason a choice cannot be planned or booked, in words for the patient."""
+    if isinstance(refusal, SlotUnavailable):
+        return TIME_TAKEN
+    return next(iter(refusal.fields.values()))[0]
+
+
+def _course_page(session: Session, choice: Choice) -> dict[str, Any]:
+    """The course the page is for, and the returning patient; 404 if either is unknown."""
+    return {
+        "template": _template(session, choice.template_id),
+        "returning": _returning(session, choice),
+    }
+
+
 def _render_plan(
     session: Session,
     choice: Choice,
@@ -268,32 +274,31 @@ def _render_plan(
     status: int = 200,
     safety_errors: dict[str, list[str]] | None = None,
 ) -> Any:
+    """Step three's page for the choice; back to step two with the reason it cannot be planned."""
     course_request = _course_request(choice)
     if course_request is None:
-        return _back_to_choose(choice, "Choose a time for your first visit.")
-    template = _template(session, choice.template_id)
-    returning = _returning(session, choice)
+        return _back_to_choose(choice, CHOOSE_FIRST_TIME)
+    page = _course_page(session, choice)
     try:
-        _, prefs, _, plan = plan_for_request(
-            session, course_request, settings=settings(), now=clock().now(), with_patient=False
-        )
-    except ValidationFailed as exc:
-        message = next(iter(exc.fields.values()))[0]
-        return _back_to_choose(choice, message)
-    except SlotUnavailable:
-        return _back_to_choose(choice, "Sorry, that time has just been taken. Choose another.")
+        page |= _preview(session, course_request)
+    except (ValidationFailed, SlotUnavailable) as exc:
+        return _back_to_choose(choice, _why_not(exc))
     return render_template(
         "course_plan.html",
-        template=template,
         choice=choice,
-        prefs_days=[WEEKDAY_NAMES[d] for d in prefs.weekdays],
-        prefs_time=prefs.at.strftime("%H:%M"),
-        rows=_plan_rows(session, plan),
         form=form,
         safety_errors=safety_errors or {},
-        returning=returning,
+        **page,
         **safety_context(),
     ), status
+
+
+def _plan_again(
+    choice: Choice, form: Any, safety_errors: dict[str, list[str]] | None = None
+) -> Any:
+    """The plan page again with the refused answers shown (422); nothing is written."""
+    with db().session() as session:
+        return _render_plan(session, choice, form, 422, safety_errors)
 
 
 @bp.get("/course/<id:template_id>/plan")
@@ -305,6 +310,32 @@ def plan(template_id: int) -> Any:
         return _render_plan(session, choice, details_form())
 
 
+@dataclass(frozen=True)
+class _Course:
+    """The course being booked: its consultation's service, and who books it when the
+    patient came from their personal link (None for a new patient)."""
+
+    consultation_id: int
+    returning_id: int | None
+
+
+def _course_for(choice: Choice) -> _Course:
+    with db().session() as session:
+        template = _template(session, choice.template_id)
+        returning = _returning(session, choice)
+        return _Course(template.phases[0].service_id, returning.id if returning else None)
+
+
+def _course_to_book(choice: Choice, request_: BookingRequest, course: _Course) -> CourseRequest:
+    """The course request with the patient's answers; a returning patient's own record and
+    link go with it."""
+    course_request = _course_request(choice, request_)
+    assert course_request is not None  # the chosen time was read before
+    if course.returning_id is None:
+        return course_request
+    return replace(course_request, patient_id=course.returning_id, link_token=choice.token)
+
+
 @bp.post("/course/<id:template_id>/book")
 def book(template_id: int) -> Any:
     """Confirm the course: emergent or urgent screen answers stop it; review-first answers book
@@ -314,27 +345,24 @@ def book(template_id: int) -> Any:
     form = details_form()
     chosen = parse_slot(choice.slot)
     if chosen is None:
-        return _back_to_choose(choice, "Choose a time for your first visit.")
-    practitioner_id, start = chosen
+        return _back_to_choose(choice, CHOOSE_FIRST_TIME)
     assessment, safety_errors = read_screen()
-    with db().session() as session:
-        template = _template(session, template_id)
-        consultation_id = template.phases[0].service_id
-        returning_id = returning.id if (returning := _returning(session, choice)) else None
-    request_ = request_from_form(form, consultation_id, practitioner_id, start)
+    course = _course_for(choice)
+    request_ = request_from_form(form, course.consultation_id, *chosen)
     if assessment is not None and assessment.stops_booking:
-        if returning_id is not None:
-            return stop_for_patient(returning_id, assessment)
-        return stop_booking(request_, assessment)
-    patient_errors = {} if returning_id else patient_answer_errors(request_, settings())
+        return stop_booking(request_, assessment, course.returning_id)
+    patient_errors = answers_to_correct(request_, settings(), patient_id=course.returning_id)
     if assessment is None or patient_errors:
         show_errors(form, patient_errors)
-        with db().session() as session:
-            return _render_plan(session, choice, form, 422, safety_errors)
-    course_request = _course_request(choice, request_)
-    assert course_request is not None
-    if returning_id is not None:
-        course_request = replace(course_request, patient_id=returning_id, link_token=choice.token)
+        return _plan_again(choice, form, safety_errors)
+    return _book_course(choice, form, _course_to_book(choice, request_, course), assessment)
+
+
+def _book_course(
+    choice: Choice, form: Any, course_request: CourseRequest, assessment: Assessment
+) -> Any:
+    """Book the screened course and go to the patient's page; a refused answer shows the plan
+    again, a time just taken goes back to step two unless this person has just booked it."""
     try:
         booked = db().retrying(
             lambda session: book_course_screened(
@@ -342,14 +370,20 @@ def book(template_id: int) -> Any:
             )
         )
     except ValidationFailed as exc:
-        rest = show_errors(form, exc.fields)
-        if rest:
-            return _back_to_choose(choice, next(iter(rest.values()))[0])
-        with db().session() as session:
-            return _render_plan(session, choice, form, 422)
-    except SlotUnavailable:
-        if already_booked(request_, clock().now()):
+        return _refused(choice, form, exc)
+    except SlotUnavailable as exc:
+        if already_booked(course_request.booking, clock().now()):
             return render_template("already_booked.html"), 200
-        return _back_to_choose(choice, "Sorry, that time has just been taken. Choose another.")
+        return _back_to_choose(choice, _why_not(exc))
+    enqueue_follow_ups(booked.follow_ups)
     flash(REVIEW_MESSAGE if assessment.needs_review else "Your course is booked.", "ok")
     return redirect(url_for("manage.overview", token=booked.manage_token), code=303)
+
+
+def _refused(choice: Choice, form: Any, exc: ValidationFailed) -> Any:
+    """Refused answers shown by their fields on the plan page; a refusal that belongs to no
+    field there (the course, the time) goes back to step two."""
+    rest = show_errors(form, exc.fields)
+    if rest:
+        return _back_to_choose(choice, next(iter(rest.values()))[0])
+    return _plan_again(choice, form)
