@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -128,20 +129,63 @@ def _secret_key(env: Mapping[str, str], environment: str, instance_path: Path) -
     return key
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings from the environment.
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, default)
 
-    :raise ConfigurationError: if a value is malformed, or production lacks a secret.
+
+def _upper(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, default).upper()
+
+
+def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, default).rstrip("/")
+
+
+# Settings read as they are: the field, its environment variable, and the reader that checks
+# and tidies it. The defaults are those of ``Settings``. Numbers are read in this order, so a
+# malformed one is reported first whatever else is wrong later.
+PLAIN_VALUES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], object]], ...] = (
+    ("redis_url", "REDIS_URL", _text),
+    ("clinic_name", "CLINIC_NAME", _text),
+    ("clinic_phone", "CLINIC_PHONE", _text),
+    ("default_phone_region", "DEFAULT_PHONE_REGION", _upper),
+    ("public_base_url", "PUBLIC_BASE_URL", _base_url),
+    ("dispatch_interval_s", "DISPATCH_INTERVAL_SECONDS", _float),
+    ("dispatch_batch_size", "DISPATCH_BATCH_SIZE", _int),
+    ("send_batch_size", "SEND_BATCH_SIZE", _int),
+    ("send_concurrency", "SEND_CONCURRENCY", _int),
+    ("requeue_after_s", "REQUEUE_AFTER_SECONDS", _float),
+    ("heartbeat_interval_s", "HEARTBEAT_INTERVAL_SECONDS", _float),
+    ("reconcile_after_s", "RECONCILE_AFTER_SECONDS", _float),
+    ("reconcile_interval_s", "RECONCILE_INTERVAL_SECONDS", _float),
+    ("emergency_number", "EMERGENCY_NUMBER", _text),
+    ("sms_rate_per_second", "SMS_RATE_PER_SECOND", _float),
+    ("sms_daily_cap", "SMS_DAILY_CAP", _int),
+    ("questionnaires_file", "QUESTIONNAIRES_FILE", _text),
+)
+
+
+def _plain_values(env: Mapping[str, str]) -> dict[str, Any]:
+    """Every field of ``PLAIN_VALUES`` from the environment, or its default.
+
+    :raise ConfigurationError: if a number is malformed.
     """
-    env = os.environ if env is None else env
-    environment = env.get("APP_ENV", "development")
-    if environment not in ENVIRONMENTS:
-        raise ConfigurationError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}")
-    instance_path = Path(env.get("INSTANCE_PATH", str(PROJECT_ROOT / "instance"))).resolve()
-    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'clinic.db'}"
-    sms_backend = env.get("SMS_BACKEND", "console")
-    if sms_backend not in SMS_BACKENDS:
-        raise ConfigurationError(f"SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}")
+    return {field: read(env, name, getattr(Settings, field)) for field, name, read in PLAIN_VALUES}
+
+
+def _one_of(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    """:raise ConfigurationError: if the value is not one of ``allowed``."""
+    value = env.get(name, default)
+    if value not in allowed:
+        raise ConfigurationError(f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _twilio(env: Mapping[str, str], sms_backend: str) -> TwilioSettings:
+    """The Twilio account's settings.
+
+    :raise ConfigurationError: if the texts go through Twilio and the account is incomplete.
+    """
     twilio = TwilioSettings(
         account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
         auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
@@ -151,49 +195,57 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         request_timeout_s=_float(env, "TWILIO_REQUEST_TIMEOUT", 10.0),
     )
     if sms_backend == "twilio":
-        missing = [
-            name
-            for name, value in (
-                ("TWILIO_ACCOUNT_SID", twilio.account_sid),
-                ("TWILIO_AUTH_TOKEN", twilio.auth_token),
-            )
-            if not value
-        ]
-        if not (twilio.from_number or twilio.messaging_service_sid):
-            missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
-        if missing:
-            raise ConfigurationError(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
+        _check_twilio_account(twilio)
+    return twilio
+
+
+def _check_twilio_account(twilio: TwilioSettings) -> None:
+    """:raise ConfigurationError: naming every credential or sender that is missing."""
+    missing = [
+        name
+        for name, value in (
+            ("TWILIO_ACCOUNT_SID", twilio.account_sid),
+            ("TWILIO_AUTH_TOKEN", twilio.auth_token),
+        )
+        if not value
+    ]
+    if not (twilio.from_number or twilio.messaging_service_sid):
+        missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+    if missing:
+        raise ConfigurationError(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
+
+
+def _time_zone(env: Mapping[str, str]) -> str:
+    """:raise ConfigurationError: if CLINIC_TIMEZONE names no time zone."""
     clinic_timezone = env.get("CLINIC_TIMEZONE", "Europe/London")
     try:
         ZoneInfo(clinic_timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigurationError(f"CLINIC_TIMEZONE {clinic_timezone!r} is not a time zone") from exc
+    return clinic_timezone
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment.
+
+    :raise ConfigurationError: if a value is malformed, or production lacks a secret.
+    """
+    env = os.environ if env is None else env
+    environment = _one_of(env, "APP_ENV", "development", ENVIRONMENTS)
+    instance_path = Path(env.get("INSTANCE_PATH", str(PROJECT_ROOT / "instance"))).resolve()
+    sms_backend = _one_of(env, "SMS_BACKEND", "console", SMS_BACKENDS)
+    twilio = _twilio(env, sms_backend)
+    clinic_timezone = _time_zone(env)
     return Settings(
         environment=environment,
         instance_path=instance_path,
-        database_url=database_url,
-        redis_url=env.get("REDIS_URL", ""),
+        database_url=env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'clinic.db'}",
         sms_backend=sms_backend,
         twilio=twilio,
-        clinic_name=env.get("CLINIC_NAME", Settings.clinic_name),
-        clinic_phone=env.get("CLINIC_PHONE", Settings.clinic_phone),
         clinic_timezone=clinic_timezone,
-        default_phone_region=env.get("DEFAULT_PHONE_REGION", "GB").upper(),
-        public_base_url=env.get("PUBLIC_BASE_URL", Settings.public_base_url).rstrip("/"),
         secret_key=_secret_key(env, environment, instance_path),
-        dispatch_interval_s=_float(env, "DISPATCH_INTERVAL_SECONDS", 2.0),
-        dispatch_batch_size=_int(env, "DISPATCH_BATCH_SIZE", 500),
-        send_batch_size=_int(env, "SEND_BATCH_SIZE", 20),
-        send_concurrency=_int(env, "SEND_CONCURRENCY", 4),
-        requeue_after_s=_float(env, "REQUEUE_AFTER_SECONDS", 120.0),
-        heartbeat_interval_s=_float(env, "HEARTBEAT_INTERVAL_SECONDS", 10.0),
-        reconcile_after_s=_float(env, "RECONCILE_AFTER_SECONDS", 90.0),
-        reconcile_interval_s=_float(env, "RECONCILE_INTERVAL_SECONDS", 30.0),
-        emergency_number=env.get("EMERGENCY_NUMBER", "999"),
-        sms_rate_per_second=_float(env, "SMS_RATE_PER_SECOND", 10.0),
-        sms_daily_cap=_int(env, "SMS_DAILY_CAP", 4),
+        **_plain_values(env),
         twilio_error_actions=_error_actions(env.get("TWILIO_ERROR_ACTIONS", "")),
-        questionnaires_file=env.get("QUESTIONNAIRES_FILE", ""),
         hit6_meaningful_change=_int(env, "HIT6_MEANINGFUL_CHANGE", 5),
     )
 

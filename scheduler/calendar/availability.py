@@ -96,25 +96,30 @@ def day_starts(
     starts: list[int] = []
     weekday = day.weekday()
     for stretch in hours:
-        if stretch.weekday != weekday:
-            continue
-        first = stretch.starts.hour * 60 + stretch.starts.minute
-        last = stretch.ends.hour * 60 + stretch.ends.minute
-        first = -(-first // grid) * grid
-        opening = local_minutes(day, time(first // 60, first % 60), zone)
-        closing = local_minutes(day, stretch.ends, zone)
-        if opening is not None and closing is not None and closing - opening == last - first:
-            # No clock change inside the stretch (the usual case): plain arithmetic.
-            starts.extend(
-                opening + offset for offset in range(0, last - first - duration + 1, grid)
-            )
-            continue
-        for minute in range(first, last - duration + 1, grid):
-            start = local_minutes(day, time(minute // 60, minute % 60), zone)
-            end_ok = closing is None or (start is not None and start + duration <= closing)
-            if start is not None and end_ok:
-                starts.append(start)
+        if stretch.weekday == weekday:
+            starts.extend(_stretch_starts(day, stretch, zone, duration, grid))
     return tuple(sorted(set(starts)))
+
+
+def _stretch_starts(
+    day: date, stretch: WeeklyHours, zone: ZoneInfo, duration: int, grid: int
+) -> list[int]:
+    """Grid-aligned starts within one stretch of ``day`` for a visit of ``duration`` minutes."""
+    first = stretch.starts.hour * 60 + stretch.starts.minute
+    last = stretch.ends.hour * 60 + stretch.ends.minute
+    first = -(-first // grid) * grid
+    opening = local_minutes(day, time(first // 60, first % 60), zone)
+    closing = local_minutes(day, stretch.ends, zone)
+    if opening is not None and closing is not None and closing - opening == last - first:
+        # No clock change inside the stretch (the usual case): plain arithmetic.
+        return [opening + offset for offset in range(0, last - first - duration + 1, grid)]
+    starts: list[int] = []
+    for minute in range(first, last - duration + 1, grid):
+        start = local_minutes(day, time(minute // 60, minute % 60), zone)
+        end_ok = closing is None or (start is not None and start + duration <= closing)
+        if start is not None and end_ok:
+            starts.append(start)
+    return starts
 
 
 def free_starts(starts: Sequence[int], busy: Sequence[Interval], held: int) -> list[int]:
@@ -140,6 +145,24 @@ def is_free(busy: Sequence[Interval], start: int, end: int) -> bool:
     if i > 0 and busy[i - 1][1] > start:
         return False
     return not (i < len(busy) and busy[i][0] < end)
+
+
+@dataclass(frozen=True)
+class StartQuery:
+    """What a visit asks of the calendar: its length and buffer, the grid its starts sit on,
+    whether it needs a room, and the epoch minutes it may start between (inclusive)."""
+
+    duration: int
+    buffer: int
+    grid: int
+    needs_room: bool
+    earliest: int
+    latest: int
+
+    @property
+    def held(self) -> int:
+        """Minutes the visit holds the practitioner (and room): the visit and its buffer."""
+        return self.duration + self.buffer
 
 
 @dataclass(frozen=True)
@@ -222,27 +245,43 @@ class CalendarSnapshot:
         earliest: int,
         latest: int,
     ) -> list[int]:
-        """Starts between two local dates when the practitioner (and a room) are free.
+        """Starts between two local dates when the practitioner (and a room) are free."""
+        query = StartQuery(duration, buffer, grid, needs_room, earliest, latest)
+        return self.starts_for(practitioner_id, days_between(first_day, last_day), query)
+
+    def starts_for(
+        self, practitioner_id: int, days: Iterable[date], query: StartQuery
+    ) -> list[int]:
+        """Starts on ``days`` when the practitioner (and a room, if needed) are free, in order.
 
         One sweep over the whole range: candidate starts, then closures, the practitioner's
         held time and the rooms, each a linear pass.
         """
+        starts = self._working_starts(practitioner_id, days, query)
+        if self.closures:
+            starts = free_starts(starts, self.closures, query.held)
+        starts = free_starts(starts, self.busy_of(practitioner_id), query.held)
+        if not query.needs_room or not starts:
+            return starts
+        return self._with_free_room(starts, query.held)
+
+    def _working_starts(
+        self, practitioner_id: int, days: Iterable[date], query: StartQuery
+    ) -> list[int]:
+        """Starts within the practitioner's hours on the days they are licensed, in order."""
         who = self.practitioners.get(practitioner_id)
         if who is None:
             return []
-        starts = [
+        return [
             s
-            for day in days_between(first_day, last_day)
+            for day in days
             if who.licensed_on(day)
-            for s in day_starts(day, who.hours, self.zone, duration, grid)
-            if earliest <= s <= latest
+            for s in day_starts(day, who.hours, self.zone, query.duration, query.grid)
+            if query.earliest <= s <= query.latest
         ]
-        held = duration + buffer
-        if self.closures:
-            starts = free_starts(starts, self.closures, held)
-        starts = free_starts(starts, self.busy_of(practitioner_id), held)
-        if not needs_room or not starts:
-            return starts
+
+    def _with_free_room(self, starts: list[int], held: int) -> list[int]:
+        """The starts at which some room is free for ``held`` minutes (answers are cached)."""
         known = self._rooms_free.setdefault(held, {})
         unknown = [s for s in starts if s not in known]
         if unknown:
@@ -288,23 +327,22 @@ def free_times(
     practitioner_ids: Sequence[int],
 ) -> list[TimeOption]:
     """Every free start between two local dates, with the practitioners free at it."""
+    query = StartQuery(duration, buffer, grid, needs_room, earliest, latest)
     by_start: dict[int, list[int]] = {}
-    for practitioner_id in practitioner_ids:
-        who = snapshot.practitioners.get(practitioner_id)
-        if who is None or service_id not in who.services:
-            continue
-        for start in snapshot.open_starts_between(
-            practitioner_id,
-            first_day,
-            last_day,
-            duration,
-            buffer,
-            grid,
-            needs_room,
-            earliest,
-            latest,
-        ):
+    for practitioner_id in _offering(snapshot, service_id, practitioner_ids):
+        for start in snapshot.starts_for(practitioner_id, days_between(first_day, last_day), query):
             by_start.setdefault(start, []).append(practitioner_id)
     return [
         TimeOption(start, start + duration, tuple(ids)) for start, ids in sorted(by_start.items())
+    ]
+
+
+def _offering(
+    snapshot: CalendarSnapshot, service_id: int, practitioner_ids: Sequence[int]
+) -> list[int]:
+    """Those of ``practitioner_ids`` in the snapshot who offer the service, in the same order."""
+    return [
+        pid
+        for pid in practitioner_ids
+        if (who := snapshot.practitioners.get(pid)) is not None and service_id in who.services
     ]

@@ -43,27 +43,29 @@ def parse_range(raw_from: str | None, raw_to: str | None) -> tuple[date, date]:
     :raise ValidationFailed: on "from" or "to" with what is wrong.
     """
     errors: dict[str, list[str]] = {}
-    parsed: dict[str, date] = {}
-    for field, raw in (("from", raw_from), ("to", raw_to)):
-        text = (raw or "").strip()
-        if not text:
-            errors[field] = ["Enter a date."]
-            continue
-        try:
-            if len(text) != 10:
-                raise ValueError(text)
-            parsed[field] = date.fromisoformat(text)
-        except ValueError:
-            errors[field] = ["Enter a date as YYYY-MM-DD, like 2026-03-01."]
-    if not errors:
-        start, end = parsed["from"], parsed["to"]
-        if end < start:
-            errors["to"] = ["The end date must be on or after the start date."]
-        elif (end - start).days + 1 > MAX_DAYS:
-            errors["to"] = [f"Choose at most {MAX_DAYS} days."]
-    if errors:
+    start, end = _date(errors, "from", raw_from), _date(errors, "to", raw_to)
+    if start is None or end is None:
         raise ValidationFailed(errors)
-    return parsed["from"], parsed["to"]
+    if end < start:
+        raise ValidationFailed({"to": ["The end date must be on or after the start date."]})
+    if (end - start).days + 1 > MAX_DAYS:
+        raise ValidationFailed({"to": [f"Choose at most {MAX_DAYS} days."]})
+    return start, end
+
+
+def _date(errors: dict[str, list[str]], field: str, raw: str | None) -> date | None:
+    """A date written YYYY-MM-DD; None, with a message in ``errors``, if it is not one."""
+    text = (raw or "").strip()
+    if not text:
+        errors[field] = ["Enter a date."]
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[field] = ["Enter a date as YYYY-MM-DD, like 2026-03-01."]
+        return None
 
 
 def safe_cell(value: object) -> str:

@@ -108,33 +108,41 @@ def feed_events(
 ) -> list[IcsEvent]:
     """The practitioner's visits that have not ended yet, in time order. The UID is the
     appointment's own, so a calendar keeps one entry per visit across refreshes."""
-    visits = session.scalars(
-        select(Appointment)
-        .where(
-            Appointment.practitioner_id == practitioner_id,
-            Appointment.ends_at > now,
-            Appointment.status.in_(list(FEED_STATUSES)),
+    return [_event(visit, domain) for visit in _visits_ahead(session, practitioner_id, now)]
+
+
+def _visits_ahead(session: Session, practitioner_id: int, now: datetime) -> list[Appointment]:
+    """The practitioner's feed visits not ended at ``now``, with patient, service and room."""
+    return list(
+        session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.practitioner_id == practitioner_id,
+                Appointment.ends_at > now,
+                Appointment.status.in_(list(FEED_STATUSES)),
+            )
+            .options(
+                selectinload(Appointment.patient),
+                selectinload(Appointment.service),
+                selectinload(Appointment.room),
+            )
+            .order_by(Appointment.starts_at, Appointment.id)
         )
-        .options(
-            selectinload(Appointment.patient),
-            selectinload(Appointment.service),
-            selectinload(Appointment.room),
-        )
-        .order_by(Appointment.starts_at, Appointment.id)
     )
-    return [
-        IcsEvent(
-            uid=f"appointment-{visit.id}@{domain}",
-            starts_at=visit.starts_at,
-            ends_at=visit.ends_at,
-            summary=f"{short_name(visit.patient.first_name, visit.patient.last_name)}: "
-            f"{visit.service.name}",
-            location=visit.room.name if visit.room else "",
-            status=FEED_STATUSES[visit.status],
-            last_modified=visit.updated_at,
-        )
-        for visit in visits
-    ]
+
+
+def _event(visit: Appointment, domain: str) -> IcsEvent:
+    """One visit as a calendar entry: the patient's short name and the service, no more."""
+    return IcsEvent(
+        uid=f"appointment-{visit.id}@{domain}",
+        starts_at=visit.starts_at,
+        ends_at=visit.ends_at,
+        summary=f"{short_name(visit.patient.first_name, visit.patient.last_name)}: "
+        f"{visit.service.name}",
+        location=visit.room.name if visit.room else "",
+        status=FEED_STATUSES[visit.status],
+        last_modified=visit.updated_at,
+    )
 
 
 def feed_document(

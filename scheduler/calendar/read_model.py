@@ -6,9 +6,10 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import starmap
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from scheduler.calendar.availability import from_minutes
 from scheduler.calendar.snapshot import _epoch_minutes as epoch_minutes
@@ -82,24 +83,21 @@ def visits_between(
     Cancelled visits only with ``include_cancelled``; one practitioner's or one room's when
     asked.
     """
-    dialect = session.get_bind().dialect.name
-    query = (
-        select(
-            Appointment.id,
-            # Times as whole minutes computed by the database, names joined by it: no datetime
-            # objects and no string building per row.
-            epoch_minutes(Appointment.starts_at, dialect),
-            epoch_minutes(Appointment.ends_at, dialect),
-            Appointment.status,
-            Appointment.patient_id,
-            Patient.first_name + " " + Patient.last_name,
-            Service.name,
-            Appointment.practitioner_id,
-            Practitioner.name,
-            Appointment.room_id,
-            Room.name,
-            Appointment.course_id,
-        )
+    query = _calendar_query(session.get_bind().dialect.name, start, end)
+    if practitioner_id is not None:
+        query = query.where(Appointment.practitioner_id == practitioner_id)
+    if room_id is not None:
+        query = query.where(Appointment.room_id == room_id)
+    if not include_cancelled:
+        query = query.where(Appointment.status.not_in(CANCELLED))
+    # Plain rows through the session's connection: nothing here is an ORM object to track.
+    return list(starmap(CalendarVisit, session.connection().execute(query)))
+
+
+def _calendar_query(dialect: str, start: datetime, end: datetime) -> Select[*tuple[Any, ...]]:
+    """Every visit overlapping [start, end) with the fields of ``CalendarVisit``, by start."""
+    return (
+        select(*_calendar_columns(dialect))
         .join(Patient, Patient.id == Appointment.patient_id)
         .join(Service, Service.id == Appointment.service_id)
         .join(Practitioner, Practitioner.id == Appointment.practitioner_id)
@@ -111,14 +109,26 @@ def visits_between(
         )
         .order_by(Appointment.starts_at, Appointment.id)
     )
-    if practitioner_id is not None:
-        query = query.where(Appointment.practitioner_id == practitioner_id)
-    if room_id is not None:
-        query = query.where(Appointment.room_id == room_id)
-    if not include_cancelled:
-        query = query.where(Appointment.status.not_in(CANCELLED))
-    # Plain rows through the session's connection: nothing here is an ORM object to track.
-    return list(starmap(CalendarVisit, session.connection().execute(query)))
+
+
+def _calendar_columns(dialect: str) -> tuple[ColumnElement[Any] | QueryableAttribute[Any], ...]:
+    """The columns of ``CalendarVisit``, in its order."""
+    return (
+        Appointment.id,
+        # Times as whole minutes computed by the database, names joined by it: no datetime
+        # objects and no string building per row.
+        epoch_minutes(Appointment.starts_at, dialect),
+        epoch_minutes(Appointment.ends_at, dialect),
+        Appointment.status,
+        Appointment.patient_id,
+        Patient.first_name + " " + Patient.last_name,
+        Service.name,
+        Appointment.practitioner_id,
+        Practitioner.name,
+        Appointment.room_id,
+        Room.name,
+        Appointment.course_id,
+    )
 
 
 def possible_actions(

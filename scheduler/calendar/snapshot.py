@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,33 +69,45 @@ def _epoch_minutes(column: Any, dialect: str) -> ColumnElement[int]:
     return cast(cast(func.strftime("%s", column), Integer) / 60, Integer)
 
 
-def practitioner_hours(
-    session: Session, only: list[int] | None = None
-) -> dict[int, PractitionerHours]:
-    """Active practitioners' weekly hours, services and licence (three plain queries); all of
-    them, or ``only`` those."""
-    hours: dict[int, list[WeeklyHours]] = defaultdict(list)
-    hours_query = select(
+def _weekly_hours(session: Session, only: list[int] | None) -> dict[int, list[WeeklyHours]]:
+    """Each practitioner's stretches of the week, in weekday and time order."""
+    query = select(
         WorkingHours.practitioner_id,
         WorkingHours.weekday,
         WorkingHours.starts,
         WorkingHours.ends,
     ).order_by(WorkingHours.practitioner_id, WorkingHours.weekday, WorkingHours.starts)
-    services_query = select(
-        practitioner_services.c.practitioner_id, practitioner_services.c.service_id
-    )
+    if only is not None:
+        query = query.where(WorkingHours.practitioner_id.in_(only))
+    hours: dict[int, list[WeeklyHours]] = defaultdict(list)
+    for practitioner_id, weekday, starts, ends in session.execute(query):
+        hours[practitioner_id].append(WeeklyHours(weekday, starts, ends))
+    return hours
+
+
+def _services_offered(session: Session, only: list[int] | None) -> dict[int, set[int]]:
+    """The ids of the services each practitioner offers."""
+    query = select(practitioner_services.c.practitioner_id, practitioner_services.c.service_id)
+    if only is not None:
+        query = query.where(practitioner_services.c.practitioner_id.in_(only))
+    services: dict[int, set[int]] = defaultdict(set)
+    for practitioner_id, service_id in session.execute(query):
+        services[practitioner_id].add(service_id)
+    return services
+
+
+def practitioner_hours(
+    session: Session, only: list[int] | None = None
+) -> dict[int, PractitionerHours]:
+    """Active practitioners' weekly hours, services and licence (three plain queries); all of
+    them, or ``only`` those."""
+    hours = _weekly_hours(session, only)
+    services = _services_offered(session, only)
     people_query = select(Practitioner.id, Practitioner.licence_expires_on).where(
         Practitioner.active.is_(True)
     )
     if only is not None:
-        hours_query = hours_query.where(WorkingHours.practitioner_id.in_(only))
-        services_query = services_query.where(practitioner_services.c.practitioner_id.in_(only))
         people_query = people_query.where(Practitioner.id.in_(only))
-    for practitioner_id, weekday, starts, ends in session.execute(hours_query):
-        hours[practitioner_id].append(WeeklyHours(weekday, starts, ends))
-    services: dict[int, set[int]] = defaultdict(set)
-    for practitioner_id, service_id in session.execute(services_query):
-        services[practitioner_id].add(service_id)
     return {
         pid: PractitionerHours(
             practitioner_id=pid,
@@ -106,15 +119,11 @@ def practitioner_hours(
     }
 
 
-def load_snapshot(
-    session: Session,
-    start: datetime,
-    end: datetime,
-    zone: ZoneInfo,
-    practitioner_ids: list[int] | None = None,
-) -> CalendarSnapshot:
-    """Hours, held time, time off and closures overlapping [start, end); every practitioner's,
-    or only ``practitioner_ids``' (rooms are always all of them)."""
+HeldRow = tuple[int, int | None, int, int]  # practitioner, room, start and end in epoch minutes
+
+
+def _held_rows(session: Session, start: datetime, end: datetime) -> list[HeldRow]:
+    """Active visits' held time overlapping [start, end), one row per visit."""
     dialect = session.get_bind().dialect.name
     starts = _epoch_minutes(Appointment.starts_at, dialect)
     ends = _epoch_minutes(Appointment.blocked_until, dialect)
@@ -125,29 +134,60 @@ def load_snapshot(
         Appointment.blocked_until > start,
         Appointment.status.in_(ACTIVE_STATUSES),
     )
-    rows: list[tuple[int, int | None, int, int]]
     if dialect == "postgresql":
-        # One row per practitioner and room with arrays: far fewer rows to send and decode.
-        grouped = session.execute(
-            select(
-                Appointment.practitioner_id,
-                Appointment.room_id,
-                func.array_agg(starts),
-                func.array_agg(ends),
-            )
-            .where(*in_window)
-            .group_by(Appointment.practitioner_id, Appointment.room_id)
-        ).all()
-        rows = [(p, r, s, e) for p, r, ss, es in grouped for s, e in zip(ss, es, strict=True)]
-    else:
-        rows = [
-            tuple(row)  # type: ignore[misc]
-            for row in session.execute(
-                select(Appointment.practitioner_id, Appointment.room_id, starts, ends).where(
-                    *in_window
-                )
-            )
-        ]
+        return _held_rows_grouped(session, starts, ends, in_window)
+    return [
+        tuple(row)  # type: ignore[misc]
+        for row in session.execute(
+            select(Appointment.practitioner_id, Appointment.room_id, starts, ends).where(*in_window)
+        )
+    ]
+
+
+def _held_rows_grouped(
+    session: Session,
+    starts: ColumnElement[int],
+    ends: ColumnElement[int],
+    in_window: tuple[ColumnElement[bool], ...],
+) -> list[HeldRow]:
+    # One row per practitioner and room with arrays: far fewer rows to send and decode.
+    grouped = session.execute(
+        select(
+            Appointment.practitioner_id,
+            Appointment.room_id,
+            func.array_agg(starts),
+            func.array_agg(ends),
+        )
+        .where(*in_window)
+        .group_by(Appointment.practitioner_id, Appointment.room_id)
+    ).all()
+    return [(p, r, s, e) for p, r, ss, es in grouped for s, e in zip(ss, es, strict=True)]
+
+
+def _time_off(session: Session, start: datetime, end: datetime) -> list[tuple[int, int, int]]:
+    """Practitioners' time off overlapping [start, end), in epoch minutes."""
+    dialect = session.get_bind().dialect.name
+    query = select(
+        TimeOff.practitioner_id,
+        _epoch_minutes(TimeOff.starts_at, dialect),
+        _epoch_minutes(TimeOff.ends_at, dialect),
+    ).where(TimeOff.starts_at < end, TimeOff.ends_at > start)
+    return [(pid, s, e) for pid, s, e in session.execute(query)]
+
+
+def _closures(session: Session, start: datetime, end: datetime) -> list[Interval]:
+    """Clinic closures overlapping [start, end), merged."""
+    dialect = session.get_bind().dialect.name
+    query = select(
+        _epoch_minutes(Closure.starts_at, dialect), _epoch_minutes(Closure.ends_at, dialect)
+    ).where(Closure.starts_at < end, Closure.ends_at > start)
+    return merge((s, e) for s, e in session.execute(query))
+
+
+def _busy_lists(
+    session: Session, start: datetime, end: datetime
+) -> tuple[dict[int, list[Interval]], dict[int, list[Interval]]]:
+    """Held time per practitioner (visits and time off) and per active room, unmerged."""
     by_practitioner: dict[int, list[Interval]] = defaultdict(list)
     by_room: dict[int, list[Interval]] = {
         room_id: []
@@ -155,29 +195,32 @@ def load_snapshot(
             select(Room.id).where(Room.active.is_(True)).order_by(Room.id)
         )
     }
-    for practitioner_id, room_id, s, e in rows:
+    for practitioner_id, room_id, s, e in _held_rows(session, start, end):
         by_practitioner[practitioner_id].append((s, e))
         if room_id in by_room:
             by_room[room_id].append((s, e))
-    for practitioner_id, s, e in session.execute(
-        select(
-            TimeOff.practitioner_id,
-            _epoch_minutes(TimeOff.starts_at, dialect),
-            _epoch_minutes(TimeOff.ends_at, dialect),
-        ).where(TimeOff.starts_at < end, TimeOff.ends_at > start)
-    ):
+    for practitioner_id, s, e in _time_off(session, start, end):
         by_practitioner[practitioner_id].append((s, e))
-    closures = session.execute(
-        select(
-            _epoch_minutes(Closure.starts_at, dialect), _epoch_minutes(Closure.ends_at, dialect)
-        ).where(Closure.starts_at < end, Closure.ends_at > start)
-    ).all()
+    return by_practitioner, by_room
+
+
+def load_snapshot(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    practitioner_ids: list[int] | None = None,
+) -> CalendarSnapshot:
+    """Hours, held time, time off and closures overlapping [start, end); every practitioner's,
+    or only ``practitioner_ids``' (rooms are always all of them)."""
+    by_practitioner, by_room = _busy_lists(session, start, end)
+    closures = _closures(session, start, end)
     return CalendarSnapshot(
         zone=zone,
         practitioners=practitioner_hours(session, practitioner_ids),
         practitioner_busy={pid: merge(ivs) for pid, ivs in by_practitioner.items()},
         room_busy={rid: merge(ivs) for rid, ivs in by_room.items()},
-        closures=merge((s, e) for s, e in closures),
+        closures=closures,
     )
 
 
@@ -187,6 +230,56 @@ def day_window(first_day: date, last_day: date, zone: ZoneInfo) -> tuple[datetim
         datetime.combine(first_day, time.min, tzinfo=zone) - timedelta(days=1),
         datetime.combine(last_day, time.max, tzinfo=zone) + timedelta(days=1),
     )
+
+
+def _check_range(first_day: date, last_day: date, policy: BookingPolicy) -> None:
+    """:raise ValidationFailed: if the range is reversed or longer than the policy allows."""
+    if last_day < first_day:
+        raise ValidationFailed({"to": ["must be on or after 'from'"]})
+    if (last_day - first_day) > policy.longest_query:
+        raise ValidationFailed({"to": [f"ask for at most {policy.longest_query.days} days"]})
+
+
+def _check_practitioner(session: Session, practitioner_id: int | None) -> None:
+    """:raise NotFound: if a practitioner is named and is not an active one."""
+    if practitioner_id is None:
+        return
+    found = session.get(Practitioner, practitioner_id)
+    if found is None or not found.active:
+        raise NotFound(f"practitioner {practitioner_id} does not exist")
+
+
+@dataclass(frozen=True)
+class _SlotSearch:
+    """What a free-slot question asks for, once checked."""
+
+    service: Service
+    first_day: date
+    last_day: date
+    now: datetime
+    practitioner_id: int | None
+    policy: BookingPolicy
+
+    def answer(self, snapshot: CalendarSnapshot) -> list[TimeOption]:
+        """The free times in ``snapshot``: the named practitioner's, or everyone's."""
+        candidates = (
+            [self.practitioner_id]
+            if self.practitioner_id is not None
+            else sorted(snapshot.practitioners)
+        )
+        return free_times(
+            snapshot,
+            service_id=self.service.id,
+            duration=self.service.duration_min,
+            buffer=self.service.buffer_min,
+            needs_room=self.service.needs_room,
+            first_day=self.first_day,
+            last_day=self.last_day,
+            earliest=to_minutes(self.now + self.policy.minimum_notice),
+            latest=to_minutes(self.now + self.policy.horizon),
+            grid=self.policy.grid_minutes,
+            practitioner_ids=candidates,
+        )
 
 
 def free_slots(
@@ -208,29 +301,8 @@ def free_slots(
     :raise NotFound: if the service or the practitioner does not exist.
     """
     policy = policy or load_policy(session)
-    if last_day < first_day:
-        raise ValidationFailed({"to": ["must be on or after 'from'"]})
-    if (last_day - first_day) > policy.longest_query:
-        raise ValidationFailed({"to": [f"ask for at most {policy.longest_query.days} days"]})
+    _check_range(first_day, last_day, policy)
     service = active_service(session, service_id)
-    if practitioner_id is not None:
-        found = session.get(Practitioner, practitioner_id)
-        if found is None or not found.active:
-            raise NotFound(f"practitioner {practitioner_id} does not exist")
-    snapshot = load_snapshot(session, *day_window(first_day, last_day, zone), zone)
-    candidates = (
-        [practitioner_id] if practitioner_id is not None else sorted(snapshot.practitioners)
-    )
-    return free_times(
-        snapshot,
-        service_id=service.id,
-        duration=service.duration_min,
-        buffer=service.buffer_min,
-        needs_room=service.needs_room,
-        first_day=first_day,
-        last_day=last_day,
-        earliest=to_minutes(now + policy.minimum_notice),
-        latest=to_minutes(now + policy.horizon),
-        grid=policy.grid_minutes,
-        practitioner_ids=candidates,
-    )
+    _check_practitioner(session, practitioner_id)
+    search = _SlotSearch(service, first_day, last_day, now, practitioner_id, policy)
+    return search.answer(load_snapshot(session, *day_window(first_day, last_day, zone), zone))

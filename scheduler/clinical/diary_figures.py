@@ -228,12 +228,45 @@ def attack_days(attack: Attack, zone: ZoneInfo) -> list[date]:
 
 @dataclass
 class _Day:
+    """One day's figures while its entries and attacks are folded in."""
+
     headache: bool = False
     migraine: bool = False
     medication: bool = False
     specific: bool = False
     simple: bool = False
     worst_pain: int = 0
+
+    def add_entry(self, entry: DayEntry, rules: DiaryRules) -> None:
+        self.headache |= is_headache_entry(entry, rules)
+        self.worst_pain = max(self.worst_pain, entry.worst_pain)
+        # The kind refines "medicine taken"; a kind left from an earlier answer that an SMS
+        # reply without "M" has since overruled does not count.
+        if not entry.acute_medication:
+            return
+        self.medication = True
+        if entry.medication_class in rules.specific_classes:
+            self.specific = True
+        else:
+            self.simple = True
+        if entry.medication_class == MedicationClass.TRIPTAN and rules.triptan_is_migraine:
+            self.migraine = True
+
+    def add_attack(self, long_enough: bool, migraine: bool, peak_pain: int) -> None:
+        self.headache |= long_enough
+        self.migraine |= migraine
+        self.worst_pain = max(self.worst_pain, peak_pain)
+
+    def figures(self, day: date, rules: DiaryRules) -> DayFigures:
+        return DayFigures(
+            day=day,
+            headache=self.headache or (self.migraine and rules.migraine_days_are_headache_days),
+            migraine=self.migraine,
+            medication=self.medication,
+            specific_medication=self.specific,
+            simple_medication=self.simple,
+            worst_pain=self.worst_pain,
+        )
 
 
 def classify_days(
@@ -246,39 +279,14 @@ def classify_days(
     rules = rules or DiaryRules()
     days: dict[date, _Day] = {}
     for entry in entries:
-        d = days.setdefault(entry.day, _Day())
-        d.headache |= is_headache_entry(entry, rules)
-        d.worst_pain = max(d.worst_pain, entry.worst_pain)
-        # The kind refines "medicine taken"; a kind left from an earlier answer that an SMS
-        # reply without "M" has since overruled does not count.
-        if entry.acute_medication:
-            d.medication = True
-            if entry.medication_class in rules.specific_classes:
-                d.specific = True
-            else:
-                d.simple = True
-            if entry.medication_class == MedicationClass.TRIPTAN and rules.triptan_is_migraine:
-                d.migraine = True
+        days.setdefault(entry.day, _Day()).add_entry(entry, rules)
     for attack in attacks:
         hours = (attack.ended_at - attack.started_at).total_seconds() / 3600
+        long_enough = hours >= rules.headache_min_hours
         migraine = is_migraine_attack(attack, rules)
         for day in attack_days(attack, zone):
-            d = days.setdefault(day, _Day())
-            d.headache |= hours >= rules.headache_min_hours
-            d.migraine |= migraine
-            d.worst_pain = max(d.worst_pain, attack.peak_pain)
-    return {
-        day: DayFigures(
-            day=day,
-            headache=d.headache or (d.migraine and rules.migraine_days_are_headache_days),
-            migraine=d.migraine,
-            medication=d.medication,
-            specific_medication=d.specific,
-            simple_medication=d.simple,
-            worst_pain=d.worst_pain,
-        )
-        for day, d in sorted(days.items())
-    }
+            days.setdefault(day, _Day()).add_attack(long_enough, migraine, attack.peak_pain)
+    return {day: d.figures(day, rules) for day, d in sorted(days.items())}
 
 
 # --- windows ---------------------------------------------------------------------------------
@@ -374,19 +382,24 @@ def responder_checks(
     for label, week in rules.responder_points:
         start = first_treatment + timedelta(weeks=week - 1)
         window = count_window(days, start, rules.window_days, today)
-        comparable = baseline is not None and baseline.headache_days > 0
-        reduction = (
-            100.0 * (baseline.headache_days - window.headache_days) / baseline.headache_days
-            if comparable and baseline is not None and window.days
-            else None
-        )
-        responded = (
-            is_responder(baseline.headache_days, window.headache_days, rules.responder_drop_percent)
-            if comparable and baseline is not None and window.complete
-            else None
-        )
-        checks.append(ResponderCheck(label, window, reduction, responded))
+        checks.append(_responder_check(label, window, baseline, rules))
     return checks
+
+
+def _responder_check(
+    label: str, window: Window, baseline: Baseline | None, rules: DiaryRules
+) -> ResponderCheck:
+    """Headache days in ``window`` against the baseline; open (None) while nothing compares."""
+    if baseline is None or baseline.headache_days <= 0:
+        return ResponderCheck(label, window, None, None)
+    before = baseline.headache_days
+    reduction = 100.0 * (before - window.headache_days) / before if window.days else None
+    responded = (
+        is_responder(before, window.headache_days, rules.responder_drop_percent)
+        if window.complete
+        else None
+    )
+    return ResponderCheck(label, window, reduction, responded)
 
 
 def medication_overuse(
@@ -396,8 +409,6 @@ def medication_overuse(
     triptan, ergot, opioid or combination, or 15+ days of other acute medication."""
     rules = rules or DiaryRules()
     windows = last_windows(days, today, rules.overuse_windows, rules.window_days)
-    specific = all(w.specific_medication_days >= rules.overuse_specific_days for w in windows)
-    simple = all(w.simple_medication_days >= rules.overuse_simple_days for w in windows)
     each = all(
         w.headache_days >= rules.overuse_headache_days
         and (
@@ -408,20 +419,24 @@ def medication_overuse(
     )
     if not each:
         return PatternCheck(False, windows)
-    if specific:
+    return PatternCheck(True, windows, _overuse_reason(windows, rules))
+
+
+def _overuse_reason(windows: tuple[Window, ...], rules: DiaryRules) -> str:
+    """Which overuse threshold every window met, in plain words."""
+    if all(w.specific_medication_days >= rules.overuse_specific_days for w in windows):
         reason = (
             f"triptan, ergot, opioid or combination medicine on {rules.overuse_specific_days} "
             f"or more days in each of the last {len(windows)} months"
         )
-    elif simple:
+    elif all(w.simple_medication_days >= rules.overuse_simple_days for w in windows):
         reason = (
             f"simple painkillers on {rules.overuse_simple_days} or more days in each of the "
             f"last {len(windows)} months"
         )
     else:
         reason = f"acute medicine on many days in each of the last {len(windows)} months"
-    reason += f", with {rules.overuse_headache_days} or more headache days"
-    return PatternCheck(True, windows, reason)
+    return reason + f", with {rules.overuse_headache_days} or more headache days"
 
 
 def chronic_migraine(
@@ -515,18 +530,30 @@ def diary_figures(
     days = classify_days(entries, attacks, zone, rules)
     baseline = choose_baseline(days, first_treatment, today, rules)
     recent, previous = _recent_and_previous(days, today, rules)
-    anchor = baseline.window.start if baseline is not None else today
     return DiaryFigures(
         today=today,
         days=days,
         baseline=baseline,
         recent=recent,
         previous=previous,
-        windows=aligned_windows(days, anchor, today, rules.window_days),
-        weeks=[w for w in last_windows(days, today, weeks, 7) if days and w.end >= min(days)],
+        windows=_baseline_windows(days, baseline, today, rules),
+        weeks=_recorded_weeks(days, today, weeks),
         responder=responder_checks(days, baseline, first_treatment, today, rules),
         overuse=medication_overuse(days, today, rules),
         chronic=chronic_migraine(days, today, rules),
         trend=diary_trend(days, baseline, today, rules),
         summary=summary_sentence(baseline, recent, today),
     )
+
+
+def _baseline_windows(
+    days: dict[date, DayFigures], baseline: Baseline | None, today: date, rules: DiaryRules
+) -> list[Window]:
+    """Windows on the baseline's grid (today's, without a baseline), oldest first."""
+    anchor = baseline.window.start if baseline is not None else today
+    return aligned_windows(days, anchor, today, rules.window_days)
+
+
+def _recorded_weeks(days: dict[date, DayFigures], today: date, weeks: int) -> list[Window]:
+    """The last ``weeks`` weeks, less those that end before the first recorded day."""
+    return [w for w in last_windows(days, today, weeks, 7) if days and w.end >= min(days)]

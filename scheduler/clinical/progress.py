@@ -152,17 +152,7 @@ def doctor_summary(session: Session, patient: Patient, now: datetime) -> DoctorS
     figures = figures_for(session, patient, now, rules)
     windows = last_windows(figures.days, figures.today, SUMMARY_WINDOWS, rules.window_days)
     since = windows[0].start
-    zone = ZoneInfo(patient.time_zone)
-    visits = [
-        visit
-        for visit in session.scalars(
-            select(Appointment)
-            .where(Appointment.patient_id == patient.id)
-            .options(selectinload(Appointment.service))
-            .order_by(Appointment.starts_at)
-        )
-        if visit.starts_at.astimezone(zone).date() >= since
-    ]
+    visits = _visits_since(session, patient, since)
     return DoctorSummary(
         patient=patient,
         figures=figures,
@@ -172,3 +162,18 @@ def doctor_summary(session: Session, patient: Patient, now: datetime) -> DoctorS
         visits=visits,
         since=since,
     )
+
+
+def _visits_since(session: Session, patient: Patient, since: date) -> list[Appointment]:
+    """The patient's visits on or after the local day ``since``, in time order."""
+    zone = ZoneInfo(patient.time_zone)
+    return [
+        visit
+        for visit in session.scalars(
+            select(Appointment)
+            .where(Appointment.patient_id == patient.id)
+            .options(selectinload(Appointment.service))
+            .order_by(Appointment.starts_at)
+        )
+        if visit.starts_at.astimezone(zone).date() >= since
+    ]

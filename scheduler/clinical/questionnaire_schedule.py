@@ -220,22 +220,10 @@ def scheduled_points(session: Session, patient: Patient) -> list[ScheduledPoint]
     The baseline, session and month points follow the patient's latest course (each is
     answered once per patient); maintenance points come from every course.
     """
-    courses = list(
-        session.scalars(
-            select(Course)
-            .where(Course.patient_id == patient.id)
-            .order_by(Course.created_at, Course.id)
-        )
-    )
+    courses = _courses(session, patient.id)
     if not courses:
         return []
-    visits = list(
-        session.scalars(
-            select(Appointment)
-            .where(Appointment.course_id.in_([c.id for c in courses]))
-            .order_by(Appointment.starts_at, Appointment.id)
-        )
-    )
+    visits = _visits(session, courses)
     zone = ZoneInfo(patient.time_zone)
     latest = courses[-1]
     points: list[ScheduledPoint] = []
@@ -247,6 +235,28 @@ def scheduled_points(session: Session, patient: Patient) -> list[ScheduledPoint]
         closed = (_close(point, course) for point in candidates)
         points.extend(point for point in closed if point is not None)
     return points
+
+
+def _courses(session: Session, patient_id: int) -> list[Course]:
+    """The patient's courses, oldest first."""
+    return list(
+        session.scalars(
+            select(Course)
+            .where(Course.patient_id == patient_id)
+            .order_by(Course.created_at, Course.id)
+        )
+    )
+
+
+def _visits(session: Session, courses: list[Course]) -> list[Appointment]:
+    """Every visit of these courses, in time order."""
+    return list(
+        session.scalars(
+            select(Appointment)
+            .where(Appointment.course_id.in_([c.id for c in courses]))
+            .order_by(Appointment.starts_at, Appointment.id)
+        )
+    )
 
 
 def _answered(session: Session, patient_id: int) -> set[tuple[QuestionnaireKind, str]]:
@@ -291,12 +301,39 @@ def record_response(
     :raise NotDue: if the point is not open for this patient now.
     :raise ValidationFailed: with a message for every item that is wrong; nothing is written.
     """
+    _check_open(session, patient, kind, point, now)
+    response = _scored_response(patient, kind, point, answers, now)
+    try:
+        with session.begin_nested():
+            session.add(response)
+    except IntegrityError as exc:
+        raise AlreadyRecorded("these answers have already been recorded") from exc
+    return response
+
+
+def _check_open(
+    session: Session, patient: Patient, kind: QuestionnaireKind, point: str, now: datetime
+) -> None:
+    """That the point may be answered now.
+
+    :raise AlreadyRecorded: if it was answered already.
+    :raise NotDue: if it is not open for this patient now.
+    """
     if (kind, point) in _answered(session, patient.id):
         raise AlreadyRecorded("these answers have already been recorded")
     if not any(p.kind == kind and p.point == point for p in open_points(session, patient, now)):
         raise NotDue("this questionnaire is not open now")
+
+
+def _scored_response(
+    patient: Patient, kind: QuestionnaireKind, point: str, answers: dict[str, Any], now: datetime
+) -> QuestionnaireResponse:
+    """The answers validated and scored, as a new response row.
+
+    :raise ValidationFailed: with a message for every item that is wrong.
+    """
     scored = score(kind, answers)
-    response = QuestionnaireResponse(
+    return QuestionnaireResponse(
         patient_id=patient.id,
         kind=kind,
         point=point,
@@ -305,12 +342,6 @@ def record_response(
         grade=scored.grade,
         taken_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(response)
-    except IntegrityError as exc:
-        raise AlreadyRecorded("these answers have already been recorded") from exc
-    return response
 
 
 def scores_for(
@@ -326,22 +357,26 @@ def scores_for(
     previous: dict[QuestionnaireKind, int] = {}
     scored: list[ScoredResponse] = []
     for response in responses:
-        before = previous.get(response.kind)
-        scored.append(
-            ScoredResponse(
-                id=response.id,
-                kind=response.kind,
-                point=response.point,
-                point_label=point_label(response.point),
-                taken_at=response.taken_at,
-                score=response.score,
-                grade=response.grade,
-                meaning=meaning(response.kind, response.grade),
-                change=None
-                if before is None
-                else compare(response.kind, before, response.score, meaningful_fall),
-                answers=dict(response.answers),
-            )
-        )
+        scored.append(_scored(response, previous.get(response.kind), meaningful_fall))
         previous[response.kind] = response.score
     return scored
+
+
+def _scored(
+    response: QuestionnaireResponse, before: int | None, meaningful_fall: int
+) -> ScoredResponse:
+    """One response in plain words, compared with the score ``before`` it (if any)."""
+    return ScoredResponse(
+        id=response.id,
+        kind=response.kind,
+        point=response.point,
+        point_label=point_label(response.point),
+        taken_at=response.taken_at,
+        score=response.score,
+        grade=response.grade,
+        meaning=meaning(response.kind, response.grade),
+        change=None
+        if before is None
+        else compare(response.kind, before, response.score, meaningful_fall),
+        answers=dict(response.answers),
+    )

@@ -55,9 +55,29 @@ def _text(data: dict[str, Any], key: str, where: str, required: bool = True) -> 
 
 
 def _instrument(kind: QuestionnaireKind, data: Any) -> Instrument:
+    """One questionnaire's words from the file's entry for it.
+
+    :raise ConfigurationError: if a text is missing, or the items or answers do not fit the
+        scoring.
+    """
     where = kind.value
     if not isinstance(data, dict):
         raise ConfigurationError(f"questionnaire wording: {where} is missing")
+    items = _items(kind, data, where)
+    options = _options(data, where) if kind == QuestionnaireKind.HIT6 else ()
+    return Instrument(
+        kind=kind,
+        title=_text(data, "title", where),
+        recall=_text(data, "recall", where),
+        instructions=_text(data, "instructions", where),
+        items=items,
+        options=options,
+        licence_note=_text(data, "licence_note", where, required=False),
+    )
+
+
+def _items(kind: QuestionnaireKind, data: dict[str, Any], where: str) -> tuple[Item, ...]:
+    """The items, which must be the scoring's, in its order."""
     raw_items = data.get("items")
     if not isinstance(raw_items, list) or not all(isinstance(i, dict) for i in raw_items):
         raise ConfigurationError(f"questionnaire wording: {where}.items must be a list")
@@ -75,29 +95,24 @@ def _instrument(kind: QuestionnaireKind, data: Any) -> Instrument:
             f"questionnaire wording: {where} items must be {', '.join(ITEMS[kind])} in that "
             f"order, got {', '.join(codes) or 'none'}"
         )
-    options: tuple[Option, ...] = ()
-    if kind == QuestionnaireKind.HIT6:
-        raw_options = data.get("options")
-        if not isinstance(raw_options, list) or not all(isinstance(o, dict) for o in raw_options):
-            raise ConfigurationError(f"questionnaire wording: {where}.options must be a list")
-        options = tuple(
-            Option(value=o.get("value"), label=_text(o, "label", f"{where}.options"))
-            for o in raw_options
-        )
-        if tuple(o.value for o in options) != HIT6_VALUES:
-            raise ConfigurationError(
-                f"questionnaire wording: {where}.options must have the values "
-                + ", ".join(map(str, HIT6_VALUES))
-            )
-    return Instrument(
-        kind=kind,
-        title=_text(data, "title", where),
-        recall=_text(data, "recall", where),
-        instructions=_text(data, "instructions", where),
-        items=items,
-        options=options,
-        licence_note=_text(data, "licence_note", where, required=False),
+    return items
+
+
+def _options(data: dict[str, Any], where: str) -> tuple[Option, ...]:
+    """HIT-6's answers, whose values must be the scoring's."""
+    raw_options = data.get("options")
+    if not isinstance(raw_options, list) or not all(isinstance(o, dict) for o in raw_options):
+        raise ConfigurationError(f"questionnaire wording: {where}.options must be a list")
+    options = tuple(
+        Option(value=o.get("value"), label=_text(o, "label", f"{where}.options"))
+        for o in raw_options
     )
+    if tuple(o.value for o in options) != HIT6_VALUES:
+        raise ConfigurationError(
+            f"questionnaire wording: {where}.options must have the values "
+            + ", ".join(map(str, HIT6_VALUES))
+        )
+    return options
 
 
 @lru_cache(maxsize=8)

@@ -19,6 +19,18 @@ MIDAS_MAX_DAYS = 90
 MIDAS_MAX_PAIN = 10
 # Items whose days may not overlap: the second never counts the first one's days.
 MIDAS_PAIRS = (("1", "2"), ("3", "4"))
+# A MIDAS answer's range and what to say when it is blank or out of range: item B is a pain
+# score, every other item a number of days.
+MIDAS_PAIN_ANSWER = (
+    MIDAS_MAX_PAIN,
+    "Give a number from 0 to 10.",
+    "Give a whole number from 0 to 10.",
+)
+MIDAS_DAYS_ANSWER = (
+    MIDAS_MAX_DAYS,
+    "Give a number of days from 0 to 90 (0 if none).",
+    "Give a whole number of days from 0 to 90.",
+)
 # (highest score of the grade, grade); grade IV has no upper bound.
 MIDAS_GRADES = ((5, "I"), (10, "II"), (20, "III"))
 MIDAS_MEANINGS = {
@@ -125,23 +137,31 @@ def score_midas(answers: Mapping[str, object]) -> Scored:
     errors: dict[str, list[str]] = {}
     values: dict[str, int] = {}
     for code in MIDAS_ITEMS:
-        top = MIDAS_MAX_PAIN if code == "B" else MIDAS_MAX_DAYS
-        raw = answers.get(code)
-        value = _whole_number(raw)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            errors[code] = [
-                "Give a number from 0 to 10."
-                if code == "B"
-                else "Give a number of days from 0 to 90 (0 if none)."
-            ]
-        elif value is None or not 0 <= value <= top:
-            errors[code] = [
-                "Give a whole number from 0 to 10."
-                if code == "B"
-                else "Give a whole number of days from 0 to 90."
-            ]
-        else:
+        value = _midas_item(code, answers.get(code), errors)
+        if value is not None:
             values[code] = value
+    _check_midas_pairs(values, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    score = sum(values[code] for code in MIDAS_SCORED)
+    return Scored(QuestionnaireKind.MIDAS, values, score, midas_grade(score))
+
+
+def _midas_item(code: str, raw: object, errors: dict[str, list[str]]) -> int | None:
+    """One MIDAS answer as a number; None, with a message in ``errors``, if it is wrong."""
+    top, blank, wrong = MIDAS_PAIN_ANSWER if code == "B" else MIDAS_DAYS_ANSWER
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        errors[code] = [blank]
+        return None
+    value = _whole_number(raw)
+    if value is None or not 0 <= value <= top:
+        errors[code] = [wrong]
+        return None
+    return value
+
+
+def _check_midas_pairs(values: dict[str, int], errors: dict[str, list[str]]) -> None:
+    """Items 1 and 2, and 3 and 4, may not add up to more than the 90 days asked about."""
     for first, second in MIDAS_PAIRS:
         if first in values and second in values and values[first] + values[second] > 90:
             errors.setdefault(second, []).append(
@@ -149,10 +169,6 @@ def score_midas(answers: Mapping[str, object]) -> Scored:
                 f"days, more than the 90 days asked about. Question {second} does not count "
                 f"the days of question {first}."
             )
-    if errors:
-        raise ValidationFailed(errors)
-    score = sum(values[code] for code in MIDAS_SCORED)
-    return Scored(QuestionnaireKind.MIDAS, values, score, midas_grade(score))
 
 
 def score_hit6(answers: Mapping[str, object]) -> Scored:

@@ -175,7 +175,19 @@ def record_screen(
     """
     if patient.id is None:
         session.flush()
-    screen = SafetyScreen(
+    screen = _screen(patient, assessment, course_id, now)
+    session.add(screen)
+    patient.safety_flags = list(assessment.flags)
+    if assessment.tier in ALERT_TEXT:
+        session.add(_staff_alert(patient, assessment.tier, now))
+    return screen
+
+
+def _screen(
+    patient: Patient, assessment: Assessment, course_id: int | None, now: datetime
+) -> SafetyScreen:
+    """The answered screen as a row of the patient's (and course's) history."""
+    return SafetyScreen(
         patient_id=patient.id,
         course_id=course_id,
         tier=assessment.tier,
@@ -183,15 +195,13 @@ def record_screen(
         flags=list(assessment.flags),
         taken_at=now,
     )
-    session.add(screen)
-    patient.safety_flags = list(assessment.flags)
-    if assessment.tier in ALERT_TEXT:
-        session.add(
-            StaffAlert(
-                kind=f"safety_{assessment.tier.value}",
-                patient_id=patient.id,
-                detail=ALERT_TEXT[assessment.tier],
-                created_at=now,
-            )
-        )
-    return screen
+
+
+def _staff_alert(patient: Patient, tier: SafetyTier, now: datetime) -> StaffAlert:
+    """The alert that tells staff what a screen in ``tier`` asks of them."""
+    return StaffAlert(
+        kind=f"safety_{tier.value}",
+        patient_id=patient.id,
+        detail=ALERT_TEXT[tier],
+        created_at=now,
+    )

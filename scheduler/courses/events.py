@@ -22,6 +22,7 @@ from scheduler.config import Settings
 from scheduler.courses.booking import appointment_for, phase_spec
 from scheduler.courses.maintenance import DiaryTrend, maintenance_interval_weeks
 from scheduler.courses.planning import (
+    PhaseSpec,
     PlannedVisit,
     Planner,
     Preferences,
@@ -181,45 +182,95 @@ def after_visit_missed(
     A weekly-phase visit is replaced in its own week if a day there keeps the gaps, else in the
     days after; a maintenance visit a week later. The consultation is left to staff.
     """
+    found = _replaceable(session, appointment_id)
+    if found is None:
+        return []
+    missed, course, phase = found
+    visits = [v for v in _course_visits(session, course.id) if v.status in ACTIVE_STATUSES]
+    planner = _planner(session, course, settings, now)
+    if not _plan_replacement(planner, phase, missed, visits, settings, now):
+        return []
+    return _write_replacement(session, course, planner.visits, missed, visits, now)
+
+
+def _replaceable(
+    session: Session, appointment_id: int
+) -> tuple[Appointment, Course, TemplatePhase] | None:
+    """The missed visit, its course and phase, when it is one to replace and has no
+    replacement yet; None otherwise."""
     missed = session.get(Appointment, appointment_id)
     if missed is None or missed.course_id is None or missed.status not in MISSED:
-        return []
+        return None
     already = session.scalars(
         select(Appointment.id).where(Appointment.replaces_id == missed.id)
     ).first()
     course = session.get_one(Course, missed.course_id)
     phase = _phase(course, missed.phase_position)
     if already is not None or course.status != CourseStatus.ACTIVE or phase is None:
-        return []
+        return None
     if phase.cadence == Cadence.ONCE or missed.service_id != phase.service_id:
-        return []  # the consultation, or a follow-on whose main visit is replaced with it
-    visits = [v for v in _course_visits(session, course.id) if v.status in ACTIVE_STATUSES]
-    planner = _planner(session, course, settings, now)
+        return None  # the consultation, or a follow-on whose main visit is replaced with it
+    return missed, course, phase
+
+
+def _plan_replacement(
+    planner: Planner,
+    phase: TemplatePhase,
+    missed: Appointment,
+    visits: list[Appointment],
+    settings: Settings,
+    now: datetime,
+) -> bool:
+    """Plan the missed visit's replacement: a maintenance visit a week later, or a weekly one
+    on the first day that keeps the gaps; False when no day has room."""
     spec = phase_spec(phase)
-    missed_day = missed.starts_at.astimezone(settings.zone).date()
     if phase.cadence == Cadence.MAINTENANCE:
+        missed_day = missed.starts_at.astimezone(settings.zone).date()
         plan_maintenance_visit(planner, spec, missed_day, 1)
-    else:
-        day = _replacement_day(
-            planner, spec.service, spec.min_gap_days, visits, missed_day, now, settings
-        )
-        if day is None:
-            log.warning("no replacement day found for visit %s", missed.id)
-            return []
-        best = planner.best_on_day(day, spec.service)
-        if best is None:
-            return []
-        wanted = local_minutes(missed_day, course.preferred_time, settings.zone)
-        placed = planner.place(spec, spec.service, best[0], best[1], wanted or best[0])
-        placed.note = (
-            f"Replaces the visit of {missed.starts_at.astimezone(settings.zone):%a %d %b}. "
-            + placed.note
-        ).strip()
-        planner.follow_on(spec, placed)
+        return True
+    return _plan_weekly_replacement(planner, spec, missed, visits, settings, now)
+
+
+def _plan_weekly_replacement(
+    planner: Planner,
+    spec: PhaseSpec,
+    missed: Appointment,
+    visits: list[Appointment],
+    settings: Settings,
+    now: datetime,
+) -> bool:
+    """A weekly visit in place of ``missed`` (and its follow-on); False when no day has room."""
+    missed_day = missed.starts_at.astimezone(settings.zone).date()
+    day = _replacement_day(
+        planner, spec.service, spec.min_gap_days, visits, missed_day, now, settings
+    )
+    if day is None:
+        log.warning("no replacement day found for visit %s", missed.id)
+        return False
+    best = planner.best_on_day(day, spec.service)
+    if best is None:
+        return False
+    wanted = local_minutes(missed_day, planner.prefs.at, settings.zone)
+    placed = planner.place_with_follow_on(spec, best[0], best[1], wanted or best[0])
+    replaces = f"Replaces the visit of {missed.starts_at.astimezone(settings.zone):%a %d %b}. "
+    placed.note = (replaces + placed.note).strip()
+    return True
+
+
+def _write_replacement(
+    session: Session,
+    course: Course,
+    planned: list[PlannedVisit],
+    missed: Appointment,
+    visits: list[Appointment],
+    now: datetime,
+) -> list[Appointment]:
+    """The replacement under the missed visit's number, marked as replacing it; a follow-on
+    visit numbered after the course's last."""
     number = missed.visit_number or _next_number(visits)
-    written = _write(session, course, planner.visits[:1], number, now, replaces=missed)
-    if len(planner.visits) > 1:
-        written += _write(session, course, planner.visits[1:], _next_number(visits), now)
+    written = _write(session, course, planned[:1], number, now, replaces=missed)
+    if len(planned) > 1:
+        written += _write(session, course, planned[1:], _next_number(visits), now)
     return written
 
 
@@ -259,27 +310,41 @@ def fill_unplaced_visits(
     still: list[dict[str, Any]] = []
     written: list[Appointment] = []
     for record in course.unplaced:
-        phase = _phase(course, record.get("phase_position"))
-        wanted_at = record.get("wanted_at")
-        if phase is None or not isinstance(wanted_at, str):
+        added = _place_unplaced(session, planner, course, record, visits, settings, now)
+        if added is None:
             still.append(record)
             continue
-        spec = phase_spec(phase)
-        wanted_day = datetime.fromisoformat(wanted_at).astimezone(settings.zone).date()
-        day = _replacement_day(
-            planner, spec.service, spec.min_gap_days, visits, wanted_day, now, settings
-        )
-        best = planner.best_on_day(day, spec.service) if day else None
-        if best is None:
-            still.append(record)
-            continue
-        planner.visits.clear()
-        planner.place(spec, spec.service, best[0], best[1], best[0])
-        added = _write(session, course, planner.visits, int(record["visit_number"]), now)
         visits += added
         written += added
     course.unplaced = still
     return written
+
+
+def _place_unplaced(
+    session: Session,
+    planner: Planner,
+    course: Course,
+    record: dict[str, Any],
+    visits: list[Appointment],
+    settings: Settings,
+    now: datetime,
+) -> list[Appointment] | None:
+    """One visit the first plan left unplaced, placed and written; None if no day has room."""
+    phase = _phase(course, record.get("phase_position"))
+    wanted_at = record.get("wanted_at")
+    if phase is None or not isinstance(wanted_at, str):
+        return None
+    spec = phase_spec(phase)
+    wanted_day = datetime.fromisoformat(wanted_at).astimezone(settings.zone).date()
+    day = _replacement_day(
+        planner, spec.service, spec.min_gap_days, visits, wanted_day, now, settings
+    )
+    best = planner.best_on_day(day, spec.service) if day else None
+    if best is None:
+        return None
+    planner.visits.clear()
+    planner.place(spec, spec.service, best[0], best[1], best[0])
+    return _write(session, course, planner.visits, int(record["visit_number"]), now)
 
 
 @dataclass(frozen=True)

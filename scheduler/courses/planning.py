@@ -189,6 +189,14 @@ class Planner:
         start, practitioner_id = min(options, key=lambda o: (o[0], o[1] != after.practitioner_id))
         self.place(phase, service, start, practitioner_id, ends)
 
+    def place_with_follow_on(
+        self, phase: PhaseSpec, start: int, practitioner_id: int, wanted: int
+    ) -> PlannedVisit:
+        """A visit of the phase's own service, and its follow-on visit if the phase has one."""
+        visit = self.place(phase, phase.service, start, practitioner_id, wanted)
+        self.follow_on(phase, visit)
+        return visit
+
 
 def choose_days(
     window: Sequence[date],
@@ -203,23 +211,34 @@ def choose_days(
     Weekends are used only when the preferences include them.
     """
     allowed = [d for d in window if d.weekday() < 5 or d.weekday() in preferred]
-
-    def distance(day: date) -> int:
-        if not preferred:
-            return 0
-        return min(min((day.weekday() - p) % 7, (p - day.weekday()) % 7) for p in preferred)
-
-    def keeps_gaps(days: tuple[date, ...]) -> bool:
-        previous = after
-        for day in days:
-            if previous is not None and (day - previous).days < gap_days:
-                return False
-            previous = day
-        return True
-
-    combos = [c for c in itertools.combinations(allowed, count) if keeps_gaps(c)]
-    combos.sort(key=lambda c: (sum(distance(d) > 0 for d in c), sum(map(distance, c)), c))
+    combos = [c for c in itertools.combinations(allowed, count) if _keeps_gaps(c, after, gap_days)]
+    combos.sort(key=lambda c: _preference_rank(c, preferred))
     return [list(c) for c in combos]
+
+
+def _weekday_distance(day: date, preferred: Sequence[int]) -> int:
+    """Days between ``day``'s weekday and the nearest preferred one (0 with no preference)."""
+    if not preferred:
+        return 0
+    return min(min((day.weekday() - p) % 7, (p - day.weekday()) % 7) for p in preferred)
+
+
+def _preference_rank(
+    days: tuple[date, ...], preferred: Sequence[int]
+) -> tuple[int, int, tuple[date, ...]]:
+    """Sort key: fewest days off a preferred weekday, then least distance off, then earliest."""
+    distances = [_weekday_distance(d, preferred) for d in days]
+    return sum(d > 0 for d in distances), sum(distances), days
+
+
+def _keeps_gaps(days: tuple[date, ...], after: date | None, gap_days: int) -> bool:
+    """Whether each day is at least ``gap_days`` after the one before (and after ``after``)."""
+    previous = after
+    for day in days:
+        if previous is not None and (day - previous).days < gap_days:
+            return False
+        previous = day
+    return True
 
 
 def plan_weekly_phase(
@@ -228,26 +247,32 @@ def plan_weekly_phase(
     """Plan ``phase.weeks`` weeks from ``first_day``; returns the day of its last visit."""
     for week in range(phase.weeks):
         window = [first_day + timedelta(days=7 * week + i) for i in range(7)]
-        options = choose_days(
-            window, phase.per_week, planner.prefs.weekdays, last_visit_day, phase.min_gap_days
-        )
-        placed_days: list[date] = []
-        wanted_days = options[0] if options else window[: phase.per_week]
-        for slot_index in range(phase.per_week):
-            previous = placed_days[-1] if placed_days else last_visit_day
-            wanted_day = wanted_days[slot_index]
-            wanted = local_minutes(wanted_day, planner.prefs.at, planner.snapshot.zone)
-            found = _first_free_day(planner, phase, options, slot_index, previous)
-            if found is None:
-                planner.unplaced(phase, phase.service, wanted)
-                continue
-            day, (start, practitioner_id) = found
-            visit = planner.place(phase, phase.service, start, practitioner_id, wanted or start)
-            planner.follow_on(phase, visit)
-            placed_days.append(day)
-        if placed_days:
-            last_visit_day = placed_days[-1]
+        last_in_week = _plan_week(planner, phase, window, last_visit_day)
+        if last_in_week is not None:
+            last_visit_day = last_in_week
     return last_visit_day
+
+
+def _plan_week(
+    planner: Planner, phase: PhaseSpec, window: list[date], last_visit_day: date | None
+) -> date | None:
+    """Plan one week's visits of a phase in ``window``; returns the day of its last visit."""
+    options = choose_days(
+        window, phase.per_week, planner.prefs.weekdays, last_visit_day, phase.min_gap_days
+    )
+    placed_days: list[date] = []
+    wanted_days = options[0] if options else window[: phase.per_week]
+    for slot_index in range(phase.per_week):
+        previous = placed_days[-1] if placed_days else last_visit_day
+        wanted = local_minutes(wanted_days[slot_index], planner.prefs.at, planner.snapshot.zone)
+        found = _first_free_day(planner, phase, options, slot_index, previous)
+        if found is None:
+            planner.unplaced(phase, phase.service, wanted)
+            continue
+        day, (start, practitioner_id) = found
+        planner.place_with_follow_on(phase, start, practitioner_id, wanted or start)
+        placed_days.append(day)
+    return placed_days[-1] if placed_days else None
 
 
 def _first_free_day(
@@ -288,8 +313,7 @@ def plan_maintenance_visit(
             continue
         best = planner.best_on_day(day, phase.service)
         if best is not None:
-            visit = planner.place(phase, phase.service, best[0], best[1], wanted or best[0])
-            planner.follow_on(phase, visit)
+            planner.place_with_follow_on(phase, best[0], best[1], wanted or best[0])
             return day
     planner.unplaced(phase, phase.service, wanted)
     return None
@@ -313,20 +337,27 @@ def plan_course(
     Week 1 is the seven days after the consultation's day.
     """
     planner = Planner(snapshot, prefs, grid, earliest, latest)
-    zone = snapshot.zone
+    _plan_phases(planner, phases, consultation, maintenance_weeks)
+    return planner.visits
+
+
+def _plan_phases(
+    planner: Planner,
+    phases: Sequence[PhaseSpec],
+    consultation: tuple[int, int],
+    maintenance_weeks: int,
+) -> None:
+    """Each phase after the one before: the consultation, weekly phases week after week, then
+    maintenance after the last visit so far."""
     consult_start, consult_practitioner = consultation
-    consult_day = from_minutes(consult_start).astimezone(zone).date()
+    consult_day = from_minutes(consult_start).astimezone(planner.snapshot.zone).date()
     last_day: date | None = consult_day
     next_week_start = consult_day + timedelta(days=1)
     for phase in phases:
         if phase.cadence == "once":
-            visit = planner.place(
-                phase, phase.service, consult_start, consult_practitioner, consult_start
-            )
-            planner.follow_on(phase, visit)
+            planner.place_with_follow_on(phase, consult_start, consult_practitioner, consult_start)
         elif phase.cadence == "weekly":
             last_day = plan_weekly_phase(planner, phase, next_week_start, last_day)
             next_week_start += timedelta(weeks=phase.weeks)
         elif phase.cadence == "maintenance" and last_day is not None:
             plan_maintenance_visit(planner, phase, last_day, maintenance_weeks)
-    return planner.visits

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler.models import ACTIVE_STATUSES, Appointment, Course, Patient
+from scheduler.models import ACTIVE_STATUSES, Appointment, Course, Patient, TemplatePhase
 
 
 @dataclass(frozen=True)
@@ -38,38 +39,40 @@ def view_course(session: Session, course: Course) -> CourseView:
         .where(Appointment.course_id == course.id, Appointment.status.in_(ACTIVE_STATUSES))
         .options(selectinload(Appointment.service))
     )
-    visits = [
-        CourseVisit(
-            visit_number=a.visit_number or 0,
-            phase=phases[a.phase_position].name if a.phase_position in phases else "",
-            service=a.service.name,
-            status=a.status.value,
-            appointment_id=a.id,
-            start=a.starts_at,
-            practitioner_id=a.practitioner_id,
-            wanted=None,
-            note=a.planning_note,
-        )
-        for a in appointments
-    ]
-    for record in course.unplaced:
-        phase = phases.get(record.get("phase_position", 0))
-        wanted = record.get("wanted_at")
-        visits.append(
-            CourseVisit(
-                visit_number=int(record.get("visit_number", 0)),
-                phase=phase.name if phase else "",
-                service=phase.service.name if phase else "",
-                status="unplaced",
-                appointment_id=None,
-                start=None,
-                practitioner_id=None,
-                wanted=datetime.fromisoformat(wanted) if isinstance(wanted, str) else None,
-                note=str(record.get("note", "")),
-            )
-        )
+    visits = [_placed_visit(a, phases) for a in appointments]
+    visits += [_unplaced_visit(record, phases) for record in course.unplaced]
     visits.sort(key=lambda v: v.visit_number)
     return CourseView(course, visits)
+
+
+def _placed_visit(visit: Appointment, phases: dict[int, TemplatePhase]) -> CourseVisit:
+    return CourseVisit(
+        visit_number=visit.visit_number or 0,
+        phase=phases[visit.phase_position].name if visit.phase_position in phases else "",
+        service=visit.service.name,
+        status=visit.status.value,
+        appointment_id=visit.id,
+        start=visit.starts_at,
+        practitioner_id=visit.practitioner_id,
+        wanted=None,
+        note=visit.planning_note,
+    )
+
+
+def _unplaced_visit(record: dict[str, Any], phases: dict[int, TemplatePhase]) -> CourseVisit:
+    phase = phases.get(record.get("phase_position", 0))
+    wanted = record.get("wanted_at")
+    return CourseVisit(
+        visit_number=int(record.get("visit_number", 0)),
+        phase=phase.name if phase else "",
+        service=phase.service.name if phase else "",
+        status="unplaced",
+        appointment_id=None,
+        start=None,
+        practitioner_id=None,
+        wanted=datetime.fromisoformat(wanted) if isinstance(wanted, str) else None,
+        note=str(record.get("note", "")),
+    )
 
 
 def courses_of(session: Session, patient: Patient) -> list[CourseView]:

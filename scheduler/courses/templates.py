@@ -81,20 +81,24 @@ def load_default_templates(session: Session) -> int:
             continue
         template = CourseTemplate(code=code, name=name, description=description)
         template.phases = [
-            TemplatePhase(
-                position=position,
-                name=phase.name,
-                service=services[phase.service],
-                cadence=phase.cadence,
-                visits_per_week=phase.per_week,
-                weeks=phase.weeks,
-                min_gap_days=2,
-                then_service=services[phase.then] if phase.then else None,
-                aftercare=phase.aftercare,
-            )
-            for position, phase in enumerate(phases, start=1)
+            _phase_row(position, phase, services) for position, phase in enumerate(phases, start=1)
         ]
         session.add(template)
         added += 1
     session.flush()
     return added
+
+
+def _phase_row(position: int, phase: PhaseData, services: dict[str, Service]) -> TemplatePhase:
+    """The template phase ``phase`` describes, at ``position``, with its services found."""
+    return TemplatePhase(
+        position=position,
+        name=phase.name,
+        service=services[phase.service],
+        cadence=phase.cadence,
+        visits_per_week=phase.per_week,
+        weeks=phase.weeks,
+        min_gap_days=2,
+        then_service=services[phase.then] if phase.then else None,
+        aftercare=phase.aftercare,
+    )

@@ -39,11 +39,22 @@ def record_delivery_report(
     if message is None:
         return False
     status = status.lower()
+    if _moves_on(message.provider_status, status):
+        _apply(message, status, error_code, now)
+    return True
+
+
+def _moves_on(known: str | None, status: str) -> bool:
+    """Whether a report of ``status`` is news after ``known``: further along, or a repeated
+    "read" (unknown statuses never are)."""
     if status not in PROVIDER_RANK:
-        return True
-    known = PROVIDER_RANK.get(message.provider_status or "", -1)
-    if PROVIDER_RANK[status] < known or (PROVIDER_RANK[status] == known and status != "read"):
-        return True
+        return False
+    rank, known_rank = PROVIDER_RANK[status], PROVIDER_RANK.get(known or "", -1)
+    return rank > known_rank or (rank == known_rank and status == "read")
+
+
+def _apply(message: OutboundMessage, status: str, error_code: str | None, now: datetime) -> None:
+    """Record the provider's ``status``, and what it means for the message's own status."""
     message.provider_status = status
     message.updated_at = now
     if status in FINAL:
@@ -55,4 +66,3 @@ def record_delivery_report(
     elif message.status == MessageStatus.SENDING:
         message.status = MessageStatus.SENT
         message.sent_at = message.sent_at or now
-    return True

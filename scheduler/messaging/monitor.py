@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from scheduler.models import (
@@ -36,34 +36,23 @@ class ThreadEntry:
 def patient_thread(session: Session, patient: Patient, *, show_diary: bool) -> list[ThreadEntry]:
     """Every text to and from the patient, oldest first. Without ``show_diary`` the words of
     diary replies (health data) are withheld."""
-    entries = [
-        ThreadEntry(
-            "out",
-            m.sent_at or m.due_at,
-            m.kind.value,
-            m.body,
-            m.status.value,
-            m.error_code,
-            m.id,
-        )
-        for m in session.scalars(
-            select(OutboundMessage).where(OutboundMessage.patient_id == patient.id)
-        )
-    ]
-    for m in session.scalars(select(InboundMessage).where(InboundMessage.patient_id == patient.id)):
-        hidden = m.understood_as in DIARY_KINDS and not show_diary
-        entries.append(
-            ThreadEntry(
-                "in",
-                m.received_at,
-                m.understood_as,
-                "(diary reply)" if hidden else m.body,
-                "received",
-                None,
-                m.id,
-            )
-        )
+    sent = select(OutboundMessage).where(OutboundMessage.patient_id == patient.id)
+    received = select(InboundMessage).where(InboundMessage.patient_id == patient.id)
+    entries = [_outgoing(m) for m in session.scalars(sent)]
+    entries += [_incoming(m, show_diary) for m in session.scalars(received)]
     return sorted(entries, key=lambda e: (e.at, e.direction == "out"))
+
+
+def _outgoing(m: OutboundMessage) -> ThreadEntry:
+    return ThreadEntry(
+        "out", m.sent_at or m.due_at, m.kind.value, m.body, m.status.value, m.error_code, m.id
+    )
+
+
+def _incoming(m: InboundMessage, show_diary: bool) -> ThreadEntry:
+    hidden = m.understood_as in DIARY_KINDS and not show_diary
+    text = "(diary reply)" if hidden else m.body
+    return ThreadEntry("in", m.received_at, m.understood_as, text, "received", None, m.id)
 
 
 @dataclass(frozen=True)
@@ -78,24 +67,43 @@ class Monitor:
 
 def monitor(session: Session, now: datetime) -> Monitor:
     """Counts by status, messages overdue or stuck, recent failures and open staff alerts."""
-    counts = {
+    return Monitor(
+        counts=_status_counts(session),
+        overdue=_count_messages(
+            session,
+            OutboundMessage.status == MessageStatus.PENDING,
+            OutboundMessage.due_at < now - timedelta(minutes=1),
+        ),
+        stuck=_stuck(session, now),
+        failed=_recently_failed(session),
+        open_alerts=_open_alerts(session),
+        sent_last_hour=_count_messages(
+            session,
+            OutboundMessage.sent_at >= now - timedelta(hours=1),
+            OutboundMessage.kind != MessageKind.REPLY,
+        ),
+    )
+
+
+def _status_counts(session: Session) -> dict[str, int]:
+    """How many outbound messages are in each status."""
+    return {
         status.value: count
         for status, count in session.execute(
             select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status)
         )
     }
-    overdue = (
-        session.scalar(
-            select(func.count())
-            .select_from(OutboundMessage)
-            .where(
-                OutboundMessage.status == MessageStatus.PENDING,
-                OutboundMessage.due_at < now - timedelta(minutes=1),
-            )
-        )
-        or 0
-    )
-    stuck = list(
+
+
+def _count_messages(session: Session, *conditions: ColumnElement[bool]) -> int:
+    """How many outbound messages meet every condition."""
+    query = select(func.count()).select_from(OutboundMessage).where(*conditions)
+    return session.scalar(query) or 0
+
+
+def _stuck(session: Session, now: datetime) -> list[OutboundMessage]:
+    """Up to 50 rows claimed long ago and still ``queued`` or ``sending``, oldest claim first."""
+    return list(
         session.scalars(
             select(OutboundMessage)
             .where(
@@ -112,7 +120,11 @@ def monitor(session: Session, now: datetime) -> Monitor:
             .limit(50)
         )
     )
-    failed = list(
+
+
+def _recently_failed(session: Session) -> list[OutboundMessage]:
+    """The 50 most recently failed messages, latest first."""
+    return list(
         session.scalars(
             select(OutboundMessage)
             .where(OutboundMessage.status == MessageStatus.FAILED)
@@ -120,7 +132,11 @@ def monitor(session: Session, now: datetime) -> Monitor:
             .limit(50)
         )
     )
-    alerts = list(
+
+
+def _open_alerts(session: Session) -> list[StaffAlert]:
+    """The 50 latest staff alerts not yet resolved, latest first."""
+    return list(
         session.scalars(
             select(StaffAlert)
             .where(StaffAlert.resolved_at.is_(None))
@@ -128,18 +144,6 @@ def monitor(session: Session, now: datetime) -> Monitor:
             .limit(50)
         )
     )
-    sent_last_hour = (
-        session.scalar(
-            select(func.count())
-            .select_from(OutboundMessage)
-            .where(
-                OutboundMessage.sent_at >= now - timedelta(hours=1),
-                OutboundMessage.kind != MessageKind.REPLY,
-            )
-        )
-        or 0
-    )
-    return Monitor(counts, overdue, stuck, failed, alerts, sent_last_hour)
 
 
 def retry_failed(session: Session, message_id: int, now: datetime) -> OutboundMessage | None:

@@ -49,42 +49,79 @@ def plan_visit_messages(
     Reminders whose time has already passed are not written: the confirmation covers them.
     The reminders' offsets come from the clinic's reminder plan, the words from its wording.
     """
-    patient = appointment.patient
     context = _context(appointment, manage_url, settings)
     wording = load_wording(session)
+    existing = _existing_keys(session, appointment.id)
     rows: list[OutboundMessage] = []
-    existing = set(
-        session.scalars(
-            select(OutboundMessage.dedupe_key).where(
-                OutboundMessage.appointment_id == appointment.id
-            )
-        )
-    )
-    zone = ZoneInfo(patient.time_zone)
-    for kind, before in visit_plan(load_reminder_plan(session)).items():
-        due = now if before is None else QUIET.schedule(kind, appointment.starts_at - before, zone)
-        if due < now or visit_dedupe_key(appointment, kind) in existing:
-            continue
-        body = render(kind, context, wording.get(kind))
-        rows.append(
-            OutboundMessage(
-                patient_id=patient.id,
-                appointment_id=appointment.id,
-                kind=kind,
-                dedupe_key=visit_dedupe_key(appointment, kind),
-                to_phone=patient.phone_e164,
-                body=body,
-                segments=segment_count(body),
-                due_at=due,
-                planned_for=appointment.starts_at,
-                status=MessageStatus.PENDING,
-                created_at=now,
-                updated_at=now,
-            )
-        )
+    for kind, due in _due_times(session, appointment, now).items():
+        if visit_dedupe_key(appointment, kind) not in existing:
+            body = render(kind, context, wording.get(kind))
+            rows.append(_visit_message(appointment, kind, body, due, now))
     session.add_all(rows)
     session.flush()
     return rows
+
+
+def _existing_keys(session: Session, appointment_id: int) -> set[str]:
+    """The dedupe keys of the messages already written for a visit."""
+    return set(
+        session.scalars(
+            select(OutboundMessage.dedupe_key).where(
+                OutboundMessage.appointment_id == appointment_id
+            )
+        )
+    )
+
+
+def _due_times(
+    session: Session, appointment: Appointment, now: datetime
+) -> dict[MessageKind, datetime]:
+    """When each of the visit's messages is due (reminders out of quiet hours); those whose
+    time has passed are left out."""
+    zone = ZoneInfo(appointment.patient.time_zone)
+    due_times: dict[MessageKind, datetime] = {}
+    for kind, before in visit_plan(load_reminder_plan(session)).items():
+        due = now if before is None else QUIET.schedule(kind, appointment.starts_at - before, zone)
+        if due >= now:
+            due_times[kind] = due
+    return due_times
+
+
+def _visit_message(
+    appointment: Appointment, kind: MessageKind, body: str, due: datetime, now: datetime
+) -> OutboundMessage:
+    """A pending row of one of the visit's planned messages."""
+    key = visit_dedupe_key(appointment, kind)
+    return _pending_row(
+        appointment.patient, kind, key, body, due, now, appointment.id, appointment.starts_at
+    )
+
+
+def _pending_row(
+    patient: Patient,
+    kind: MessageKind,
+    key: str,
+    body: str,
+    due: datetime,
+    now: datetime,
+    appointment_id: int | None,
+    planned_for: datetime | None,
+) -> OutboundMessage:
+    """A new ``pending`` outbox row to the patient's phone, due at ``due`` exactly."""
+    return OutboundMessage(
+        patient_id=patient.id,
+        appointment_id=appointment_id,
+        kind=kind,
+        dedupe_key=key,
+        to_phone=patient.phone_e164,
+        body=body,
+        segments=segment_count(body),
+        due_at=due,
+        planned_for=planned_for,
+        status=MessageStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def plan_visit_notice(
@@ -127,20 +164,8 @@ def write_message(
     """
     if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)):
         return None
-    message = OutboundMessage(
-        patient_id=patient.id,
-        appointment_id=appointment_id,
-        kind=kind,
-        dedupe_key=key,
-        to_phone=patient.phone_e164,
-        body=body,
-        segments=segment_count(body),
-        due_at=QUIET.schedule(kind, due, ZoneInfo(patient.time_zone)),
-        planned_for=planned_for,
-        status=MessageStatus.PENDING,
-        created_at=now,
-        updated_at=now,
-    )
+    moved = QUIET.schedule(kind, due, ZoneInfo(patient.time_zone))
+    message = _pending_row(patient, kind, key, body, moved, now, appointment_id, planned_for)
     session.add(message)
     session.flush()
     return message
@@ -221,6 +246,25 @@ def start_sending(session: Session, message_ids: list[int], now: datetime) -> li
     """
     if not message_ids:
         return []
+    won = _claim_for_sending(session, message_ids, now)
+    return _with_patients(session, won) if won else []
+
+
+def _with_patients(session: Session, message_ids: list[int]) -> list[OutboundMessage]:
+    """The rows, freshly loaded with their patients and consents, in id order."""
+    return list(
+        session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.id.in_(message_ids))
+            .options(selectinload(OutboundMessage.patient).selectinload(Patient.consents))
+            .order_by(OutboundMessage.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def _claim_for_sending(session: Session, message_ids: list[int], now: datetime) -> list[int]:
+    """The ids moved from ``queued`` to ``sending`` by this caller, one attempt more each."""
     won = session.scalars(
         update(OutboundMessage)
         .where(OutboundMessage.id.in_(message_ids), OutboundMessage.status == MessageStatus.QUEUED)
@@ -233,14 +277,4 @@ def start_sending(session: Session, message_ids: list[int], now: datetime) -> li
         .returning(OutboundMessage.id)
         .execution_options(synchronize_session=False)
     ).all()
-    if not won:
-        return []
-    return list(
-        session.scalars(
-            select(OutboundMessage)
-            .where(OutboundMessage.id.in_(won))
-            .options(selectinload(OutboundMessage.patient).selectinload(Patient.consents))
-            .order_by(OutboundMessage.id)
-            .execution_options(populate_existing=True)
-        )
-    )
+    return list(won)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ScalarResult, select
 from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
@@ -103,37 +103,50 @@ def plan_diary_prompts(session: Session, settings: Settings, now: datetime) -> i
     """Diary prompts for today and tomorrow, for every patient in an active course who agreed
     to diary prompts; once per patient and day (consent is checked again when sending).
     Returns how many were written."""
+    patients = _diary_patients(session)
+    wording = load_wording(session).get(MessageKind.DIARY_PROMPT)
+    written = 0
+    for patient in patients:
+        if patient.consents_to(ConsentKind.DIARY_PROMPTS):
+            written += _plan_prompts_for(session, patient, wording, settings, now)
+    return written
+
+
+def _diary_patients(session: Session) -> ScalarResult[Patient]:
+    """Patients in an active course who take texts and have not turned diary prompts off."""
     in_course = select(Course.patient_id).where(Course.status == CourseStatus.ACTIVE)
     # IN rather than JOIN ... DISTINCT: PostgreSQL cannot compare the JSON columns DISTINCT needs.
-    patients = session.scalars(
+    return session.scalars(
         select(Patient).where(
             Patient.id.in_(in_course),
             Patient.sms_opted_out_at.is_(None),
             Patient.diary_frequency != "off",
         )
     )
-    wording = load_wording(session).get(MessageKind.DIARY_PROMPT)
+
+
+def _plan_prompts_for(
+    session: Session, patient: Patient, wording: str | None, settings: Settings, now: datetime
+) -> int:
+    """The patient's prompts for the coming days, at their prompt time and not yet past;
+    returns how many were new."""
+    zone = ZoneInfo(patient.time_zone)
     written = 0
-    for patient in patients:
-        if not patient.consents_to(ConsentKind.DIARY_PROMPTS):
+    for day in _prompt_days(patient, now.astimezone(zone).date()):
+        due = datetime.combine(day, patient.diary_prompt_time, tzinfo=zone)
+        if due < now:
             continue
-        zone = ZoneInfo(patient.time_zone)
-        today = now.astimezone(zone).date()
-        for day in _prompt_days(patient, today):
-            due = datetime.combine(day, patient.diary_prompt_time, tzinfo=zone)
-            if due < now:
-                continue
-            message = write_message(
-                session,
-                patient,
-                MessageKind.DIARY_PROMPT,
-                f"diary:{patient.id}:{day.isoformat()}",
-                render(MessageKind.DIARY_PROMPT, _context(patient, settings), wording),
-                due,
-                now,
-                planned_for=datetime.combine(day, time.min, tzinfo=zone),
-            )
-            written += message is not None
+        message = write_message(
+            session,
+            patient,
+            MessageKind.DIARY_PROMPT,
+            f"diary:{patient.id}:{day.isoformat()}",
+            render(MessageKind.DIARY_PROMPT, _context(patient, settings), wording),
+            due,
+            now,
+            planned_for=datetime.combine(day, time.min, tzinfo=zone),
+        )
+        written += message is not None
     return written
 
 
@@ -148,34 +161,40 @@ def plan_maintenance_due(session: Session, settings: Settings, now: datetime) ->
     written = 0
     courses = session.scalars(select(Course).where(Course.status == CourseStatus.ACTIVE))
     for course in courses:
-        if not any(p.cadence == Cadence.MAINTENANCE for p in course.template.phases):
-            continue
-        visits = session.scalars(
-            select(Appointment).where(
-                Appointment.course_id == course.id, Appointment.status.in_(ACTIVE_STATUSES)
-            )
-        ).all()
-        done = [v for v in visits if v.starts_at <= now]
-        ahead = [v for v in visits if v.starts_at > now]
-        if not done or any(v.status != AppointmentStatus.PROPOSED for v in ahead):
-            continue
-        opens = max(v.starts_at for v in done) + MAINTENANCE_WINDOW_OPENS
-        if not (opens - notice <= now < opens):
-            continue
-        key = f"maintenance_due:{course.id}:{opens.date().isoformat()}"
-        if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)):
-            continue
-        url = settings.manage_url(issue_link_token(session, course.patient, now))
-        message = write_message(
-            session,
-            course.patient,
-            MessageKind.MAINTENANCE_DUE,
-            key,
-            render_for(
-                session, MessageKind.MAINTENANCE_DUE, _context(course.patient, settings, url=url)
-            ),
-            now,
-            now,
-        )
-        written += message is not None
+        opens = _maintenance_window_opens(session, course, now)
+        if opens is not None and opens - notice <= now < opens:
+            written += _nudge_to_book(session, course, opens, settings, now)
     return written
+
+
+def _maintenance_window_opens(session: Session, course: Course, now: datetime) -> datetime | None:
+    """Four weeks after the course's last visit so far; None without a maintenance phase,
+    before its first visit, or when a visit ahead is more than proposed."""
+    if not any(p.cadence == Cadence.MAINTENANCE for p in course.template.phases):
+        return None
+    visits = session.scalars(
+        select(Appointment).where(
+            Appointment.course_id == course.id, Appointment.status.in_(ACTIVE_STATUSES)
+        )
+    ).all()
+    done = [v for v in visits if v.starts_at <= now]
+    ahead = [v for v in visits if v.starts_at > now]
+    if not done or any(v.status != AppointmentStatus.PROPOSED for v in ahead):
+        return None
+    return max(v.starts_at for v in done) + MAINTENANCE_WINDOW_OPENS
+
+
+def _nudge_to_book(
+    session: Session, course: Course, opens: datetime, settings: Settings, now: datetime
+) -> bool:
+    """The nudge for the window opening at ``opens``, once per course and window; whether it
+    was written now."""
+    key = f"maintenance_due:{course.id}:{opens.date().isoformat()}"
+    if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)):
+        return False
+    url = settings.manage_url(issue_link_token(session, course.patient, now))
+    body = render_for(
+        session, MessageKind.MAINTENANCE_DUE, _context(course.patient, settings, url=url)
+    )
+    kind = MessageKind.MAINTENANCE_DUE
+    return write_message(session, course.patient, kind, key, body, now, now) is not None

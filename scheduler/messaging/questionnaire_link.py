@@ -93,30 +93,42 @@ def plan_patient_links(
     texted once (planning again adds nothing), and only with the patient's consent."""
     if patient.sms_opted_out_at is not None or not patient.consents_to(questionnaire_consent()):
         return []
+    written = []
+    for point in _points_to_text(session, patient, now):
+        message = _text_link(session, patient, point, settings, now)
+        if message is not None:
+            written.append(message)
+    return written
+
+
+def _points_to_text(session: Session, patient: Patient, now: datetime) -> list[ScheduledPoint]:
+    """The open points not answered yet that stay open long enough, one per point name."""
     by_point: dict[str, ScheduledPoint] = {}
     for point in open_points(session, patient, now):
         if point.closes is None or point.closes - now >= MIN_NOTICE:
             by_point.setdefault(point.point, point)
-    written = []
-    for point in by_point.values():
-        key = link_dedupe_key(patient.id, point)
-        if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)):
-            continue
-        url = settings.manage_url(issue_link_token(session, patient, now)) + QUESTIONNAIRES_PATH
-        message = write_message(
-            session,
-            patient,
-            MessageKind.QUESTIONNAIRE,
-            key,
-            _link_text(session, patient, settings, url, now),
-            max(now, point.opens),
-            now,
-            appointment_id=point.appointment_id,
-            planned_for=point.visit_starts_at,
-        )
-        if message is not None:
-            written.append(message)
-    return written
+    return list(by_point.values())
+
+
+def _text_link(
+    session: Session, patient: Patient, point: ScheduledPoint, settings: Settings, now: datetime
+) -> OutboundMessage | None:
+    """The text with a fresh link to answer ``point``; None if it was texted already."""
+    key = link_dedupe_key(patient.id, point)
+    if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)):
+        return None
+    url = settings.manage_url(issue_link_token(session, patient, now)) + QUESTIONNAIRES_PATH
+    return write_message(
+        session,
+        patient,
+        MessageKind.QUESTIONNAIRE,
+        key,
+        _link_text(session, patient, settings, url, now),
+        max(now, point.opens),
+        now,
+        appointment_id=point.appointment_id,
+        planned_for=point.visit_starts_at,
+    )
 
 
 def plan_questionnaire_links(session: Session, settings: Settings, now: datetime) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -26,8 +27,30 @@ def reconcile_stuck_sends(
     Runs of this may overlap; each settles only the very attempt it looked up.
     """
     now = clock.now()
+    stuck = _stuck_sends(db, now - older_than, limit)
+    counts = {"found": 0, "requeued": 0, "unresolved": 0}
+    for send in stuck:
+        outcome = _look_up_and_settle(db, backend, send, now)
+        if outcome is not None:
+            counts[outcome] += 1
+    if stuck:
+        log.info("reconciled stuck sends: %s", counts)
+    return counts
+
+
+class _StuckSend(NamedTuple):
+    """A send attempt whose outcome is unknown: the row, what it said to whom, and when."""
+
+    message_id: int
+    to: str
+    body: str
+    claimed_at: datetime
+
+
+def _stuck_sends(db: Database, claimed_before: datetime, limit: int) -> list[_StuckSend]:
+    """Up to ``limit`` rows in ``sending`` claimed before ``claimed_before``, oldest first."""
     with db.session() as session:
-        stuck = session.execute(
+        rows = session.execute(
             select(
                 OutboundMessage.id,
                 OutboundMessage.to_phone,
@@ -36,30 +59,31 @@ def reconcile_stuck_sends(
             )
             .where(
                 OutboundMessage.status == MessageStatus.SENDING,
-                OutboundMessage.claimed_at < now - older_than,
+                OutboundMessage.claimed_at < claimed_before,
             )
             .order_by(OutboundMessage.claimed_at)
             .limit(limit)
         ).all()
-    counts = {"found": 0, "requeued": 0, "unresolved": 0}
-    for message_id, to, body, claimed_at in stuck:
-        if claimed_at is None:  # a row in `sending` always has its claim time
-            continue
-        since = claimed_at - timedelta(minutes=5)
-        try:
-            receipt = backend.find_sent(to, body, since)
-        except SendFailure:
-            counts["unresolved"] += 1
-            continue
-        with db.transaction() as session:
-            settled = _settle(
-                session, message_id, claimed_at, receipt.sid if receipt else None, now
-            )
-        if settled:
-            counts["found" if receipt else "requeued"] += 1
-    if stuck:
-        log.info("reconciled stuck sends: %s", counts)
-    return counts
+    # A row in `sending` always has its claim time.
+    return [_StuckSend(i, to, body, at) for i, to, body, at in rows if at is not None]
+
+
+def _look_up_and_settle(
+    db: Database, backend: SmsBackend, send: _StuckSend, now: datetime
+) -> str | None:
+    """Ask the provider about one stuck attempt and settle it: "found", "requeued",
+    "unresolved" (the lookup failed), or None if another run settled it first."""
+    since = send.claimed_at - timedelta(minutes=5)
+    try:
+        receipt = backend.find_sent(send.to, send.body, since)
+    except SendFailure:
+        return "unresolved"
+    sid = receipt.sid if receipt else None
+    with db.transaction() as session:
+        settled = _settle(session, send.message_id, send.claimed_at, sid, now)
+    if not settled:
+        return None
+    return "found" if receipt else "requeued"
 
 
 def _settle(
@@ -75,15 +99,11 @@ def _settle(
         & (OutboundMessage.status == MessageStatus.SENDING)
         & (OutboundMessage.claimed_at == claimed_at)
     )
-    if sid is not None:
-        values: dict[str, object] = {
-            "status": MessageStatus.SENT,
-            "provider_sid": sid,
-            "sent_at": now,
-            "updated_at": now,
-        }
-    else:
-        values = {"status": MessageStatus.PENDING, "due_at": now, "updated_at": now}
+    values: dict[str, object] = (
+        {"status": MessageStatus.SENT, "provider_sid": sid, "sent_at": now, "updated_at": now}
+        if sid is not None
+        else {"status": MessageStatus.PENDING, "due_at": now, "updated_at": now}
+    )
     result = session.execute(
         update(OutboundMessage)
         .where(still_stuck)

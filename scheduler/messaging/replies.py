@@ -25,6 +25,14 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE
 START_WORDS = {"START", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO"}
 YES_WORDS = {"C", "Y", "YES"}
+# The one-word replies understood once STOP and the emergency words are ruled out, in order.
+ONE_WORD_REPLIES: tuple[tuple[set[str], Intent], ...] = (
+    (START_WORDS, Intent.START),
+    (HELP_WORDS, Intent.HELP),
+    (YES_WORDS, Intent.YES),
+    ({"R"}, Intent.RESCHEDULE),
+    ({"X"}, Intent.CANCEL),
+)
 EMERGENCY_PATTERNS = [
     r"worst (head ?ache|pain) (of|in) my life",
     r"can'?t (speak|talk|see|move)",
@@ -72,26 +80,24 @@ def parse(text: str) -> Reply:
     lowered = clean.lower()
     if any(re.search(pattern, lowered) for pattern in EMERGENCY_PATTERNS):
         return Reply(Intent.EMERGENCY)
-    if word in START_WORDS:
-        return Reply(Intent.START)
-    if word in HELP_WORDS:
-        return Reply(Intent.HELP)
-    if word in YES_WORDS:
-        return Reply(Intent.YES)
-    if word == "R":
-        return Reply(Intent.RESCHEDULE)
-    if word == "X":
-        return Reply(Intent.CANCEL)
+    for words, intent in ONE_WORD_REPLIES:
+        if word in words:
+            return Reply(intent)
+    return _diary_reply(clean)
+
+
+def _diary_reply(clean: str) -> Reply:
+    """A diary answer ("7 3h M"), or an unknown reply if the text is not one."""
     match = DIARY.match(clean.strip(".!"))
-    if match:
-        hours = match.group("hours")
-        parsed_hours = float(hours.replace(",", ".")) if hours else None
-        if parsed_hours is not None and parsed_hours > 24:
-            return Reply(Intent.UNKNOWN)
-        return Reply(
-            Intent.DIARY,
-            pain=int(match.group("pain")),
-            hours=parsed_hours,
-            medication=bool(match.group("med")),
-        )
-    return Reply(Intent.UNKNOWN)
+    if not match:
+        return Reply(Intent.UNKNOWN)
+    hours = match.group("hours")
+    parsed_hours = float(hours.replace(",", ".")) if hours else None
+    if parsed_hours is not None and parsed_hours > 24:
+        return Reply(Intent.UNKNOWN)
+    return Reply(
+        Intent.DIARY,
+        pain=int(match.group("pain")),
+        hours=parsed_hours,
+        medication=bool(match.group("med")),
+    )

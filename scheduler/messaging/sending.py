@@ -292,6 +292,22 @@ def send_outbound_messages(
     between leaves rows in ``sending``, which reconciliation settles with the provider.
     """
     policy = policy or SendPolicy()
+    outcomes, attempts = _start_batch(db, message_ids, clock, policy, status_callback_url)
+    if attempts:
+        done = _call_provider_for_all(attempts, backend, policy, concurrency)
+        outcomes.update(_record_batch(db, done, clock))
+    return outcomes
+
+
+def _start_batch(
+    db: Database,
+    message_ids: list[int],
+    clock: Clock,
+    policy: SendPolicy,
+    status_callback_url: str | None,
+) -> tuple[dict[int, SendOutcome], list[_Attempt]]:
+    """Claim the rows and check each, in one transaction: the outcome of every id so far, and
+    an attempt for each message that may go now."""
     outcomes = {message_id: SendOutcome.NOT_CLAIMED for message_id in message_ids}
     attempts: list[_Attempt] = []
     deadline = time.monotonic() + policy.deadline_s
@@ -304,14 +320,22 @@ def send_outbound_messages(
             else:
                 sms = OutgoingSms(message.to_phone, message.body, status_callback_url)
                 attempts.append(_Attempt(message.id, sms, deadline=deadline))
-    if not attempts:
-        return outcomes
+    return outcomes, attempts
+
+
+def _call_provider_for_all(
+    attempts: list[_Attempt], backend: SmsBackend, policy: SendPolicy, concurrency: int
+) -> list[_Attempt]:
+    """Take the send rate's tokens, then call the provider, up to ``concurrency`` at once."""
     _take_tokens(attempts, policy)
     if concurrency > 1 and len(attempts) > 1:
-        pool = _pool(concurrency)
-        done = list(pool.map(lambda a: _call_provider(a, backend), attempts))
-    else:
-        done = [_call_provider(a, backend) for a in attempts]
+        return list(_pool(concurrency).map(lambda a: _call_provider(a, backend), attempts))
+    return [_call_provider(a, backend) for a in attempts]
+
+
+def _record_batch(db: Database, done: list[_Attempt], clock: Clock) -> dict[int, SendOutcome]:
+    """Record every answer in one transaction: provider ids for the sent, the rest settled."""
+    outcomes: dict[int, SendOutcome] = {}
     with db.transaction() as session:
         now = clock.now()
         sent = [a for a in done if a.receipt is not None]
@@ -328,6 +352,28 @@ def _record_sent(session: Session, sent: list[_Attempt], now: datetime) -> None:
     if not sent:
         return
     table = cast(Table, OutboundMessage.__table__)
+    _store_receipts(session, table, sent, now)
+    # A delivery report may have come first: only `sending` becomes `sent`.
+    session.execute(
+        update(table)
+        .where(
+            table.c.id.in_([a.message_id for a in sent]),
+            table.c.status == MessageStatus.SENDING.value,
+        )
+        .values(status=MessageStatus.SENT.value)
+    )
+
+
+def _store_receipts(session: Session, table: Table, sent: list[_Attempt], now: datetime) -> None:
+    """Each message's provider id and status and the send time, in one executemany."""
+    rows = [
+        {
+            "message_id": a.message_id,
+            "sid": a.receipt.sid,  # type: ignore[union-attr]
+            "provider_status": a.receipt.status,  # type: ignore[union-attr]
+        }
+        for a in sent
+    ]
     session.execute(
         update(table)
         .where(table.c.id == bindparam("message_id"))
@@ -339,23 +385,7 @@ def _record_sent(session: Session, sent: list[_Attempt], now: datetime) -> None:
             error_code=None,
             error_message=None,
         ),
-        [
-            {
-                "message_id": a.message_id,
-                "sid": a.receipt.sid,  # type: ignore[union-attr]
-                "provider_status": a.receipt.status,  # type: ignore[union-attr]
-            }
-            for a in sent
-        ],
-    )
-    # A delivery report may have come first: only `sending` becomes `sent`.
-    session.execute(
-        update(table)
-        .where(
-            table.c.id.in_([a.message_id for a in sent]),
-            table.c.status == MessageStatus.SENDING.value,
-        )
-        .values(status=MessageStatus.SENT.value)
+        rows,
     )
 
 

@@ -107,6 +107,12 @@ def wording_errors(kind: MessageKind, body: str) -> list[str]:
         names = placeholders_in(text)
     except ValueError:
         return [*problems, "Braces { } are only for placeholders such as {first_name}."]
+    return problems + _placeholder_problems(kind, text, names) + _word_problems(kind, text)
+
+
+def _placeholder_problems(kind: MessageKind, text: str, names: list[str]) -> list[str]:
+    """Placeholders with formatting, ones the kind cannot fill, and required ones missing."""
+    problems: list[str] = []
     if any(
         spec or conversion
         for _t, name, spec, conversion in string.Formatter().parse(text)
@@ -122,9 +128,16 @@ def wording_errors(kind: MessageKind, body: str) -> list[str]:
     missing = sorted(REQUIRED[kind] - set(names))
     if missing:
         problems.append("Keep " + ", ".join("{" + n + "}" for n in missing) + " in this text.")
-    for word in REQUIRED_WORDS.get(kind, ()):
-        if word not in text:
-            problems.append(f"Keep the word {word} so patients know how to stop texts.")
+    return problems
+
+
+def _word_problems(kind: MessageKind, text: str) -> list[str]:
+    """Required words left out, and words a text must never use."""
+    problems = [
+        f"Keep the word {word} so patients know how to stop texts."
+        for word in REQUIRED_WORDS.get(kind, ())
+        if word not in text
+    ]
     if banned := forbidden_words_in(text):
         problems.append(
             "Texts never name a condition, treatment or medication: remove "

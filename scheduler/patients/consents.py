@@ -26,14 +26,7 @@ def record_consent_answers(
     for kind, granted in answers.items():
         if patient.consents_to(kind) == granted:
             continue
-        consent = Consent(
-            patient_id=patient.id,
-            kind=kind,
-            granted=granted,
-            wording=WORDING[kind],
-            channel=channel,
-            recorded_at=now,
-        )
+        consent = _consent(patient, kind, granted, channel, now)
         session.add(consent)
         patient.consents.append(consent)
         recorded.append(consent)
@@ -41,3 +34,17 @@ def record_consent_answers(
         patient.sms_opted_out_at = None
     session.flush()
     return recorded
+
+
+def _consent(
+    patient: Patient, kind: ConsentKind, granted: bool, channel: str, now: datetime
+) -> Consent:
+    """A ledger entry of one answer, with the exact wording the patient was shown."""
+    return Consent(
+        patient_id=patient.id,
+        kind=kind,
+        granted=granted,
+        wording=WORDING[kind],
+        channel=channel,
+        recorded_at=now,
+    )

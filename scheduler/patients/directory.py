@@ -91,6 +91,17 @@ def search_patients(
     """Patients whose name or phone matches ``query`` (everyone when it is empty), by last
     name, one page at a time; with ``practitioner_id``, only that practitioner's patients
     (those with a visit with them). Each row carries the patient's next active visit."""
+    conditions = _conditions(query, practitioner_id)
+    total = session.scalar(select(func.count()).select_from(Patient).where(*conditions)) or 0
+    page = max(1, min(page, max(1, math.ceil(total / per_page))))
+    patients = _patients_on_page(session, conditions, page, per_page)
+    next_visits = _next_visits(session, [p.id for p in patients], now)
+    rows = [_row(p, next_visits.get(p.id)) for p in patients]
+    return PatientPage(rows, total, page, per_page)
+
+
+def _conditions(query: str, practitioner_id: int | None) -> list[ColumnElement[bool]]:
+    """What a patient must meet: match the query (if any), and be that practitioner's."""
     conditions: list[ColumnElement[bool]] = []
     matches = _matches(query)
     if matches is not None:
@@ -101,9 +112,14 @@ def search_patients(
                 select(Appointment.patient_id).where(Appointment.practitioner_id == practitioner_id)
             )
         )
-    total = session.scalar(select(func.count()).select_from(Patient).where(*conditions)) or 0
-    page = max(1, min(page, max(1, math.ceil(total / per_page))))
-    patients = list(
+    return conditions
+
+
+def _patients_on_page(
+    session: Session, conditions: list[ColumnElement[bool]], page: int, per_page: int
+) -> list[Patient]:
+    """One page of the matching patients, by last name, then first name."""
+    return list(
         session.scalars(
             select(Patient)
             .where(*conditions)
@@ -112,28 +128,31 @@ def search_patients(
             .limit(per_page)
         )
     )
-    next_visits: dict[int, datetime] = {
+
+
+def _next_visits(session: Session, patient_ids: list[int], now: datetime) -> dict[int, datetime]:
+    """Each patient's next active visit from ``now`` on (none for those without one)."""
+    return {
         pid: first
         for pid, first in session.execute(
             select(Appointment.patient_id, func.min(Appointment.starts_at))
             .where(
-                Appointment.patient_id.in_([p.id for p in patients]),
+                Appointment.patient_id.in_(patient_ids),
                 Appointment.starts_at >= now,
                 Appointment.status.in_(ACTIVE_STATUSES),
             )
             .group_by(Appointment.patient_id)
         )
     }
-    rows = [
-        PatientRow(
-            id=p.id,
-            first_name=p.first_name,
-            last_name=p.last_name,
-            phone_e164=p.phone_e164,
-            phone_flagged=p.phone_flagged_at is not None,
-            opted_out=p.sms_opted_out_at is not None,
-            next_visit=next_visits.get(p.id),
-        )
-        for p in patients
-    ]
-    return PatientPage(rows, total, page, per_page)
+
+
+def _row(patient: Patient, next_visit: datetime | None) -> PatientRow:
+    return PatientRow(
+        id=patient.id,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        phone_e164=patient.phone_e164,
+        phone_flagged=patient.phone_flagged_at is not None,
+        opted_out=patient.sms_opted_out_at is not None,
+        next_visit=next_visit,
+    )

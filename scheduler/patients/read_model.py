@@ -28,10 +28,15 @@ def overview_for_token(session: Session, token: str, now: datetime) -> PatientOv
     patient = patient_for_token(session, token, now)
     if patient is None:
         raise NotFound("no such link")
-    appointments = list(
+    return PatientOverview(patient, _visits(session, patient.id), _messages(session, patient.id))
+
+
+def _visits(session: Session, patient_id: int) -> list[Appointment]:
+    """The patient's visits, soonest first, with their service, practitioner and room."""
+    return list(
         session.scalars(
             select(Appointment)
-            .where(Appointment.patient_id == patient.id)
+            .where(Appointment.patient_id == patient_id)
             .options(
                 selectinload(Appointment.service),
                 selectinload(Appointment.practitioner),
@@ -40,11 +45,14 @@ def overview_for_token(session: Session, token: str, now: datetime) -> PatientOv
             .order_by(Appointment.starts_at)
         )
     )
-    messages = list(
+
+
+def _messages(session: Session, patient_id: int) -> list[OutboundMessage]:
+    """The texts sent or planned to the patient, by due time."""
+    return list(
         session.scalars(
             select(OutboundMessage)
-            .where(OutboundMessage.patient_id == patient.id)
+            .where(OutboundMessage.patient_id == patient_id)
             .order_by(OutboundMessage.due_at, OutboundMessage.id)
         )
     )
-    return PatientOverview(patient, appointments, messages)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import select
@@ -70,10 +71,36 @@ def load_record(
 
     :raise NotFound: if there is no such patient.
     """
+    patient = _patient(session, patient_id)
+    appointments = _appointments(session, patient_id)
+    visit_history = history(
+        session, "appointment", [a.id for a in appointments], zone, clinical=clinical
+    )
+    courses = courses_of(session, patient)
+    record_history = _record_history(session, patient, courses, zone, clinical)
+    return PatientRecord(
+        patient=patient,
+        consents=list(patient.consents),
+        courses=courses,
+        visits=[VisitRecord(a, visit_history.get(a.id, [])) for a in appointments],
+        thread=patient_thread(session, patient, show_diary=clinical),
+        record_history=record_history,
+        safety_flags=list(patient.safety_flags or []) if clinical else None,
+        notes=notes_of(session, patient_id) if clinical else None,
+    )
+
+
+def _patient(session: Session, patient_id: int) -> Patient:
+    """:raise NotFound: if there is no such patient."""
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"patient {patient_id} does not exist")
-    appointments = list(
+    return patient
+
+
+def _appointments(session: Session, patient_id: int) -> list[Appointment]:
+    """The patient's visits, latest first, with their service, practitioner and room."""
+    return list(
         session.scalars(
             select(Appointment)
             .where(Appointment.patient_id == patient_id)
@@ -85,27 +112,20 @@ def load_record(
             .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
         )
     )
-    visit_history = history(
-        session, "appointment", [a.id for a in appointments], zone, clinical=clinical
-    )
-    courses = courses_of(session, patient)
-    record_history = history(session, "patient", [patient.id], zone, clinical=clinical)[patient.id]
+
+
+def _record_history(
+    session: Session, patient: Patient, courses: list[CourseView], zone: ZoneInfo, clinical: bool
+) -> list[AuditEntry]:
+    """The changes to the patient's own record and to their courses, oldest first."""
+    entries = history(session, "patient", [patient.id], zone, clinical=clinical)[patient.id]
     course_history = history(
         session, "course", [c.course.id for c in courses], zone, clinical=clinical
     )
-    for entries in course_history.values():
-        record_history.extend(entries)
-    record_history.sort(key=lambda e: (e.at, e.id))
-    return PatientRecord(
-        patient=patient,
-        consents=list(patient.consents),
-        courses=courses,
-        visits=[VisitRecord(a, visit_history.get(a.id, [])) for a in appointments],
-        thread=patient_thread(session, patient, show_diary=clinical),
-        record_history=record_history,
-        safety_flags=list(patient.safety_flags or []) if clinical else None,
-        notes=notes_of(session, patient_id) if clinical else None,
-    )
+    for course_entries in course_history.values():
+        entries.extend(course_entries)
+    entries.sort(key=lambda e: (e.at, e.id))
+    return entries
 
 
 def notes_of(session: Session, patient_id: int) -> list[NoteRecord]:
@@ -139,9 +159,35 @@ def update_contact(
     :raise NotFound: if there is no such patient.
     :raise ValidationFailed: with every field that is wrong; nothing is changed then.
     """
-    patient = session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(f"patient {patient_id} does not exist")
+    patient = _patient(session, patient_id)
+    checked = _checked_contact(details, region)
+    if patient.phone_e164 != checked.phone_e164:
+        patient.phone_e164 = checked.phone_e164
+        patient.phone_flagged_at = None
+    if patient.first_name != checked.first_name:
+        patient.first_name = checked.first_name
+    if patient.last_name != checked.last_name:
+        patient.last_name = checked.last_name
+    if patient.time_zone != checked.time_zone:
+        patient.time_zone = checked.time_zone
+    session.flush()
+    return patient
+
+
+class _CheckedContact(NamedTuple):
+    """Contact details checked and tidied, the phone in E.164."""
+
+    first_name: str
+    last_name: str
+    phone_e164: str
+    time_zone: str
+
+
+def _checked_contact(details: ContactDetails, region: str) -> _CheckedContact:
+    """The details typed, checked and tidied.
+
+    :raise ValidationFailed: with every field that is wrong.
+    """
     errors: dict[str, list[str]] = {}
     first_name = _check_name(details.first_name, "first_name", errors)
     last_name = _check_name(details.last_name, "last_name", errors)
@@ -155,17 +201,7 @@ def update_contact(
         errors["time_zone"] = ["Choose a time zone from the list, like Europe/London."]
     if errors:
         raise ValidationFailed(errors)
-    if patient.phone_e164 != phone:
-        patient.phone_e164 = phone
-        patient.phone_flagged_at = None
-    if patient.first_name != first_name:
-        patient.first_name = first_name
-    if patient.last_name != last_name:
-        patient.last_name = last_name
-    if patient.time_zone != zone_name:
-        patient.time_zone = zone_name
-    session.flush()
-    return patient
+    return _CheckedContact(first_name, last_name, phone, zone_name)
 
 
 def add_note(

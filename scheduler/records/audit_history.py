@@ -140,6 +140,7 @@ class _Names:
 
 
 def _value_text(field: str, value: Any, zone: ZoneInfo, names: _Names) -> str:
+    """One stored value in words: names for references, clinic time for instants."""
     if value is None or value == "" or value == []:
         return "(none)"
     if isinstance(value, bool):
@@ -152,23 +153,40 @@ def _value_text(field: str, value: Any, zone: ZoneInfo, names: _Names) -> str:
         return ", ".join(_value_text(field, v, zone, names) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
-    if isinstance(value, str) and ISO_INSTANT.match(value):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return local_text(moment, zone)
-    if isinstance(value, str) and ISO_DATE.match(value):
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            return value
-        return f"{WEEKDAYS[day.weekday()]} {day.day} {day.strftime('%b %Y')}"
-    if field == "status" and isinstance(value, str):
-        return value.replace("_", " ")
+    if isinstance(value, str):
+        return _string_text(field, value, zone)
     return str(value)
+
+
+def _string_text(field: str, value: str, zone: ZoneInfo) -> str:
+    """A stored string in words: ISO instants and dates as clinic days, statuses spaced."""
+    if ISO_INSTANT.match(value):
+        return _instant_text(value, zone)
+    if ISO_DATE.match(value):
+        return _date_text(value)
+    if field == "status":
+        return value.replace("_", " ")
+    return value
+
+
+def _instant_text(value: str, zone: ZoneInfo) -> str:
+    """An ISO instant in clinic time (naive ones are UTC); as stored if it does not parse."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return local_text(moment, zone)
+
+
+def _date_text(value: str) -> str:
+    """``Wed 4 Mar 2026`` for an ISO date; as stored if it does not parse."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{WEEKDAYS[day.weekday()]} {day.day} {day.strftime('%b %Y')}"
 
 
 def _label(field: str) -> str:
@@ -180,18 +198,7 @@ def describe(
 ) -> AuditEntry | None:
     """The event in words; None when nothing in it may be shown to this viewer."""
     hidden = HIDDEN_FIELDS | (set() if clinical else CLINICAL_FIELDS.get(event.entity, set()))
-    lines = []
-    for field, pair in sorted(event.changes.items(), key=lambda item: _order(item[0])):
-        if field in hidden:
-            continue
-        old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
-        lines.append(
-            ChangeLine(
-                _label(field),
-                _value_text(field, old, zone, names),
-                _value_text(field, new, zone, names),
-            )
-        )
+    lines = _change_lines(event, hidden, zone, names)
     if not lines and event.changes:
         return None
     return AuditEntry(
@@ -205,6 +212,25 @@ def describe(
         via=event.via,
         changes=lines,
     )
+
+
+def _change_lines(
+    event: AuditEvent, hidden: set[str], zone: ZoneInfo, names: _Names
+) -> list[ChangeLine]:
+    """The event's changes in words, in the order of ``LABELS``, less the ``hidden`` fields."""
+    lines = []
+    for field, pair in sorted(event.changes.items(), key=lambda item: _order(item[0])):
+        if field in hidden:
+            continue
+        old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
+        lines.append(
+            ChangeLine(
+                _label(field),
+                _value_text(field, old, zone, names),
+                _value_text(field, new, zone, names),
+            )
+        )
+    return lines
 
 
 def _order(field: str) -> tuple[int, str]:
@@ -225,19 +251,24 @@ def history(
     result: dict[int, list[AuditEntry]] = {i: [] for i in ids}
     if not ids:
         return result
-    events = list(
-        session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids))
-            .order_by(AuditEvent.at, AuditEvent.id)
-        )
-    )
+    events = _events(session, entity, ids)
     names = _Names(session, events)
     for event in events:
         entry = describe(event, zone, names, clinical=clinical)
         if entry is not None:
             result[event.entity_id].append(entry)
     return result
+
+
+def _events(session: Session, entity: str, ids: list[int]) -> list[AuditEvent]:
+    """Every event on these records, oldest first."""
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids))
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )
 
 
 def patient_of(session: Session, entity: str, entity_id: int) -> int | None:

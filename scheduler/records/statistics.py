@@ -6,15 +6,22 @@ visit still to come is neither attended nor missed yet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from scheduler.clinical.diary_figures import Attack, DayEntry, DiaryRules, diary_figures
+from scheduler.clinical.diary_figures import (
+    Attack,
+    DayEntry,
+    DiaryFigures,
+    DiaryRules,
+    diary_figures,
+)
 from scheduler.clinical.progress import TREATMENT_STATUSES, attack_entry, day_entry
 from scheduler.models import (
     Appointment,
@@ -167,36 +174,57 @@ def weekly_figures(
     mondays = week_starts(now, zone, weeks)
     edges = _boundaries(mondays, zone)
     week = _week_of(Appointment.starts_at, edges)
-    counts: dict[int, dict[str, int]] = {i: {} for i in range(weeks)}
+    conditions = _in_window(edges, now, practitioner_id)
+    counts = _status_counts(session, week, conditions)
+    reminded = _reminder_counts(session, week, conditions)
+    return [
+        _week_figures(monday, counts.get(i, {}), reminded.get(i, (0, 0)))
+        for i, monday in enumerate(mondays)
+    ]
+
+
+def _status_counts(
+    session: Session, week: ColumnElement[int], conditions: list[ColumnElement[bool]]
+) -> dict[int, dict[str, int]]:
+    """Per week index, how many visits are in each status."""
+    counts: dict[int, dict[str, int]] = {}
     by_status = session.execute(
         select(week.label("week"), Appointment.status, func.count())
-        .where(*_in_window(edges, now, practitioner_id))
+        .where(*conditions)
         .group_by(week, Appointment.status)
     )
     for index, status, count in by_status:
-        counts[index][AppointmentStatus(status).value] = count
+        counts.setdefault(index, {})[AppointmentStatus(status).value] = count
+    return counts
+
+
+def _reminder_counts(
+    session: Session, week: ColumnElement[int], conditions: list[ColumnElement[bool]]
+) -> dict[int, tuple[int, int]]:
+    """Per week index, (visits reminded, of those confirmed)."""
     reminders = session.execute(
         select(
             week.label("week"),
             func.count(),
             func.sum(case((_confirmed(), 1), else_=0)),
         )
-        .where(*_in_window(edges, now, practitioner_id), _reminded())
+        .where(*conditions, _reminded())
         .group_by(week)
     )
-    reminded = {index: (int(total), int(confirmed or 0)) for index, total, confirmed in reminders}
-    return [
-        WeekFigures(
-            starts_on=monday,
-            held=sum(counts[i].get(s.value, 0) for s in HELD),
-            due=sum(counts[i].get(s.value, 0) for s in DUE),
-            no_shows=counts[i].get(AppointmentStatus.NO_SHOW.value, 0),
-            late_cancellations=counts[i].get(AppointmentStatus.CANCELLED_LATE.value, 0),
-            reminded=reminded.get(i, (0, 0))[0],
-            confirmed=reminded.get(i, (0, 0))[1],
-        )
-        for i, monday in enumerate(mondays)
-    ]
+    return {index: (int(total), int(confirmed or 0)) for index, total, confirmed in reminders}
+
+
+def _week_figures(monday: date, counts: dict[str, int], reminded: tuple[int, int]) -> WeekFigures:
+    """One week's figures from its counts per status and its (reminded, confirmed)."""
+    return WeekFigures(
+        starts_on=monday,
+        held=sum(counts.get(s.value, 0) for s in HELD),
+        due=sum(counts.get(s.value, 0) for s in DUE),
+        no_shows=counts.get(AppointmentStatus.NO_SHOW.value, 0),
+        late_cancellations=counts.get(AppointmentStatus.CANCELLED_LATE.value, 0),
+        reminded=reminded[0],
+        confirmed=reminded[1],
+    )
 
 
 def course_figures(session: Session, *, practitioner_id: int | None = None) -> CourseFigures:
@@ -248,6 +276,11 @@ class ClinicalFigures:
     overuse: list[OveruseAlert]
 
 
+def _patients_seen_by(practitioner_id: int) -> Select[int]:
+    """The ids of the patients with any visit with this practitioner."""
+    return select(Appointment.patient_id).where(Appointment.practitioner_id == practitioner_id)
+
+
 def _first_treatments(
     session: Session, practitioner_id: int | None
 ) -> dict[int, tuple[datetime, str]]:
@@ -261,11 +294,7 @@ def _first_treatments(
         .group_by(Appointment.patient_id, Patient.time_zone)
     )
     if practitioner_id is not None:
-        query = query.where(
-            Appointment.patient_id.in_(
-                select(Appointment.patient_id).where(Appointment.practitioner_id == practitioner_id)
-            )
-        )
+        query = query.where(Appointment.patient_id.in_(_patients_seen_by(practitioner_id)))
     return {pid: (first, zone) for pid, first, zone in session.execute(query)}
 
 
@@ -287,6 +316,106 @@ def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
+def _recent_diarists(
+    session: Session, now: datetime, practitioner_id: int | None, rules: DiaryRules
+) -> set[int]:
+    """Patients with a diary entry in the windows the overuse rule looks at."""
+    since = (now - timedelta(days=rules.window_days * rules.overuse_windows + 1)).date()
+    query = select(DiaryDay.patient_id).where(DiaryDay.day >= since).distinct()
+    if practitioner_id is not None:
+        query = query.where(DiaryDay.patient_id.in_(_patients_seen_by(practitioner_id)))
+    return set(session.scalars(query))
+
+
+def _past_week_12(firsts: dict[int, tuple[datetime, str]], now: datetime) -> set[int]:
+    """Patients whose first treatment was ``RESPONDER_WEEK`` weeks ago or more (their days)."""
+    return {
+        pid
+        for pid, (first, zone) in firsts.items()
+        if (now.astimezone(ZoneInfo(zone)).date() - first.astimezone(ZoneInfo(zone)).date()).days
+        >= RESPONDER_WEEK * 7
+    }
+
+
+@dataclass(frozen=True)
+class _Cohort:
+    """The patients whose diaries are judged, and why each is among them."""
+
+    firsts: dict[int, tuple[datetime, str]]  # first treatment and time zone, per patient
+    recent: set[int]  # a diary entry lately: checked for medication overuse
+    past_week_12: set[int]  # treated for 12 weeks or more: judged as responders
+
+    @property
+    def candidates(self) -> list[int]:
+        return sorted(self.past_week_12 | self.recent)
+
+
+def _cohort(
+    session: Session, now: datetime, practitioner_id: int | None, rules: DiaryRules
+) -> _Cohort:
+    """Patients treated for 12 weeks or more, and those keeping a diary lately."""
+    firsts = _first_treatments(session, practitioner_id)
+    recent = _recent_diarists(session, now, practitioner_id, rules)
+    return _Cohort(firsts, recent, _past_week_12(firsts, now))
+
+
+def _judged_diaries(
+    session: Session, cohort: _Cohort, now: datetime, rules: DiaryRules
+) -> Iterator[tuple[Patient, DiaryFigures]]:
+    """Each candidate patient, in id order, with their diary's figures today (their day)."""
+    candidates = cohort.candidates
+    patients = {
+        p.id: p
+        for chunk in _chunks(candidates)
+        for p in session.scalars(select(Patient).where(Patient.id.in_(chunk)))
+    }
+    entries, attacks = _diaries(session, candidates)
+    for pid in candidates:
+        zone = ZoneInfo(patients[pid].time_zone)
+        first = cohort.firsts.get(pid)
+        yield (
+            patients[pid],
+            diary_figures(
+                entries[pid],
+                attacks[pid],
+                zone=zone,
+                today=now.astimezone(zone).date(),
+                first_treatment=first[0].astimezone(zone).date() if first else None,
+                rules=rules,
+            ),
+        )
+
+
+@dataclass
+class _Tally:
+    """Responder judgements and overuse alerts, counted patient by patient."""
+
+    responder_label: str  # the responder point that counts: weeks 9-12
+    judged: int = 0
+    responders: int = 0
+    alerts: list[OveruseAlert] = field(default_factory=list)
+
+    def judge_responder(self, figures: DiaryFigures) -> None:
+        check = next((c for c in figures.responder if c.label == self.responder_label), None)
+        if check is not None and check.responded is not None:
+            self.judged += 1
+            self.responders += int(check.responded)
+
+    def check_overuse(self, patient: Patient, figures: DiaryFigures) -> None:
+        if figures.overuse.alert:
+            name = f"{patient.first_name} {patient.last_name}"
+            self.alerts.append(OveruseAlert(patient.id, name, figures.overuse.reason))
+
+    def figures(self, cohort: _Cohort) -> ClinicalFigures:
+        return ClinicalFigures(
+            past_week_12=len(cohort.past_week_12),
+            judged=self.judged,
+            responders=self.responders,
+            diaries_checked=len(cohort.recent),
+            overuse=sorted(self.alerts, key=lambda a: a.name.lower()),
+        )
+
+
 def clinical_figures(
     session: Session,
     *,
@@ -300,56 +429,11 @@ def clinical_figures(
     The candidates are found with two queries (first treatments, recent diaries), their
     diaries loaded with two more, and each judged by ``scheduler.clinical.diary_figures``."""
     rules = rules or DiaryRules()
-    firsts = _first_treatments(session, practitioner_id)
-    recent_since = (now - timedelta(days=rules.window_days * rules.overuse_windows + 1)).date()
-    recent_query = select(DiaryDay.patient_id).where(DiaryDay.day >= recent_since).distinct()
-    if practitioner_id is not None:
-        recent_query = recent_query.where(
-            DiaryDay.patient_id.in_(
-                select(Appointment.patient_id).where(Appointment.practitioner_id == practitioner_id)
-            )
-        )
-    recent = set(session.scalars(recent_query))
-    past_12 = {
-        pid
-        for pid, (first, zone) in firsts.items()
-        if (now.astimezone(ZoneInfo(zone)).date() - first.astimezone(ZoneInfo(zone)).date()).days
-        >= RESPONDER_WEEK * 7
-    }
-    candidates = sorted(past_12 | recent)
-    patients = {
-        p.id: p
-        for chunk in _chunks(candidates)
-        for p in session.scalars(select(Patient).where(Patient.id.in_(chunk)))
-    }
-    entries, attacks = _diaries(session, candidates)
-    judged = responders = 0
-    alerts: list[OveruseAlert] = []
-    label = rules.responder_points[0][0]
-    for pid in candidates:
-        patient = patients[pid]
-        zone = ZoneInfo(patient.time_zone)
-        first = firsts.get(pid)
-        figures = diary_figures(
-            entries[pid],
-            attacks[pid],
-            zone=zone,
-            today=now.astimezone(zone).date(),
-            first_treatment=first[0].astimezone(zone).date() if first else None,
-            rules=rules,
-        )
-        if pid in past_12:
-            check = next((c for c in figures.responder if c.label == label), None)
-            if check is not None and check.responded is not None:
-                judged += 1
-                responders += int(check.responded)
-        if pid in recent and figures.overuse.alert:
-            name = f"{patient.first_name} {patient.last_name}"
-            alerts.append(OveruseAlert(pid, name, figures.overuse.reason))
-    return ClinicalFigures(
-        past_week_12=len(past_12),
-        judged=judged,
-        responders=responders,
-        diaries_checked=len(recent),
-        overuse=sorted(alerts, key=lambda a: a.name.lower()),
-    )
+    cohort = _cohort(session, now, practitioner_id, rules)
+    tally = _Tally(responder_label=rules.responder_points[0][0])
+    for patient, figures in _judged_diaries(session, cohort, now, rules):
+        if patient.id in cohort.past_week_12:
+            tally.judge_responder(figures)
+        if patient.id in cohort.recent:
+            tally.check_overuse(patient, figures)
+    return tally.figures(cohort)

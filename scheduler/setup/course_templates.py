@@ -131,32 +131,13 @@ def _service(session: Session, errors: FieldErrors, field: str, value: object) -
 
 
 def _phase_values(session: Session, data: PhaseInput) -> tuple[Cadence, dict[str, object]]:
+    """The phase's cadence and model values; :raise ValidationFailed: with every wrong field."""
     errors = FieldErrors()
     name = errors.text("name", data.name, longest=80)
-    service = _service(session, errors, "service_id", data.service_id)
-    then = None
-    if data.then_service_id not in (None, ""):
-        then = _service(session, errors, "then_service_id", data.then_service_id)
-    try:
-        cadence = Cadence(data.cadence)
-    except ValueError:
-        errors.add("cadence", "Choose how often from the list.")
-        cadence = Cadence.ONCE
-    per_week = errors.whole_number("visits_per_week", data.visits_per_week, 1, 3)
-    weeks = errors.whole_number("weeks", data.weeks, 1, 26)
-    gap = errors.whole_number("min_gap_days", data.min_gap_days, 0, 14)
-    gap_known = not {"visits_per_week", "min_gap_days"} & errors.fields.keys()
-    if cadence == Cadence.WEEKLY and gap_known and (per_week - 1) * gap > 6:
-        errors.add("min_gap_days", f"{per_week} visits a week cannot be {gap} days apart.")
-    shortest = errors.whole_number("interval_min_weeks", data.interval_min_weeks, 1, 26)
-    usual = errors.whole_number("interval_default_weeks", data.interval_default_weeks, 1, 26)
-    longest = errors.whole_number("interval_max_weeks", data.interval_max_weeks, 1, 26)
-    interval_fields = {"interval_min_weeks", "interval_default_weeks", "interval_max_weeks"}
-    if not interval_fields & errors.fields.keys() and not shortest <= usual <= longest:
-        errors.add(
-            "interval_default_weeks",
-            "The usual interval must lie between the shortest and the longest.",
-        )
+    service, then = _services(session, errors, data)
+    cadence = _cadence(errors, data.cadence)
+    per_week, weeks, gap = _weekly_pattern(errors, data, cadence)
+    shortest, usual, longest = _intervals(errors, data)
     errors.raise_if_any()
     weekly = cadence == Cadence.WEEKLY
     return cadence, {
@@ -172,6 +153,53 @@ def _phase_values(session: Session, data: PhaseInput) -> tuple[Cadence, dict[str
         "then_service": then,
         "aftercare": bool(data.aftercare),
     }
+
+
+def _services(
+    session: Session, errors: FieldErrors, data: PhaseInput
+) -> tuple[Service | None, Service | None]:
+    """The phase's service, and the one straight after it if any was chosen."""
+    service = _service(session, errors, "service_id", data.service_id)
+    then = None
+    if data.then_service_id not in (None, ""):
+        then = _service(session, errors, "then_service_id", data.then_service_id)
+    return service, then
+
+
+def _cadence(errors: FieldErrors, value: str) -> Cadence:
+    """The cadence named by ``value``; a message (and ``ONCE``) if it is not one."""
+    try:
+        return Cadence(value)
+    except ValueError:
+        errors.add("cadence", "Choose how often from the list.")
+        return Cadence.ONCE
+
+
+def _weekly_pattern(
+    errors: FieldErrors, data: PhaseInput, cadence: Cadence
+) -> tuple[int, int, int]:
+    """(visits a week, weeks, gap in days), checked; a weekly phase's visits must fit a week."""
+    per_week = errors.whole_number("visits_per_week", data.visits_per_week, 1, 3)
+    weeks = errors.whole_number("weeks", data.weeks, 1, 26)
+    gap = errors.whole_number("min_gap_days", data.min_gap_days, 0, 14)
+    gap_known = not {"visits_per_week", "min_gap_days"} & errors.fields.keys()
+    if cadence == Cadence.WEEKLY and gap_known and (per_week - 1) * gap > 6:
+        errors.add("min_gap_days", f"{per_week} visits a week cannot be {gap} days apart.")
+    return per_week, weeks, gap
+
+
+def _intervals(errors: FieldErrors, data: PhaseInput) -> tuple[int, int, int]:
+    """(shortest, usual, longest) maintenance interval in weeks, checked to be in order."""
+    shortest = errors.whole_number("interval_min_weeks", data.interval_min_weeks, 1, 26)
+    usual = errors.whole_number("interval_default_weeks", data.interval_default_weeks, 1, 26)
+    longest = errors.whole_number("interval_max_weeks", data.interval_max_weeks, 1, 26)
+    interval_fields = {"interval_min_weeks", "interval_default_weeks", "interval_max_weeks"}
+    if not interval_fields & errors.fields.keys() and not shortest <= usual <= longest:
+        errors.add(
+            "interval_default_weeks",
+            "The usual interval must lie between the shortest and the longest.",
+        )
+    return shortest, usual, longest
 
 
 def order_problems(cadences: Sequence[Cadence]) -> list[str]:
@@ -244,6 +272,18 @@ def remove_phase(session: Session, template_id: int, phase_id: int) -> None:
     """
     phase = get_phase(session, template_id, phase_id)
     template = phase.template
+    _check_no_course_running(session, template_id)
+    later = [p for p in template.phases if p.position > phase.position]
+    _check_order([p.cadence for p in template.phases if p.id != phase.id], "phase")
+    template.phases.remove(phase)
+    session.flush()
+    for other in sorted(later, key=lambda p: p.position):
+        other.position -= 1
+        session.flush()  # one at a time: positions stay unique at every step
+
+
+def _check_no_course_running(session: Session, template_id: int) -> None:
+    """:raise ValidationFailed: if courses in progress follow the template."""
     running = session.scalar(
         select(func.count())
         .select_from(Course)
@@ -258,13 +298,6 @@ def remove_phase(session: Session, template_id: int, phase_id: int) -> None:
                 ]
             }
         )
-    later = [p for p in template.phases if p.position > phase.position]
-    _check_order([p.cadence for p in template.phases if p.id != phase.id], "phase")
-    template.phases.remove(phase)
-    session.flush()
-    for other in sorted(later, key=lambda p: p.position):
-        other.position -= 1
-        session.flush()  # one at a time: positions stay unique at every step
 
 
 def copy_template(session: Session, template_id: int) -> CourseTemplate:
@@ -273,32 +306,40 @@ def copy_template(session: Session, template_id: int) -> CourseTemplate:
     :raise NotFound: if there is no such template.
     """
     source = get_template(session, template_id)
-    name, n = f"{source.name[:110]} (copy)", 2
-    taken = set(session.scalars(select(func.lower(CourseTemplate.name))))
-    while name.lower() in taken:
-        name, n = f"{source.name[:106]} (copy {n})", n + 1
+    name = _copy_name(session, source.name)
     copy = CourseTemplate(
         code=unique_code(session, name, CourseTemplate),
         name=name,
         description=source.description,
     )
-    copy.phases = [
-        TemplatePhase(
-            position=p.position,
-            name=p.name,
-            service_id=p.service_id,
-            cadence=p.cadence,
-            visits_per_week=p.visits_per_week,
-            weeks=p.weeks,
-            min_gap_days=p.min_gap_days,
-            interval_min_weeks=p.interval_min_weeks,
-            interval_default_weeks=p.interval_default_weeks,
-            interval_max_weeks=p.interval_max_weeks,
-            then_service_id=p.then_service_id,
-            aftercare=p.aftercare,
-        )
-        for p in source.phases
-    ]
+    copy.phases = [_phase_copy(p) for p in source.phases]
     session.add(copy)
     session.flush()
     return copy
+
+
+def _copy_name(session: Session, name: str) -> str:
+    """The copy's name: ``<name> (copy)``, or ``(copy 2)``, ``(copy 3)``... while taken."""
+    copy_name, n = f"{name[:110]} (copy)", 2
+    taken = set(session.scalars(select(func.lower(CourseTemplate.name))))
+    while copy_name.lower() in taken:
+        copy_name, n = f"{name[:106]} (copy {n})", n + 1
+    return copy_name
+
+
+def _phase_copy(phase: TemplatePhase) -> TemplatePhase:
+    """A new phase with the same position and settings, for another template."""
+    return TemplatePhase(
+        position=phase.position,
+        name=phase.name,
+        service_id=phase.service_id,
+        cadence=phase.cadence,
+        visits_per_week=phase.visits_per_week,
+        weeks=phase.weeks,
+        min_gap_days=phase.min_gap_days,
+        interval_min_weeks=phase.interval_min_weeks,
+        interval_default_weeks=phase.interval_default_weeks,
+        interval_max_weeks=phase.interval_max_weeks,
+        then_service_id=phase.then_service_id,
+        aftercare=phase.aftercare,
+    )

@@ -50,26 +50,33 @@ def parse_day(text: str, grid_minutes: int) -> tuple[list[Stretch], list[str]]:
     stretches: list[Stretch] = []
     problems: list[str] = []
     for part in filter(None, (p.strip() for p in re.split(r"[,;]", text or ""))):
-        match = STRETCH.match(part)
-        starts = parse_time_of_day(match.group(1)) if match else None
-        ends = parse_time_of_day(match.group(2)) if match else None
-        if starts is None or ends is None:
-            problems.append(f'Write each stretch as 09:00-13:00 ("{part[:40]}" is not one).')
-            continue
-        if starts >= ends:
-            problems.append(f"{starts:%H:%M}-{ends:%H:%M} must end after it starts.")
-            continue
-        off_grid = [t for t in (starts, ends) if (t.hour * 60 + t.minute) % grid_minutes]
-        if off_grid:
-            shown = " and ".join(f"{t:%H:%M}" for t in off_grid)
-            problems.append(f"{shown} is not on the clinic's {grid_minutes}-minute grid.")
-            continue
-        stretches.append((starts, ends))
+        stretch = _stretch(part, grid_minutes, problems)
+        if stretch is not None:
+            stretches.append(stretch)
     stretches.sort()
     for (s1, e1), (s2, e2) in pairwise(stretches):
         if s2 < e1:
             problems.append(f"{s1:%H:%M}-{e1:%H:%M} and {s2:%H:%M}-{e2:%H:%M} overlap.")
     return stretches, problems
+
+
+def _stretch(part: str, grid_minutes: int, problems: list[str]) -> Stretch | None:
+    """One ``09:00-13:00`` stretch; None, with what is wrong in ``problems``, if it is not."""
+    match = STRETCH.match(part)
+    starts = parse_time_of_day(match.group(1)) if match else None
+    ends = parse_time_of_day(match.group(2)) if match else None
+    if starts is None or ends is None:
+        problems.append(f'Write each stretch as 09:00-13:00 ("{part[:40]}" is not one).')
+        return None
+    if starts >= ends:
+        problems.append(f"{starts:%H:%M}-{ends:%H:%M} must end after it starts.")
+        return None
+    off_grid = [t for t in (starts, ends) if (t.hour * 60 + t.minute) % grid_minutes]
+    if off_grid:
+        shown = " and ".join(f"{t:%H:%M}" for t in off_grid)
+        problems.append(f"{shown} is not on the clinic's {grid_minutes}-minute grid.")
+        return None
+    return starts, ends
 
 
 def set_working_hours(

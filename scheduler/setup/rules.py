@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from sqlalchemy.orm import Session
@@ -78,25 +79,7 @@ def save_calendar_rules(session: Session, data: CalendarRulesInput) -> ClinicRul
         the single-visit one); nothing is changed.
     """
     errors = FieldErrors()
-    grid = errors.whole_number("grid_minutes", data.grid_minutes, 5, 60)
-    if "grid_minutes" not in errors and grid not in GRIDS:
-        errors.add("grid_minutes", "Choose 5, 10, 15, 20, 30 or 60 minutes.")
-    values = {
-        "grid_minutes": grid,
-        "minimum_notice_minutes": errors.whole_number(
-            "minimum_notice_minutes", data.minimum_notice_minutes, 0, 7 * 24 * 60
-        ),
-        "horizon_days": errors.whole_number("horizon_days", data.horizon_days, 1, 730),
-        "course_horizon_days": errors.whole_number(
-            "course_horizon_days", data.course_horizon_days, 1, 730
-        ),
-        "late_cancellation_hours": errors.whole_number(
-            "late_cancellation_hours", data.late_cancellation_hours, 0, 168
-        ),
-        "waitlist_hold_minutes": errors.whole_number(
-            "waitlist_hold_minutes", data.waitlist_hold_minutes, 5, 24 * 60
-        ),
-    }
+    values = _whole_numbers(errors, data)
     if (
         not {"horizon_days", "course_horizon_days"} & errors.fields.keys()
         and values["course_horizon_days"] < values["horizon_days"]
@@ -118,19 +101,7 @@ def save_reminder_plan(session: Session, data: ReminderPlanInput) -> ClinicRules
         the first one, or an after-care hour in quiet hours; nothing is changed.
     """
     errors = FieldErrors()
-    values = {
-        "reminder_hours_before": errors.whole_number(
-            "reminder_hours_before", data.reminder_hours_before, 1, 14 * 24
-        ),
-        "short_reminder_hours_before": errors.whole_number(
-            "short_reminder_hours_before", data.short_reminder_hours_before, 1, 24
-        ),
-        "aftercare_hour": _aftercare_hour(errors, data.aftercare_hour),
-        "maintenance_notice_days": errors.whole_number(
-            "maintenance_notice_days", data.maintenance_notice_days, 1, 21
-        ),
-        "link_grace_days": errors.whole_number("link_grace_days", data.link_grace_days, 1, 365),
-    }
+    values = _whole_numbers(errors, data)
     if (
         not {"reminder_hours_before", "short_reminder_hours_before"} & errors.fields.keys()
         and values["short_reminder_hours_before"] >= values["reminder_hours_before"]
@@ -143,13 +114,49 @@ def save_reminder_plan(session: Session, data: ReminderPlanInput) -> ClinicRules
     return _store(session, values)
 
 
-def _aftercare_hour(errors: FieldErrors, value: str | int) -> int:
-    hour = errors.whole_number("aftercare_hour", value, 0, 23)
-    if "aftercare_hour" not in errors and not 8 <= hour <= 19:
+def _check_grid(errors: FieldErrors, grid: int) -> None:
+    if grid not in GRIDS:
+        errors.add("grid_minutes", "Choose 5, 10, 15, 20, 30 or 60 minutes.")
+
+
+def _check_aftercare_hour(errors: FieldErrors, hour: int) -> None:
+    if not 8 <= hour <= 19:
         errors.add(
             "aftercare_hour", "Texts go between 08:00 and 20:00: choose an hour from 8 to 19."
         )
-    return hour
+
+
+# Each rule's range, and the rules with a check of their own once they are in range.
+RANGES: dict[str, tuple[int, int]] = {
+    "grid_minutes": (5, 60),
+    "minimum_notice_minutes": (0, 7 * 24 * 60),
+    "horizon_days": (1, 730),
+    "course_horizon_days": (1, 730),
+    "late_cancellation_hours": (0, 168),
+    "waitlist_hold_minutes": (5, 24 * 60),
+    "reminder_hours_before": (1, 14 * 24),
+    "short_reminder_hours_before": (1, 24),
+    "aftercare_hour": (0, 23),
+    "maintenance_notice_days": (1, 21),
+    "link_grace_days": (1, 365),
+}
+CHECKS: dict[str, Callable[[FieldErrors, int], None]] = {
+    "grid_minutes": _check_grid,
+    "aftercare_hour": _check_aftercare_hour,
+}
+
+
+def _whole_numbers(
+    errors: FieldErrors, data: CalendarRulesInput | ReminderPlanInput
+) -> dict[str, int]:
+    """Each field of the form as a whole number in its range, then its own check, in order."""
+    values: dict[str, int] = {}
+    for field in fields(data):
+        name = field.name
+        values[name] = errors.whole_number(name, getattr(data, name), *RANGES[name])
+        if name in CHECKS and name not in errors:
+            CHECKS[name](errors, values[name])
+    return values
 
 
 RULE_FIELDS = tuple(f.name for f in fields(CalendarRulesInput))

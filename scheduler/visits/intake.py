@@ -10,7 +10,7 @@ from scheduler.clinical.safety import ALERT_TEXT, Assessment, record_screen
 from scheduler.config import Settings
 from scheduler.courses.booking import CourseBooking, CourseRequest, book_course
 from scheduler.errors import DomainError
-from scheduler.models import StaffAlert
+from scheduler.models import SafetyTier, StaffAlert
 from scheduler.phones import InvalidPhone, to_e164
 from scheduler.visits.booking import (
     BookingRequest,
@@ -89,14 +89,8 @@ def record_stopped(
     Returns False when the contact details were unusable: the alert is still raised, without
     a patient record, so staff know someone was turned away.
     """
-    tier = assessment.tier
-    if patient_answer_errors(request, settings).keys() - {
-        "consent_reminders",
-        "consent_diary_prompts",
-    }:
-        session.add(
-            StaffAlert(kind=f"safety_{tier.value}", detail=ALERT_TEXT[tier], created_at=now)
-        )
+    if not _contact_usable(request, settings):
+        session.add(_alert_without_patient(assessment.tier, now))
         return False
     try:
         phone = to_e164(request.patient.phone, settings.default_phone_region)
@@ -105,3 +99,14 @@ def record_stopped(
     patient = create_patient(session, request, phone, settings, now)
     record_screen(session, patient, assessment, now)
     return True
+
+
+def _contact_usable(request: BookingRequest, settings: Settings) -> bool:
+    """Whether the patient's own details are right (the consent answers aside)."""
+    errors = patient_answer_errors(request, settings)
+    return not errors.keys() - {"consent_reminders", "consent_diary_prompts"}
+
+
+def _alert_without_patient(tier: SafetyTier, now: datetime) -> StaffAlert:
+    """The screen's staff alert when there is no patient record to attach it to."""
+    return StaffAlert(kind=f"safety_{tier.value}", detail=ALERT_TEXT[tier], created_at=now)

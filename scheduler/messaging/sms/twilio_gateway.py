@@ -25,6 +25,17 @@ def _retry_after(exc: TwilioRestException) -> float | None:
         return None
 
 
+def _connection_failure(exc: requests.exceptions.ConnectionError) -> SendFailure:
+    """Refused or reset before an answer: worth a retry if the request never left (refused,
+    or a connect timeout, which is a ConnectionError too); else the outcome is unknown."""
+    kind = (
+        FailureKind.RETRY_LATER
+        if isinstance(exc, requests.exceptions.ConnectTimeout) or "refused" in str(exc).lower()
+        else FailureKind.UNKNOWN
+    )
+    return SendFailure(kind, code="connection", detail=type(exc).__name__)
+
+
 class TwilioGateway:
     """Sends with ``Client.messages.create`` under a request timeout and a status callback."""
 
@@ -78,14 +89,7 @@ class TwilioGateway:
         except requests.exceptions.ReadTimeout as exc:
             raise SendFailure(FailureKind.UNKNOWN, code="timeout", detail="no answer") from exc
         except requests.exceptions.ConnectionError as exc:
-            # Refused or reset before an answer; a connect timeout is a ConnectionError too.
-            kind = (
-                FailureKind.RETRY_LATER
-                if isinstance(exc, requests.exceptions.ConnectTimeout)
-                or "refused" in str(exc).lower()
-                else FailureKind.UNKNOWN
-            )
-            raise SendFailure(kind, code="connection", detail=type(exc).__name__) from exc
+            raise _connection_failure(exc) from exc
         return ProviderReceipt(sid=str(message.sid), status=str(message.status or "queued"))
 
     def find_sent(self, to: str, body: str, since: datetime) -> ProviderReceipt | None:
