@@ -317,17 +317,19 @@ def receive_sms(
     patient = _patient_for(session, from_phone)
     reply = parse(body)
     inbound = InboundMessage(
-        provider_sid=sid,
-        from_phone=from_phone,
-        to_phone=to_phone,
-        body=body,
-        patient_id=patient.id if patient else None,
-        understood_as=reply.intent.value,
-        received_at=now,
+        provider_sid=sid, from_phone=from_phone, to_phone=to_phone, body=body, received_at=now
     )
+    _keep(session, inbound, patient, reply)
+    return _act_on(session, inbound, patient, reply, settings, now)
+
+
+def _keep(session: Session, inbound: InboundMessage, patient: Patient | None, reply: Reply) -> None:
+    """Keep the text with its sender's record (if known) and what it was understood as;
+    flushed, since the answer in the thread refers to it."""
+    inbound.patient_id = patient.id if patient else None
+    inbound.understood_as = reply.intent.value
     session.add(inbound)
     session.flush()
-    return _act_on(session, inbound, patient, reply, settings, now)
 
 
 def _act_on(

@@ -10,23 +10,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler.config import Settings
 from scheduler.messaging.gsm import segment_count
-from scheduler.messaging.quiet_hours import QuietHours
-from scheduler.messaging.reminder_plan import ReminderPlan, load_reminder_plan
 from scheduler.messaging.texts import MessageContext, render
+from scheduler.messaging.timing import QUIET, load_reminder_plan, visit_due_times
 from scheduler.messaging.wording import load_wording
 from scheduler.models import Appointment, MessageKind, MessageStatus, OutboundMessage, Patient
 
 UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
-QUIET = QuietHours()
-
-
-def visit_plan(plan: ReminderPlan) -> dict[MessageKind, timedelta | None]:
-    """When each visit message is due, relative to the visit's start (None: at booking)."""
-    return {
-        MessageKind.CONFIRMATION: None,
-        MessageKind.REMINDER_48H: plan.reminder_before,
-        MessageKind.REMINDER_2H: plan.short_reminder_before,
-    }
 
 
 def visit_dedupe_key(appointment: Appointment, kind: MessageKind) -> str:
@@ -76,15 +65,9 @@ def _existing_keys(session: Session, appointment_id: int) -> set[str]:
 def _due_times(
     session: Session, appointment: Appointment, now: datetime
 ) -> dict[MessageKind, datetime]:
-    """When each of the visit's messages is due (reminders out of quiet hours); those whose
-    time has passed are left out."""
+    """When each of the visit's messages is due, by the clinic's plan and quiet hours."""
     zone = ZoneInfo(appointment.patient.time_zone)
-    due_times: dict[MessageKind, datetime] = {}
-    for kind, before in visit_plan(load_reminder_plan(session)).items():
-        due = now if before is None else QUIET.schedule(kind, appointment.starts_at - before, zone)
-        if due >= now:
-            due_times[kind] = due
-    return due_times
+    return visit_due_times(load_reminder_plan(session), appointment.starts_at, zone, now)
 
 
 def _visit_message(

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
 from scheduler.messaging.outbox import write_message
-from scheduler.messaging.reminder_plan import load_reminder_plan
 from scheduler.messaging.texts import MessageContext, render
+from scheduler.messaging.timing import load_reminder_plan
 from scheduler.messaging.wording import load_wording, render_for
 from scheduler.models import (
     ACTIVE_STATUSES,

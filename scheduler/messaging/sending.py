@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from scheduler.clock import Clock
 from scheduler.db import Database
 from scheduler.messaging.outbox import start_sending
-from scheduler.messaging.quiet_hours import AT_ONCE, MOVES_EARLIER, QuietHours
 from scheduler.messaging.rate_limit import TokenBucket
 from scheduler.messaging.sms.base import (
     FailureKind,
@@ -28,6 +27,7 @@ from scheduler.messaging.sms.base import (
     SendFailure,
     SmsBackend,
 )
+from scheduler.messaging.timing import AT_ONCE, QuietHours, quiet_hours_wait
 from scheduler.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -125,21 +125,12 @@ def when_allowed(
     Returns (now, reason) with reason "useless" for a reminder that quiet hours would make
     late: it is skipped rather than sent after the fact.
     """
-    if message.kind in AT_ONCE:
-        return None, ""
     zone = ZoneInfo(message.patient.time_zone)
-    if policy.quiet.is_quiet(now, zone):
-        allowed = policy.quiet.next_allowed(now, zone)
-        if message.kind in MOVES_EARLIER and (
-            message.planned_for is None or allowed >= message.planned_for - timedelta(hours=1)
-        ):
-            return now, "useless"
-        return allowed, "quiet hours"
-    if _sent_today(session, message, zone, now) >= policy.daily_cap:
-        tomorrow = datetime.combine(
-            now.astimezone(zone).date() + timedelta(days=1), policy.quiet.ends, tzinfo=zone
-        )
-        return tomorrow, "daily cap"
+    until, why = quiet_hours_wait(message.kind, message.planned_for, now, zone, policy.quiet)
+    if why:
+        return until, why
+    if message.kind in CAPPED and _sent_today(session, message, zone, now) >= policy.daily_cap:
+        return policy.quiet.first_allowed_on(now, zone), "daily cap"
     return None, ""
 
 

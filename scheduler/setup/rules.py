@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.calendar.availability import BookingPolicy
 from scheduler.field_errors import FieldErrors
-from scheduler.messaging.reminder_plan import ReminderPlan
+from scheduler.messaging.timing import ReminderPlan
 from scheduler.models import ClinicRules
 
 GRIDS = (5, 10, 15, 20, 30, 60)
