@@ -39,35 +39,30 @@ def create_celery(settings: Settings) -> Celery:
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     """What beat starts, how often, and how long a start may wait in Redis before it is dropped
     (a late periodic run is worth nothing: the next one comes soon)."""
-    every = [
-        # (entry, task, period, expires in seconds)
-        (
-            "dispatch-due-messages",
-            Task.DISPATCH_DUE_MESSAGES,
-            settings.dispatch_interval_s,
-            settings.dispatch_interval_s * 5,
-        ),
-        ("reconcile-stuck-sends", Task.RECONCILE_STUCK_SENDS, settings.reconcile_interval_s, 60),
-        ("expire-waitlist-offers", Task.EXPIRE_WAITLIST_OFFERS, 30, 60),
-        ("sweep-course-events", Task.SWEEP_COURSE_EVENTS, 5 * 60, 240),
-        ("plan-diary-prompts", Task.PLAN_DIARY_PROMPTS, 15 * 60, 600),
-        ("plan-maintenance-due", Task.PLAN_MAINTENANCE_DUE, 60 * 60, 1800),
-        ("plan-questionnaire-links", Task.PLAN_QUESTIONNAIRE_LINKS, 15 * 60, 600),
-        (
-            "worker-heartbeat",
-            Task.HEARTBEAT,
-            settings.heartbeat_interval_s,
-            settings.heartbeat_interval_s * 3,
-        ),
-    ]
     return {
         entry: {
             "task": task.value,
             "schedule": timedelta(seconds=period),
             "options": {"expires": expires},
         }
-        for entry, task, period, expires in every
+        for entry, task, period, expires in _periodic_runs(settings)
     }
+
+
+def _periodic_runs(settings: Settings) -> list[tuple[str, Task, float, float]]:
+    """Each periodic run: (entry, task, period, expires), the last two in seconds."""
+    dispatch = settings.dispatch_interval_s
+    heartbeat = settings.heartbeat_interval_s
+    return [
+        ("dispatch-due-messages", Task.DISPATCH_DUE_MESSAGES, dispatch, dispatch * 5),
+        ("reconcile-stuck-sends", Task.RECONCILE_STUCK_SENDS, settings.reconcile_interval_s, 60),
+        ("expire-waitlist-offers", Task.EXPIRE_WAITLIST_OFFERS, 30, 60),
+        ("sweep-course-events", Task.SWEEP_COURSE_EVENTS, 5 * 60, 240),
+        ("plan-diary-prompts", Task.PLAN_DIARY_PROMPTS, 15 * 60, 600),
+        ("plan-maintenance-due", Task.PLAN_MAINTENANCE_DUE, 60 * 60, 1800),
+        ("plan-questionnaire-links", Task.PLAN_QUESTIONNAIRE_LINKS, 15 * 60, 600),
+        ("worker-heartbeat", Task.HEARTBEAT, heartbeat, heartbeat * 3),
+    ]
 
 
 @worker_process_init.connect

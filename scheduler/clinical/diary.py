@@ -27,6 +27,8 @@ QUALITY_VALUES = ("pulsating", "pressing")
 AURA_MINUTES_MAX = 24 * 60
 
 PAIN_MESSAGE = "Choose your worst pain, a whole number from 0 (none) to 10."
+PEAK_MESSAGE = "Choose the worst pain, a whole number from 0 to 10."
+STRESS_MESSAGE = "Choose stress as a whole number from 0 (none) to 10."
 
 
 @dataclass(frozen=True)
@@ -140,40 +142,56 @@ def validate_day(
     allowed = allowed_triggers if allowed_triggers is not None else trigger_codes(DEFAULT_TRIGGERS)
     errors = FieldErrors()
     day = _day(errors, "day", form.day, today)
-    pain = _whole(form.worst_pain, 0, 10) if form.worst_pain.strip() else None
-    if pain is None:
-        errors.add("worst_pain", PAIN_MESSAGE)
-    hours = _hours(errors, "hours", form.hours, "Enter the hours of headache, from 0 to 24.")
+    pain = _scale(errors, "worst_pain", form.worst_pain, PAIN_MESSAGE)
+    hours = _headache_hours(errors, form.hours, pain)
+    medication, taken = _medication(errors, form)
+    sleep = _hours(errors, "sleep_hours", form.sleep_hours, "Enter hours of sleep, from 0 to 24.")
+    stress = _optional_scale(errors, "stress", form.stress, STRESS_MESSAGE)
+    triggers = _triggers(errors, form.triggers, allowed)
+    if len(form.notes) > NOTES_MAX:
+        errors.add("notes", f"Keep notes to {NOTES_MAX} characters or fewer.")
+    errors.raise_if_any()
+    assert day is not None and pain is not None
+    return _ValidDay(day, pain, hours, medication, taken, sleep, stress, triggers)
+
+
+def _scale(errors: FieldErrors, name: str, raw: str, message: str) -> int | None:
+    """A whole number from 0 to 10; ``message`` when it is missing or not one."""
+    value = _whole(raw, 0, 10) if raw.strip() else None
+    if value is None:
+        errors.add(name, message)
+    return value
+
+
+def _optional_scale(errors: FieldErrors, name: str, raw: str, message: str) -> int | None:
+    """Like ``_scale``, but None without a message when left empty."""
+    return _scale(errors, name, raw, message) if raw.strip() else None
+
+
+def _headache_hours(errors: FieldErrors, raw: str, pain: int | None) -> float | None:
+    """Hours of headache; on a pain-free day none are allowed, and empty means 0."""
+    hours = _hours(errors, "hours", raw, "Enter the hours of headache, from 0 to 24.")
     if pain == 0 and hours:
         errors.add("hours", "With no pain, leave the hours of headache empty or at 0.")
+    return 0.0 if pain == 0 and hours is None else hours
+
+
+def _medication(errors: FieldErrors, form: DayForm) -> tuple[MedicationClass | None, bool]:
+    """The kind of medicine taken, if named, and whether any was (naming a kind says so)."""
     medication: MedicationClass | None = None
     if form.medication_class.strip():
         try:
             medication = MedicationClass(form.medication_class.strip())
         except ValueError:
             errors.add("medication_class", "Choose one of the kinds of medicine listed.")
-    sleep = _hours(errors, "sleep_hours", form.sleep_hours, "Enter hours of sleep, from 0 to 24.")
-    stress = None
-    if form.stress.strip():
-        stress = _whole(form.stress, 0, 10)
-        if stress is None:
-            errors.add("stress", "Choose stress as a whole number from 0 (none) to 10.")
-    if any(t not in allowed for t in form.triggers):
+    return medication, form.medication_taken or medication is not None
+
+
+def _triggers(errors: FieldErrors, ticked: tuple[str, ...], allowed: tuple[str, ...]) -> list[str]:
+    """The ticked triggers in the order of the list offered."""
+    if any(t not in allowed for t in ticked):
         errors.add("triggers", "Choose triggers from the list only.")
-    if len(form.notes) > NOTES_MAX:
-        errors.add("notes", f"Keep notes to {NOTES_MAX} characters or fewer.")
-    errors.raise_if_any()
-    assert day is not None and pain is not None
-    return _ValidDay(
-        day=day,
-        worst_pain=pain,
-        hours=0.0 if pain == 0 and hours is None else hours,
-        medication_class=medication,
-        medication_taken=form.medication_taken or medication is not None,
-        sleep_hours=sleep,
-        stress=stress,
-        triggers=[t for t in allowed if t in form.triggers],
-    )
+    return [t for t in allowed if t in ticked]
 
 
 def _entry_for(session: Session, patient: Patient, day: date, now: datetime) -> DiaryDay:
@@ -185,8 +203,14 @@ def _entry_for(session: Session, patient: Patient, day: date, now: datetime) -> 
     entry = session.scalars(
         select(DiaryDay).where(DiaryDay.patient_id == patient.id, DiaryDay.day == day)
     ).first()
-    if entry is not None:
-        return entry
+    return entry if entry is not None else _insert_entry(session, patient, day, now)
+
+
+def _insert_entry(session: Session, patient: Patient, day: date, now: datetime) -> DiaryDay:
+    """A blank web entry for ``day``, flushed in a savepoint of its own.
+
+    :raise ConcurrentConflict: if another request created the day at the same moment.
+    """
     entry = DiaryDay(
         patient_id=patient.id,
         day=day,
@@ -226,6 +250,13 @@ def record_day(
     """
     valid = validate_day(form, local_today(patient, now), allowed_triggers)
     entry = _entry_for(session, patient, valid.day, now)
+    _fill_day(entry, valid, form, now)
+    session.flush()
+    return entry
+
+
+def _fill_day(entry: DiaryDay, valid: _ValidDay, form: DayForm, now: datetime) -> None:
+    """Write the checked answers (and the ticks and notes as given) into the day's entry."""
     entry.headache = valid.worst_pain > 0
     entry.worst_pain = valid.worst_pain
     entry.hours = valid.hours
@@ -238,8 +269,6 @@ def record_day(
     entry.notes = form.notes.strip()
     entry.source = "web"
     entry.updated_at = now
-    session.flush()
-    return entry
 
 
 def record_pain_free_day(
@@ -294,41 +323,62 @@ def validate_attack(form: AttackForm, patient: Patient, now: datetime) -> _Valid
     :raise ValidationFailed: with a message for each wrong field.
     """
     errors = FieldErrors()
-    zone = ZoneInfo(patient.time_zone)
-    start = _instant(errors, "start", form.start_day, form.start_time, zone)
-    end = _instant(errors, "end", form.end_day, form.end_time, zone)
-    if start is not None:
-        today = local_today(patient, now)
-        if start > now:
-            errors.add("start", "The start cannot be in the future.")
-        elif (today - start.date()).days >= EDIT_DAYS:
-            errors.add(
-                "start", f"Attacks can be added or changed for the last {EDIT_DAYS} days only."
-            )
-    if end is not None and end > now:
-        errors.add("end", "The end cannot be in the future.")
-    elif start is not None and end is not None and end <= start:
-        errors.add("end", "The end must be after the start.")
-    peak = _whole(form.peak_pain, 0, 10) if form.peak_pain.strip() else None
-    if peak is None:
-        errors.add("peak_pain", "Choose the worst pain, a whole number from 0 to 10.")
+    start, end = _attack_span(errors, form, patient, now)
+    peak = _scale(errors, "peak_pain", form.peak_pain, PEAK_MESSAGE)
     if form.side not in dict(SIDES):
         errors.add("side", "Choose left, right or both sides.")
     if form.quality not in QUALITY_VALUES:
         errors.add("quality", "Choose throbbing or pressing.")
-    aura_minutes = None
-    if form.aura and form.aura_minutes.strip():
-        aura_minutes = _whole(form.aura_minutes, 0, AURA_MINUTES_MAX)
-        if aura_minutes is None:
-            errors.add("aura_minutes", "Enter the aura's minutes as a whole number, 0 to 1440.")
-    function = None
-    try:
-        function = AttackFunction(form.function)
-    except ValueError:
-        errors.add("function", "Choose how much you could do.")
+    aura_minutes = _aura_minutes(errors, form)
+    function = _function(errors, form.function)
     errors.raise_if_any()
     assert start is not None and end is not None and peak is not None and function is not None
     return _ValidAttack(start, end, peak, aura_minutes, function)
+
+
+def _attack_span(
+    errors: FieldErrors, form: AttackForm, patient: Patient, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """The attack's start and end in the patient's zone; messages for a start in the future
+    or before the last 7 days, and an end in the future or not after the start."""
+    zone = ZoneInfo(patient.time_zone)
+    start = _instant(errors, "start", form.start_day, form.start_time, zone)
+    end = _instant(errors, "end", form.end_day, form.end_time, zone)
+    if start is not None and (problem := _start_error(start, local_today(patient, now), now)):
+        errors.add("start", problem)
+    if end is not None and end > now:
+        errors.add("end", "The end cannot be in the future.")
+    elif start is not None and end is not None and end <= start:
+        errors.add("end", "The end must be after the start.")
+    return start, end
+
+
+def _start_error(start: datetime, today: date, now: datetime) -> str | None:
+    """Why an attack cannot be recorded as starting then: in the future, or too long ago."""
+    if start > now:
+        return "The start cannot be in the future."
+    if (today - start.date()).days >= EDIT_DAYS:
+        return f"Attacks can be added or changed for the last {EDIT_DAYS} days only."
+    return None
+
+
+def _aura_minutes(errors: FieldErrors, form: AttackForm) -> int | None:
+    """How long the aura lasted, when there was one and the patient said."""
+    if not form.aura or not form.aura_minutes.strip():
+        return None
+    minutes = _whole(form.aura_minutes, 0, AURA_MINUTES_MAX)
+    if minutes is None:
+        errors.add("aura_minutes", "Enter the aura's minutes as a whole number, 0 to 1440.")
+    return minutes
+
+
+def _function(errors: FieldErrors, raw: str) -> AttackFunction | None:
+    """How much the patient could do during the attack, one of the listed choices."""
+    try:
+        return AttackFunction(raw)
+    except ValueError:
+        errors.add("function", "Choose how much you could do.")
+        return None
 
 
 def record_attack(
@@ -346,24 +396,49 @@ def record_attack(
     :raise NotFound: if ``attack_id`` is not one of the patient's attacks.
     """
     valid = validate_attack(form, patient, now)
-    attack = None
+    attack = _attack_to_record(session, patient, valid.started_at, now, attack_id)
+    _fill_attack(attack, valid, form, now)
+    session.flush()
+    return attack
+
+
+def _attack_to_record(
+    session: Session, patient: Patient, started_at: datetime, now: datetime, attack_id: int | None
+) -> DiaryAttack:
+    """The attack named by ``attack_id``; else the patient's attack with the same start; else a
+    new one.
+
+    :raise NotFound: if ``attack_id`` is not one of the patient's attacks.
+    :raise ValidationFailed: if the attack named started before the last 7 days.
+    """
     if attack_id is not None:
-        attack = session.get(DiaryAttack, attack_id)
-        if attack is None or attack.patient_id != patient.id:
-            raise NotFound("no such attack")
-        if (local_today(patient, now) - _local_day(attack, patient)).days >= EDIT_DAYS:
-            raise ValidationFailed(
-                {"start": [f"Attacks can be changed for the last {EDIT_DAYS} days only."]}
-            )
-    else:
-        attack = session.scalars(
-            select(DiaryAttack).where(
-                DiaryAttack.patient_id == patient.id, DiaryAttack.started_at == valid.started_at
-            )
-        ).first()
+        return _changeable_attack(session, patient, attack_id, now)
+    attack = session.scalars(
+        select(DiaryAttack).where(
+            DiaryAttack.patient_id == patient.id, DiaryAttack.started_at == started_at
+        )
+    ).first()
     if attack is None:
         attack = DiaryAttack(patient_id=patient.id, created_at=now, details={})
         session.add(attack)
+    return attack
+
+
+def _changeable_attack(
+    session: Session, patient: Patient, attack_id: int, now: datetime
+) -> DiaryAttack:
+    """:raise NotFound: if the attack is not the patient's.
+    :raise ValidationFailed: if it started before the last 7 days."""
+    attack = attack_for(session, patient, attack_id)
+    if (local_today(patient, now) - _local_day(attack, patient)).days >= EDIT_DAYS:
+        raise ValidationFailed(
+            {"start": [f"Attacks can be changed for the last {EDIT_DAYS} days only."]}
+        )
+    return attack
+
+
+def _fill_attack(attack: DiaryAttack, valid: _ValidAttack, form: AttackForm, now: datetime) -> None:
+    """Write the checked times and choices, and the features ticked, into the attack."""
     attack.started_at = valid.started_at
     attack.ended_at = valid.ended_at
     attack.peak_pain = valid.peak_pain
@@ -377,8 +452,6 @@ def record_attack(
     attack.aura_minutes = valid.aura_minutes
     attack.function = valid.function
     attack.updated_at = now
-    session.flush()
-    return attack
 
 
 def _local_day(attack: DiaryAttack, patient: Patient) -> date:

@@ -62,39 +62,68 @@ def create_staff_user(
     :raise ValidationFailed: for a malformed or taken email, an empty or too long name, a
         short password, or a practitioner account not linked to an existing practitioner.
     """
-    errors: dict[str, list[str]] = {}
     email = email.strip().lower()
-    if not EMAIL.match(email) or len(email) > 200:
-        errors["email"] = ["Enter an email address."]
-    elif session.scalar(
-        select(func.count()).select_from(StaffUser).where(StaffUser.email == email)
-    ):
-        errors["email"] = ["An account with this email exists."]
-    if not name.strip():
-        errors["name"] = ["Enter a name."]
-    elif len(name.strip()) > 120:
-        errors["name"] = ["Use at most 120 characters."]
-    if problems := password_errors(password):
-        errors["password"] = problems
-    if role != Role.PRACTITIONER:
-        practitioner_id = None  # only a practitioner's account is tied to a practitioner
-    elif practitioner_id is None:
-        errors["practitioner_id"] = ["A practitioner account needs its practitioner."]
-    elif session.get(Practitioner, practitioner_id) is None:
-        errors["practitioner_id"] = ["Choose a practitioner from the list."]
-    if errors:
+    # Only a practitioner's account is tied to a practitioner.
+    linked = practitioner_id if role == Role.PRACTITIONER else None
+    if errors := _account_errors(session, email, name, password, role, linked):
         raise ValidationFailed(errors)
-    user = StaffUser(
+    user = _new_user(email, name, password, role, linked, now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _account_errors(
+    session: Session, email: str, name: str, password: str, role: Role, linked: int | None
+) -> dict[str, list[str]]:
+    """What is wrong with a new account's details, by field."""
+    found = {
+        "email": _email_errors(session, email),
+        "name": _name_errors(name.strip()),
+        "password": password_errors(password),
+        "practitioner_id": (
+            practitioner_link_errors(session, linked) if role == Role.PRACTITIONER else []
+        ),
+    }
+    return {field: problems for field, problems in found.items() if problems}
+
+
+def _email_errors(session: Session, email: str) -> list[str]:
+    """A malformed or over-long address, or one another account has already."""
+    if not EMAIL.match(email) or len(email) > 200:
+        return ["Enter an email address."]
+    taken = select(func.count()).select_from(StaffUser).where(StaffUser.email == email)
+    return ["An account with this email exists."] if session.scalar(taken) else []
+
+
+def _name_errors(name: str) -> list[str]:
+    """An empty name, or one over 120 characters."""
+    if not name:
+        return ["Enter a name."]
+    return ["Use at most 120 characters."] if len(name) > 120 else []
+
+
+def practitioner_link_errors(session: Session, practitioner_id: int | None) -> list[str]:
+    """Why a practitioner's account cannot be tied to ``practitioner_id``; none if it can."""
+    if practitioner_id is None:
+        return ["A practitioner account needs its practitioner."]
+    if session.get(Practitioner, practitioner_id) is None:
+        return ["Choose a practitioner from the list."]
+    return []
+
+
+def _new_user(
+    email: str, name: str, password: str, role: Role, linked: int | None, now: datetime
+) -> StaffUser:
+    """The account as it will be kept: its name trimmed, its password hashed."""
+    return StaffUser(
         email=email,
         name=name.strip(),
         password_hash=hash_password(password),
         role=role,
-        practitioner_id=practitioner_id,
+        practitioner_id=linked,
         created_at=now,
     )
-    session.add(user)
-    session.flush()
-    return user
 
 
 def authenticate(session: Session, email: str, password: str, now: datetime) -> StaffUser | None:

@@ -10,8 +10,13 @@ from sqlalchemy.orm import Session
 
 from scheduler.errors import ValidationFailed
 from scheduler.lookup import existing
-from scheduler.models import Practitioner, Role, StaffUser
-from scheduler.staff.accounts import create_staff_user, hash_password, password_errors
+from scheduler.models import Role, StaffUser
+from scheduler.staff.accounts import (
+    create_staff_user,
+    hash_password,
+    password_errors,
+    practitioner_link_errors,
+)
 
 ROLES = {
     Role.ADMIN: "Admin: everything, set-up and accounts included",
@@ -120,17 +125,7 @@ def change_role(
         changed.
     """
     user = get_staff(session, user_id)
-    errors: dict[str, list[str]] = {}
-    new_role = _role(role, errors)
-    linked = _practitioner_id(practitioner_id) if new_role == Role.PRACTITIONER else None
-    if new_role == Role.PRACTITIONER:
-        if linked is None:
-            errors["practitioner_id"] = ["A practitioner account needs its practitioner."]
-        elif session.get(Practitioner, linked) is None:
-            errors["practitioner_id"] = ["Choose a practitioner from the list."]
-    if errors:
-        raise ValidationFailed(errors)
-    assert new_role is not None
+    new_role, linked = _role_and_link(session, role, practitioner_id)
     _not_self(actor_id, user, "role", "You cannot change your own role; ask another admin.")
     if new_role != Role.ADMIN:
         _keeps_an_admin(session, user, "role")
@@ -138,6 +133,25 @@ def change_role(
     user.practitioner_id = linked
     session.flush()
     return user
+
+
+def _role_and_link(
+    session: Session, role: str, practitioner_id: str | int | None
+) -> tuple[Role, int | None]:
+    """The role chosen and, for a practitioner, the practitioner record the account is tied to.
+
+    :raise ValidationFailed: for a role not in the list, or a practitioner role without an
+        existing practitioner.
+    """
+    errors: dict[str, list[str]] = {}
+    new_role = _role(role, errors)
+    linked = _practitioner_id(practitioner_id) if new_role == Role.PRACTITIONER else None
+    if new_role == Role.PRACTITIONER and (problems := practitioner_link_errors(session, linked)):
+        errors["practitioner_id"] = problems
+    if errors:
+        raise ValidationFailed(errors)
+    assert new_role is not None
+    return new_role, linked
 
 
 def set_account_active(session: Session, actor_id: int, user_id: int, active: bool) -> StaffUser:

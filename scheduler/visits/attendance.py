@@ -59,15 +59,22 @@ def record_attendance(
     if visit is None:
         raise NotFound(f"appointment {appointment_id} does not exist")
     _check(visit, outcome, now)
+    _set_outcome(session, visit, outcome, now)
+    if outcome == AppointmentStatus.COMPLETED and settings is not None:
+        plan_aftercare(session, visit, settings, now)
+    # No time is freed: a no-show's time has already passed, so there is nothing to offer on.
+    return Recorded(visit, what_follows(visit, now))
+
+
+def _set_outcome(
+    session: Session, visit: Appointment, outcome: AppointmentStatus, now: datetime
+) -> None:
+    """Record the outcome; after a no-show, no more texts go out about the visit."""
     visit.status = outcome
     visit.updated_at = now
     if outcome == AppointmentStatus.NO_SHOW:
         cancel_unsent_for_visit(session, visit.id, now)
     session.flush()
-    if outcome == AppointmentStatus.COMPLETED and settings is not None:
-        plan_aftercare(session, visit, settings, now)
-    # No time is freed: a no-show's time has already passed, so there is nothing to offer on.
-    return Recorded(visit, what_follows(visit, now))
 
 
 def _check(visit: Appointment, outcome: AppointmentStatus, now: datetime) -> None:

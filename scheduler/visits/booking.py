@@ -112,40 +112,62 @@ def patient_answer_errors(request: BookingRequest, settings: Settings) -> dict[s
     return errors.fields
 
 
+@dataclass(frozen=True)
+class _StartRules:
+    """What a start is checked against: the clinic's zone, the booking policy, now, and how
+    far ahead online bookings open."""
+
+    zone: ZoneInfo
+    policy: BookingPolicy
+    now: datetime
+    horizon: timedelta
+
+
+def _notice_error(start: datetime, rules: _StartRules) -> str | None:
+    """Why ``start`` is not open to online booking from now: past, too soon or too far."""
+    if start <= rules.now:
+        return "That time has passed."
+    notice = rules.policy.minimum_notice
+    if start < rules.now + notice:
+        hours = int(notice.total_seconds() // 3600)
+        return f"Online bookings need {hours} hours' notice; please call us."
+    if start > rules.now + rules.horizon:
+        return f"Online bookings open {rules.horizon.days} days ahead."
+    return None
+
+
+def _hours_error(
+    start: datetime, service: Service, practitioner: Practitioner, rules: _StartRules
+) -> tuple[str, str] | None:
+    """The field and message when the practitioner is not licensed that day, or ``start`` is
+    not on their grid of bookable times."""
+    local_day = start.astimezone(rules.zone).date()
+    if not practitioner.licensed_on(local_day):
+        return "practitioner_id", "This practitioner cannot be booked on that date."
+    starts = day_starts(
+        local_day,
+        _weekly_hours(practitioner),
+        rules.zone,
+        service.duration_min,
+        rules.policy.grid_minutes,
+    )
+    if to_minutes(start) not in starts:
+        return "start", "That is not one of the practitioner's bookable times."
+    return None
+
+
 def _check_time(
     start: datetime,
     service: Service,
     practitioner: Practitioner,
-    settings: Settings,
-    policy: BookingPolicy,
-    now: datetime,
+    rules: _StartRules,
     errors: FieldErrors,
-    horizon: timedelta | None = None,
 ) -> None:
-    horizon = horizon or policy.horizon
-    if start <= now:
-        errors.add("start", "That time has passed.")
-        return
-    if start < now + policy.minimum_notice:
-        hours = int(policy.minimum_notice.total_seconds() // 3600)
-        errors.add("start", f"Online bookings need {hours} hours' notice; please call us.")
-        return
-    if start > now + horizon:
-        errors.add("start", f"Online bookings open {horizon.days} days ahead.")
-        return
-    local_day = start.astimezone(settings.zone).date()
-    if not practitioner.licensed_on(local_day):
-        errors.add("practitioner_id", "This practitioner cannot be booked on that date.")
-        return
-    starts = day_starts(
-        local_day,
-        _weekly_hours(practitioner),
-        settings.zone,
-        service.duration_min,
-        policy.grid_minutes,
-    )
-    if to_minutes(start) not in starts:
-        errors.add("start", "That is not one of the practitioner's bookable times.")
+    """A message on the field at fault when the visit cannot start at ``start``."""
+    if (problem := _notice_error(start, rules)) is not None:
+        errors.add("start", problem)
+    elif (wrong := _hours_error(start, service, practitioner, rules)) is not None:
+        errors.add(*wrong)
 
 
 def start_errors(
@@ -160,7 +182,8 @@ def start_errors(
 ) -> dict[str, list[str]]:
     """Why a visit cannot start then (past, too soon, too far, outside hours, licence)."""
     errors = FieldErrors()
-    _check_time(start, service, practitioner, settings, policy, now, errors, horizon)
+    rules = _StartRules(settings.zone, policy, now, horizon or policy.horizon)
+    _check_time(start, service, practitioner, rules, errors)
     return errors.fields
 
 
@@ -221,6 +244,18 @@ def validate_booking(
     """
     errors = FieldErrors()
     phone = _check_patient_answers(request, settings, errors) if with_patient else ""
+    rules = _StartRules(settings.zone, policy, now, horizon or policy.horizon)
+    service, practitioner = _check_visit(session, request, rules, errors)
+    errors.raise_if_any()
+    assert service is not None and practitioner is not None
+    return phone, service, practitioner
+
+
+def _check_visit(
+    session: Session, request: BookingRequest, rules: _StartRules, errors: FieldErrors
+) -> tuple[Service | None, Practitioner | None]:
+    """The booking's service and practitioner, with a message for each one that cannot be
+    booked, and for a start they cannot be booked at."""
     service = session.get(Service, request.service_id)
     if service is None or not service.active:
         errors.add("service_id", "Choose one of the clinic's services.")
@@ -230,12 +265,8 @@ def validate_booking(
     elif service is not None and not practitioner.offers(service):
         errors.add("practitioner_id", "This practitioner does not offer that service.")
     if service is not None and practitioner is not None and "practitioner_id" not in errors:
-        _check_time(
-            request.starts_at, service, practitioner, settings, policy, now, errors, horizon
-        )
-    errors.raise_if_any()
-    assert service is not None and practitioner is not None
-    return phone, service, practitioner
+        _check_time(request.starts_at, service, practitioner, rules, errors)
+    return service, practitioner
 
 
 def create_patient(
@@ -251,20 +282,26 @@ def create_patient(
         created_at=now,
     )
     session.add(patient)
-    for kind, granted in (
+    patient.consents.extend(_consents(request, now))
+    return patient
+
+
+def _consents(request: BookingRequest, now: datetime) -> list[Consent]:
+    """The request's two consent answers, each with the words it answered."""
+    answers = (
         (ConsentKind.REMINDERS, request.consent_reminders),
         (ConsentKind.DIARY_PROMPTS, request.consent_diary_prompts),
-    ):
-        patient.consents.append(
-            Consent(
-                kind=kind,
-                granted=bool(granted),
-                wording=WORDING[kind],
-                channel=request.channel,
-                recorded_at=now,
-            )
+    )
+    return [
+        Consent(
+            kind=kind,
+            granted=bool(granted),
+            wording=WORDING[kind],
+            channel=request.channel,
+            recorded_at=now,
         )
-    return patient
+        for kind, granted in answers
+    ]
 
 
 def flush_or_conflict(session: Session) -> None:
@@ -298,38 +335,58 @@ def book_visit(
     phone, service, practitioner = validate_booking(
         session, request, settings=settings, now=now, policy=policy
     )
-    start = request.starts_at
-    end = start + timedelta(minutes=service.duration_min)
-    snapshot = load_snapshot(
-        session,
-        start - timedelta(days=1),
-        end + timedelta(days=1),
-        settings.zone,
-        [practitioner.id],
-    )
-    room_id = claim_time(snapshot, practitioner.id, service, start)
+    slot = _claim_slot(session, request.starts_at, service, practitioner, settings.zone)
     patient = create_patient(session, request, phone, settings, now)
+    appointment = _add_visit(session, slot, patient, request, now)
+    token = issue_link_token(session, patient, now)
+    flush_or_conflict(session)
+    url = settings.manage_url(token)
+    messages = plan_visit_messages(session, appointment, manage_url=url, settings=settings, now=now)
+    return BookingResult(appointment, patient, token, messages)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A time claimed for a visit: with whom, for what, in which room (if any), from when."""
+
+    practitioner: Practitioner
+    service: Service
+    room_id: int | None
+    start: datetime
+
+
+def _claim_slot(
+    session: Session, start: datetime, service: Service, practitioner: Practitioner, zone: ZoneInfo
+) -> _Slot:
+    """Claim ``start`` against the calendar around it (a day either side).
+
+    :raise SlotUnavailable: if the practitioner or every room is taken at that time.
+    """
+    end = start + timedelta(minutes=service.duration_min)
+    window = (start - timedelta(days=1), end + timedelta(days=1))
+    snapshot = load_snapshot(session, *window, zone, [practitioner.id])
+    room_id = claim_time(snapshot, practitioner.id, service, start)
+    return _Slot(practitioner, service, room_id, start)
+
+
+def _add_visit(
+    session: Session, slot: _Slot, patient: Patient, request: BookingRequest, now: datetime
+) -> Appointment:
+    """The patient's visit in the claimed slot, in the status and channel of the request."""
+    service = slot.service
+    held = service.duration_min + service.buffer_min
     appointment = Appointment(
         patient=patient,
-        practitioner=practitioner,
+        practitioner=slot.practitioner,
         service=service,
-        room_id=room_id,
-        starts_at=start,
-        ends_at=end,
-        blocked_until=from_minutes(to_minutes(start) + service.duration_min + service.buffer_min),
+        room_id=slot.room_id,
+        starts_at=slot.start,
+        ends_at=slot.start + timedelta(minutes=service.duration_min),
+        blocked_until=from_minutes(to_minutes(slot.start) + held),
         status=request.first_status,
         booked_via=request.channel,
         created_at=now,
         updated_at=now,
     )
     session.add(appointment)
-    token = issue_link_token(session, patient, now)
-    flush_or_conflict(session)
-    messages = plan_visit_messages(
-        session,
-        appointment,
-        manage_url=settings.manage_url(token),
-        settings=settings,
-        now=now,
-    )
-    return BookingResult(appointment, patient, token, messages)
+    return appointment

@@ -48,11 +48,7 @@ def cancel_visit(
     :raise NotFound: if there is no such visit (for that patient).
     :raise NotCancellable: if the visit is past, under way, or already cancelled.
     """
-    visit = session.get(Appointment, appointment_id, with_for_update=True)
-    if visit is None or (patient is not None and visit.patient_id != patient.id):
-        raise NotFound(f"appointment {appointment_id} does not exist")
-    if visit.status not in CANCELLABLE or visit.starts_at <= now:
-        raise NotCancellable("this visit can no longer be cancelled")
+    visit = _cancellable(session, appointment_id, patient, now)
     late = visit.starts_at - now < LATE_CANCELLATION
     status = AppointmentStatus.CANCELLED_LATE if late else AppointmentStatus.CANCELLED
     for cancelled in (visit, *_follow_ons(session, visit)):
@@ -62,6 +58,22 @@ def cancel_visit(
         cancel_unsent_for_visit(session, cancelled.id, now)
     session.flush()
     return Cancelled(visit, late, what_follows(visit, now, FreedTime.of(visit)))
+
+
+def _cancellable(
+    session: Session, appointment_id: int, patient: Patient | None, now: datetime
+) -> Appointment:
+    """The visit, locked, if it is still to come and not cancelled.
+
+    :raise NotFound: if there is no such visit (for that patient).
+    :raise NotCancellable: if the visit is past, under way, or already cancelled.
+    """
+    visit = session.get(Appointment, appointment_id, with_for_update=True)
+    if visit is None or (patient is not None and visit.patient_id != patient.id):
+        raise NotFound(f"appointment {appointment_id} does not exist")
+    if visit.status not in CANCELLABLE or visit.starts_at <= now:
+        raise NotCancellable("this visit can no longer be cancelled")
+    return visit
 
 
 def _follow_ons(session: Session, visit: Appointment) -> list[Appointment]:

@@ -19,8 +19,9 @@ from scheduler.calendar.snapshot import load_policy, load_snapshot
 from scheduler.config import Settings
 from scheduler.errors import DomainError, NotFound, SlotUnavailable, ValidationFailed
 from scheduler.follow_ups import FollowUp, FreedTime, what_follows
-from scheduler.messaging.outbox import QUIET, plan_visit_messages
+from scheduler.messaging.outbox import plan_visit_messages
 from scheduler.messaging.plans import plan_offer_message
+from scheduler.messaging.timing import QUIET
 from scheduler.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -76,26 +77,50 @@ def join_waitlist(
     :raise ValidationFailed: if the window is reversed, past, too long, or names things that
         do not exist (or are not the patient's).
     """
-    errors = {
-        **_window_errors(earliest, latest, now),
-        **_service_errors(session, service_id, practitioner_id),
-        **_replaced_errors(session, patient, appointment_id, earliest),
-    }
+    wish = _Wish(service_id, practitioner_id, appointment_id, earliest, latest)
+    errors = _wish_errors(session, patient, wish, now)
     if errors:
         raise ValidationFailed(errors)
-    entry = WaitlistEntry(
-        patient_id=patient.id,
-        service_id=service_id,
-        practitioner_id=practitioner_id,
-        appointment_id=appointment_id,
-        earliest=max(earliest, now),
-        latest=latest,
-        status=WaitlistStatus.WAITING,
-        created_at=now,
-    )
+    entry = wish.entry_for(patient, now)
     session.add(entry)
     session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class _Wish:
+    """What a patient joining the waitlist asks for: a service (and practitioner) in a window,
+    perhaps in place of a visit they have."""
+
+    service_id: int
+    practitioner_id: int | None
+    appointment_id: int | None
+    earliest: datetime
+    latest: datetime
+
+    def entry_for(self, patient: Patient, now: datetime) -> WaitlistEntry:
+        """The patient's entry, waiting from now at the earliest."""
+        return WaitlistEntry(
+            patient_id=patient.id,
+            service_id=self.service_id,
+            practitioner_id=self.practitioner_id,
+            appointment_id=self.appointment_id,
+            earliest=max(self.earliest, now),
+            latest=self.latest,
+            status=WaitlistStatus.WAITING,
+            created_at=now,
+        )
+
+
+def _wish_errors(
+    session: Session, patient: Patient, wish: _Wish, now: datetime
+) -> dict[str, list[str]]:
+    """What is wrong with the wish, by field: its window, its service, the visit it replaces."""
+    return {
+        **_window_errors(wish.earliest, wish.latest, now),
+        **_service_errors(session, wish.service_id, wish.practitioner_id),
+        **_replaced_errors(session, patient, wish.appointment_id, wish.earliest),
+    }
 
 
 def _window_errors(earliest: datetime, latest: datetime, now: datetime) -> dict[str, list[str]]:
@@ -164,20 +189,22 @@ def offer_freed_time(
     practitioner = _still_bookable(session, freed, settings, policy, now)
     if practitioner is None:
         return None
-    window = (freed.start - timedelta(days=1), freed.start + timedelta(days=1))
-    snapshot = load_snapshot(session, *window, settings.zone)
+    snapshot = load_snapshot(session, *_day_either_side(freed.start), settings.zone)
     for entry in _waiting_for(session, freed):
-        placed = _placement(session, entry, practitioner, snapshot, freed)
-        if placed is None:
+        place = _placement(session, entry, practitioner, snapshot, freed)
+        if place is None:
             continue
-        # The hold runs from when the patient can be texted (not during their quiet hours).
-        patient = session.get_one(Patient, entry.patient_id)
-        offered = QUIET.next_allowed(now, ZoneInfo(patient.time_zone))
-        if offered + policy.waitlist_hold > freed.start - policy.minimum_notice:
+        offered = _offer_time(session, entry, freed, policy, now)
+        if offered is None:
             continue
-        hold = _hold(session, entry, *placed, freed, offered + policy.waitlist_hold, now)
-        return _offer(session, entry, hold, offered, settings, now)
+        hold = _held_visit(entry, place, freed, offered + policy.waitlist_hold, now)
+        return _hold_and_offer(session, entry, hold, offered, settings, now)
     return None
+
+
+def _day_either_side(moment: datetime) -> tuple[datetime, datetime]:
+    """The calendar to load around a time: a day before it to a day after."""
+    return moment - timedelta(days=1), moment + timedelta(days=1)
 
 
 def _still_bookable(
@@ -208,13 +235,21 @@ def _waiting_for(session: Session, freed: FreedTime) -> list[WaitlistEntry]:
     )
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a waiting entry fits a freed time: its service, and the room free for it."""
+
+    service: Service
+    room_id: int | None
+
+
 def _placement(
     session: Session,
     entry: WaitlistEntry,
     practitioner: Practitioner,
     snapshot: CalendarSnapshot,
     freed: FreedTime,
-) -> tuple[Service, int | None] | None:
+) -> _Place | None:
     """The entry's service and a free room for it at the freed time, or None if it does not
     suit: another practitioner, a service they do not give, taken, or offered before."""
     service = session.get_one(Service, entry.service_id)
@@ -223,27 +258,34 @@ def _placement(
     if _already_offered(session, entry, freed):
         return None
     try:
-        return service, check_time(snapshot, practitioner.id, service, freed.start)
+        return _Place(service, check_time(snapshot, practitioner.id, service, freed.start))
     except SlotUnavailable:
         return None
 
 
-def _hold(
-    session: Session,
-    entry: WaitlistEntry,
-    service: Service,
-    room_id: int | None,
-    freed: FreedTime,
-    expires: datetime,
-    now: datetime,
+def _offer_time(
+    session: Session, entry: WaitlistEntry, freed: FreedTime, policy: BookingPolicy, now: datetime
+) -> datetime | None:
+    """When the entry's patient can be offered the time: the hold runs from when they can be
+    texted (not during their quiet hours). None if it would then outlast the booking notice."""
+    patient = session.get_one(Patient, entry.patient_id)
+    offered = QUIET.next_allowed(now, ZoneInfo(patient.time_zone))
+    if offered + policy.waitlist_hold > freed.start - policy.minimum_notice:
+        return None
+    return offered
+
+
+def _held_visit(
+    entry: WaitlistEntry, place: _Place, freed: FreedTime, expires: datetime, now: datetime
 ) -> Appointment:
     """A proposed visit holding the freed time for the entry's patient until ``expires``."""
     begin = to_minutes(freed.start)
-    hold = Appointment(
+    service = place.service
+    return Appointment(
         patient_id=entry.patient_id,
         practitioner_id=freed.practitioner_id,
         service_id=service.id,
-        room_id=room_id,
+        room_id=place.room_id,
         starts_at=freed.start,
         ends_at=from_minutes(begin + service.duration_min),
         blocked_until=from_minutes(begin + service.duration_min + service.buffer_min),
@@ -254,12 +296,9 @@ def _hold(
         created_at=now,
         updated_at=now,
     )
-    session.add(hold)
-    flush_or_conflict(session)
-    return hold
 
 
-def _offer(
+def _hold_and_offer(
     session: Session,
     entry: WaitlistEntry,
     hold: Appointment,
@@ -267,7 +306,10 @@ def _offer(
     settings: Settings,
     now: datetime,
 ) -> WaitlistOffer:
-    """The offer of ``hold`` to the entry's patient, and its text."""
+    """Keep the hold and offer it to the entry's patient, with a text (``ConcurrentConflict``
+    if the time was taken a moment ago)."""
+    session.add(hold)
+    flush_or_conflict(session)
     assert hold.hold_expires_at is not None
     offer = WaitlistOffer(
         entry_id=entry.id,
@@ -309,17 +351,23 @@ def accept_offer(
     :raise OfferClosed: if it has expired, been declined or taken.
     """
     offer = _open_offer(session, offer_id, patient, now)
+    visit = _take(offer, now)
+    follow_ups = _cancel_replaced(session, offer.entry.appointment_id, now)
+    url = settings.manage_url(issue_link_token(session, visit.patient, now))
+    plan_visit_messages(session, visit, manage_url=url, settings=settings, now=now)
+    session.flush()
+    return Accepted(visit, follow_ups)
+
+
+def _take(offer: WaitlistOffer, now: datetime) -> Appointment:
+    """The held visit booked, the offer accepted and the patient's wish fulfilled."""
     visit = offer.appointment
     visit.status = AppointmentStatus.BOOKED
     visit.hold_expires_at = None
     visit.updated_at = now
     offer.status = OfferStatus.ACCEPTED
     offer.entry.status = WaitlistStatus.FULFILLED
-    follow_ups = _cancel_replaced(session, offer.entry.appointment_id, now)
-    url = settings.manage_url(issue_link_token(session, visit.patient, now))
-    plan_visit_messages(session, visit, manage_url=url, settings=settings, now=now)
-    session.flush()
-    return Accepted(visit, follow_ups)
+    return visit
 
 
 def _cancel_replaced(
