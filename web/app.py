@@ -9,11 +9,12 @@ from typing import Any
 from flask import Flask
 from werkzeug.local import LocalProxy
 
+from ops.embedded_redis import resolve_redis_url
 from scheduler.clock import Clock, SystemClock
 from scheduler.config import Settings, load_settings
 from scheduler.db import Database
 from scheduler.records.audit import register_audit_listener
-from web.extensions import api, csrf
+from web.extensions import api, csrf, limiter
 from web.staff.auth import current_permissions
 
 
@@ -60,6 +61,7 @@ def _flask_options(settings: Settings) -> dict[str, Any]:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": None,
         "JSON_SORT_KEYS": False,
+        "RATELIMIT_STORAGE_URI": resolve_redis_url(settings.redis_url, settings.instance_path),
     }
 
 
@@ -81,6 +83,7 @@ def register_extensions(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     csrf.init_app(app)
     api.init_app(app)
+    limiter.init_app(app)
     api.register_converter(
         IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
     )

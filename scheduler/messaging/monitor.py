@@ -156,5 +156,6 @@ def retry_failed(session: Session, message_id: int, now: datetime) -> OutboundMe
     message.attempts = 0
     message.error_message = f"retried by staff after: {message.error_code or 'failure'}"
     message.updated_at = now
-    message.to_phone = message.patient.phone_e164
+    if message.patient is not None:  # staff may have corrected the number meanwhile
+        message.to_phone = message.patient.phone_e164
     return message

@@ -92,6 +92,8 @@ def reason_not_to_send(session: Session, message: OutboundMessage) -> tuple[Mess
             return MessageStatus.CANCELLED, "visit cancelled"
         if message.planned_for is not None and visit.starts_at != message.planned_for:
             return MessageStatus.CANCELLED, "visit moved"
+    if patient is None:  # a phone code: asked for just now by whoever holds the number
+        return MessageStatus.SENDING, ""
     if patient.sms_opted_out_at is not None:
         return MessageStatus.SKIPPED, "patient opted out of SMS"
     consent = CONSENT_FOR.get(message.kind, ConsentKind.REMINDERS)
@@ -125,6 +127,8 @@ def when_allowed(
     Returns (now, reason) with reason "useless" for a reminder that quiet hours would make
     late: it is skipped rather than sent after the fact.
     """
+    if message.patient is None:  # a phone code goes at once, like any answer
+        return None, ""
     zone = ZoneInfo(message.patient.time_zone)
     until, why = quiet_hours_wait(message.kind, message.planned_for, now, zone, policy.quiet)
     if why:
@@ -171,6 +175,8 @@ def _record_failure(
         return SendOutcome.RETRY_SCHEDULED
     message.status = MessageStatus.FAILED
     patient = message.patient
+    if patient is None:
+        return SendOutcome.FAILED
     if failure.kind == FailureKind.OPTED_OUT and patient.sms_opted_out_at is None:
         patient.sms_opted_out_at = now
     elif failure.kind == FailureKind.PERMANENT and patient.phone_flagged_at is None:

@@ -20,7 +20,9 @@ from scheduler.models import ClinicRules, MessageKind
 # Visit reminders move earlier, never later: a late reminder is useless.
 MOVES_EARLIER = frozenset({MessageKind.REMINDER_48H, MessageKind.REMINDER_2H})
 # Answers to something the patient has just done (booked, moved, wrote to us) go at once.
-AT_ONCE = frozenset({MessageKind.CONFIRMATION, MessageKind.RESCHEDULED, MessageKind.REPLY})
+AT_ONCE = frozenset(
+    {MessageKind.CONFIRMATION, MessageKind.RESCHEDULED, MessageKind.REPLY, MessageKind.PHONE_CODE}
+)
 # A reminder that quiet hours would push to within this of the visit is not worth sending.
 TOO_LATE = timedelta(hours=1)
 

@@ -24,6 +24,7 @@ from scheduler.models.outcomes import (
 from scheduler.models.patients import Consent, ConsentKind, ManageToken, Patient
 from scheduler.models.records import AuditEvent, CalendarFeed, MessageTemplate, PatientNote
 from scheduler.models.staff import Role, StaffUser
+from scheduler.models.verification import EmergencyPhrase, PhoneVerification
 from scheduler.models.waitlist import OfferStatus, WaitlistEntry, WaitlistOffer, WaitlistStatus
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "CourseTemplate",
     "DiaryAttack",
     "DiaryDay",
+    "EmergencyPhrase",
     "InboundMessage",
     "ManageToken",
     "MedicationClass",
@@ -54,6 +56,7 @@ __all__ = [
     "OutboundMessage",
     "Patient",
     "PatientNote",
+    "PhoneVerification",
     "Practitioner",
     "QuestionnaireKind",
     "QuestionnaireResponse",

@@ -104,6 +104,8 @@ class Course(Base):
     unplaced: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A keyed hash of the address that asked for the course online (for the cap on held visits).
+    requested_from: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
     patient: Mapped[Patient] = relationship()
     template: Mapped[CourseTemplate] = relationship()

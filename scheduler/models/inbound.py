@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scheduler.models.base import Base, UTCDateTime
@@ -41,5 +41,9 @@ class StaffAlert(Base):
         ForeignKey("outbound_messages.id"), nullable=True
     )
     detail: Mapped[str] = mapped_column(String(300))
+    # At most one open alert per key (e.g. one safety stop per phone per day).
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), nullable=True, unique=True)
+    # Whether the phone behind the alert was proven with a code (None: no phone involved).
+    phone_proven: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -23,6 +23,8 @@ class MessageKind(enum.StrEnum):
     DIARY_PROMPT = "diary_prompt"
     QUESTIONNAIRE = "questionnaire"
     REPLY = "reply"
+    PHONE_CODE = "phone_code"
+    NEW_LINK = "new_link"
 
 
 class MessageStatus(enum.StrEnum):
@@ -64,7 +66,10 @@ class OutboundMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    # None for a phone code: it goes to a number before anyone there is a patient.
+    patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patients.id"), nullable=True, index=True
+    )
     # The patient's message this one answers (replies go at once, even in quiet hours).
     in_reply_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("inbound_messages.id"), nullable=True
@@ -92,4 +97,4 @@ class OutboundMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    patient: Mapped[Patient] = relationship()
+    patient: Mapped[Patient | None] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, time
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, Time
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, Time, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.models.base import Base, UTCDateTime, str_enum
@@ -20,11 +20,23 @@ class Patient(Base):
     """Someone who books; reached by SMS on an E.164 mobile number."""
 
     __tablename__ = "patients"
+    __table_args__ = (
+        # A proven number belongs to one patient: their replies route to them alone.
+        Index(
+            "uq_patients_proven_phone",
+            "phone_e164",
+            unique=True,
+            postgresql_where=text("phone_verified_at IS NOT NULL"),
+            sqlite_where=text("phone_verified_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     phone_e164: Mapped[str] = mapped_column(String(16), index=True)
+    # When this patient proved the number with a texted code (staff-entered numbers count).
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     time_zone: Mapped[str] = mapped_column(String(64))
     sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When the diary prompt goes out (local), and how often: daily, weekly or off.

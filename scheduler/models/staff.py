@@ -33,3 +33,5 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Raised by signing out and by a password change: every older session stops working.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")

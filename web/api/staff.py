@@ -5,7 +5,7 @@ Signed-in staff only (the console's session); POSTs need the CSRF token in X-CSR
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import redis
 from flask.views import MethodView
@@ -101,7 +101,7 @@ def _queue_depth() -> tuple[int | None, dict[str, Any]]:
             resolve_redis_url(cfg.redis_url, cfg.instance_path), socket_timeout=2
         )
         beat = read_heartbeat(client, clock().now())
-        return int(client.llen(QUEUE)), {
+        return cast(int, client.llen(QUEUE)), {
             "status": beat.status,
             "last_seen": beat.last_seen.isoformat() if beat.last_seen else None,
         }

@@ -98,7 +98,7 @@ def login_blocked(email: str) -> bool:
     attempts are allowed (the password check still stands).
     """
     try:
-        failures = _login_counter().get(_attempts_key(email))
+        failures = cast("bytes | None", _login_counter().get(_attempts_key(email)))
     except redis.exceptions.RedisError:
         return False
     return int(failures or 0) >= LOGIN_ATTEMPTS
