@@ -3,7 +3,7 @@ the feed, and whose calendar a request may see."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from scheduler.models import StaffUser
 from scheduler.staff.permissions import Permissions
 from web.staff.auth import current_staff
-from web.staff.calendar.input import BadInput
+from web.staff.calendar.input import BadInput, optional_id
 
 bp = Blueprint("calendar", __name__, url_prefix="/staff")
 
@@ -70,3 +70,17 @@ def read_field(errors: dict[str, str], field: str, read: Callable[[], Any], defa
     except BadInput as exc:
         errors[field] = exc.message
         return default
+
+
+def read_ids(errors: dict[str, str], source: Mapping[str, str]) -> tuple[int | None, int | None]:
+    """The practitioner and room ids asked for (each optional), with a message for a bad one."""
+    practitioner_id = read_field(
+        errors,
+        "practitioner_id",
+        lambda: optional_id(source.get("practitioner_id"), "practitioner_id"),
+        None,
+    )
+    room_id = read_field(
+        errors, "room_id", lambda: optional_id(source.get("room_id"), "room_id"), None
+    )
+    return practitioner_id, room_id

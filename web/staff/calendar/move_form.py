@@ -17,9 +17,9 @@ from scheduler.visits.rescheduling import NotMovable
 from web.context import db, settings
 from web.redirects import safe_next
 from web.staff.auth import staff_required
-from web.staff.calendar.blueprint import bp, read_field, signed_in
+from web.staff.calendar.blueprint import bp, read_field, read_ids, signed_in
 from web.staff.calendar.choices import active_practitioners, load_choices
-from web.staff.calendar.input import clock_time, day_of, optional_id
+from web.staff.calendar.input import clock_time, day_of
 from web.staff.visit_changes import conflict_message, move_as, moved_message
 
 MOVE_FIELDS = {"start": "time", "practitioner_id": "practitioner_id", "room_id": "room_id"}
@@ -67,15 +67,7 @@ def _read(
     errors: dict[str, str] = {}
     day = read_field(errors, "date", lambda: day_of(form.get("date"), None), None)
     at = read_field(errors, "time", lambda: clock_time(form.get("time")), None)
-    practitioner_id = read_field(
-        errors,
-        "practitioner_id",
-        lambda: optional_id(form.get("practitioner_id"), "practitioner_id"),
-        None,
-    )
-    room_id = read_field(
-        errors, "room_id", lambda: optional_id(form.get("room_id"), "room_id"), None
-    )
+    practitioner_id, room_id = read_ids(errors, form)
     start = datetime.combine(day, at, tzinfo=settings().zone) if not errors else datetime.min
     return (start, practitioner_id, room_id), errors
 

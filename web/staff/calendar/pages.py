@@ -14,9 +14,9 @@ from scheduler.models import StaffUser
 from scheduler.staff.permissions import Permissions
 from web.context import clock, db, settings
 from web.staff.auth import staff_required
-from web.staff.calendar.blueprint import bp, read_field, scope, signed_in
+from web.staff.calendar.blueprint import bp, read_field, read_ids, scope, signed_in
 from web.staff.calendar.choices import load_choices
-from web.staff.calendar.input import day_of, days_shown, local_bounds, optional_id
+from web.staff.calendar.input import day_of, days_shown, local_bounds
 from web.staff.calendar.presentation import (
     ACTION_LABELS,
     STATUS_LABELS,
@@ -75,15 +75,7 @@ def _filters(args: MultiDict[str, str], today: date) -> tuple[dict[str, Any], di
     """The day and the practitioner or room asked for, and a message for each bad one."""
     errors: dict[str, str] = {}
     day = read_field(errors, "date", lambda: day_of(args.get("date"), today), today)
-    practitioner_id = read_field(
-        errors,
-        "practitioner_id",
-        lambda: optional_id(args.get("practitioner_id"), "practitioner_id"),
-        None,
-    )
-    room_id = read_field(
-        errors, "room_id", lambda: optional_id(args.get("room_id"), "room_id"), None
-    )
+    practitioner_id, room_id = read_ids(errors, args)
     return {"day": day, "practitioner_id": practitioner_id, "room_id": room_id}, errors
 
 
