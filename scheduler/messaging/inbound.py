@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
@@ -23,6 +23,7 @@ from scheduler.models import (
     Consent,
     ConsentKind,
     DiaryDay,
+    EmergencyPhrase,
     InboundMessage,
     MessageKind,
     MessageStatus,
@@ -83,9 +84,19 @@ class _Context:
 
 
 def _patient_for(session: Session, phone: str) -> Patient | None:
-    """The most recent patient with this number (a number may be shared by a family)."""
+    """Whom a text from ``phone`` is from: the patient who proved the number with a code, when
+    one has (their replies act for them alone, whoever else booked with the number).
+
+    Otherwise (records made before numbers were proven, which a family may share) the most
+    recent record with a visit, then the most recent record: a screen stopped with someone
+    else's number makes a record with no visit, which must not take that person's replies.
+    STOP and START act on every record with the number whoever is chosen here.
+    """
+    has_visit = exists().where(Appointment.patient_id == Patient.id)
     return session.scalars(
-        select(Patient).where(Patient.phone_e164 == phone).order_by(Patient.id.desc())
+        select(Patient)
+        .where(Patient.phone_e164 == phone)
+        .order_by(Patient.phone_verified_at.is_(None), has_visit.desc(), Patient.id.desc())
     ).first()
 
 
@@ -271,7 +282,11 @@ def _diary(ctx: _Context, reply: Reply) -> str:
     return render_reply("diary_saved", **ctx.values(day=label))
 
 
-def _emergency(ctx: _Context, _reply: Reply) -> str:
+def _emergency(ctx: _Context, reply: Reply) -> str:
+    """Emergency advice at once and a staff alert; a text that also asked for no more texts
+    ("worst headache ever, stop texting me") is an opt-out too, and the advice is the answer."""
+    if reply.opt_out:
+        _stop(ctx, reply)
     ctx.session.add(
         StaffAlert(
             kind="emergency_words",
@@ -315,12 +330,18 @@ def receive_sms(
     if seen is not None:
         return InboundResult(seen.reply, seen.understood_as, duplicate=True)
     patient = _patient_for(session, from_phone)
-    reply = parse(body)
+    reply = parse(body, _staff_phrases(session))
     inbound = InboundMessage(
         provider_sid=sid, from_phone=from_phone, to_phone=to_phone, body=body, received_at=now
     )
     _keep(session, inbound, patient, reply)
     return _act_on(session, inbound, patient, reply, settings, now)
+
+
+def _staff_phrases(session: Session) -> list[str]:
+    """The emergency phrases staff added in set-up, read afresh for each text (a short list:
+    a phrase added a moment ago counts for the next text)."""
+    return list(session.scalars(select(EmergencyPhrase.phrase)))
 
 
 def _keep(session: Session, inbound: InboundMessage, patient: Patient | None, reply: Reply) -> None:

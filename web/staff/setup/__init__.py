@@ -3,7 +3,26 @@ practitioner list with licence warnings, which any signed-in staff member may se
 
 from __future__ import annotations
 
-from web.staff.setup import accounts, courses, index, people, premises, rules, wording
+from web.staff.setup import (
+    accounts,
+    courses,
+    emergency_phrases,
+    index,
+    people,
+    premises,
+    rules,
+    wording,
+)
 from web.staff.setup.base import bp
 
-__all__ = ["accounts", "bp", "courses", "index", "people", "premises", "rules", "wording"]
+__all__ = [
+    "accounts",
+    "bp",
+    "courses",
+    "emergency_phrases",
+    "index",
+    "people",
+    "premises",
+    "rules",
+    "wording",
+]
