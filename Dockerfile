@@ -38,4 +38,6 @@ USER clinic
 
 EXPOSE 5000
 
-CMD ["gunicorn", "--bind", "0.0.0.0:5000", "--workers", "2", "--access-logfile", "-", "web.wsgi:app"]
+# The access log masks personal tokens (ops/gunicorn_conf.py).
+CMD ["gunicorn", "--config", "python:ops.gunicorn_conf", "--bind", "0.0.0.0:5000", "--workers", "2", \
+     "web.wsgi:app"]

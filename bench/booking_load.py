@@ -19,14 +19,19 @@ from bench.messaging import rss_mb
 from ops.embedded_redis import EmbeddedRedis, free_port
 from scheduler.calendar.availability import from_minutes
 from scheduler.calendar.snapshot import free_slots
+from scheduler.clinical.safety import QUESTIONS
+from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.models import Service
+from tests.support.booking_requests import prove_phone
 from tests.support.fault_stack import double_bookings
 from tests.support.processes import BIN, ManagedProcess, wait_for_http
 from tests.support.stack import process_env
 
 CLIENTS = 20
 SECONDS = 30.0
+# Every booking passes the safety screen, as a real client's would: all answered no.
+CLEAR_SCREEN = {q.code: False for q in QUESTIONS}
 
 
 @dataclass
@@ -68,6 +73,18 @@ def _slots(db: Database) -> list[tuple[int, str]]:
     return found
 
 
+def _proofs(db: Database, phones: list[str]) -> dict[str, str]:
+    """A proof for each phone, made before the clock starts: every booking presents one, as a
+    real client's does after checking the code texted to it (not part of what is measured)."""
+    settings = Settings(secret_key="bench-proofs")
+    now = datetime.now(UTC)
+    return {phone: prove_phone(db, settings, now, phone) for phone in phones}
+
+
+def _phone(n: int, k: int) -> str:
+    return f"+4474{n:02d}{k:06d}"
+
+
 def run_booking_load(database_url: str) -> Load:
     workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
     db = Database(database_url)
@@ -75,9 +92,13 @@ def run_booking_load(database_url: str) -> Load:
     with db.session() as session:
         service_id = session.scalars(select(Service.id).where(Service.code == "acupuncture")).one()
     slots = _slots(db)
+    proofs = _proofs(
+        db, [_phone(n, k) for n in range(CLIENTS) for k in range(len(slots[n::CLIENTS]))]
+    )
     redis = EmbeddedRedis(workdir / "redis").start()
     port = free_port()
-    env = process_env(database_url, redis.url, workdir / "instance", None)
+    # Twenty clients on one address, on purpose: the limits on anonymous work are off.
+    env = process_env(database_url, redis.url, workdir / "instance", None, RATE_LIMITS_ENABLED="0")
     web = ManagedProcess(
         "web",
         [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "web.wsgi:app"],
@@ -102,9 +123,11 @@ def run_booking_load(database_url: str) -> Load:
                     "patient": {
                         "first_name": "Load",
                         "last_name": f"Client{n}",
-                        "phone": f"+4474{n:02d}{k:06d}",
+                        "phone": _phone(n, k),
                     },
                     "consents": {"reminders": True, "diary_prompts": False},
+                    "screen": CLEAR_SCREEN,
+                    "phone_proof": proofs[_phone(n, k)],
                 }
             )
             began = time.perf_counter()

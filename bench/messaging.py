@@ -83,6 +83,8 @@ def _env(
         TWILIO_API_BASE_URL=fake_url,
         SMS_RATE_PER_SECOND=str(rate),
         DISPATCH_INTERVAL_SECONDS="0.25",
+        # Thousands of numbers texted for the first time, on purpose: no hourly ceiling.
+        NEW_NUMBERS_PER_HOUR="0",
     )
 
 

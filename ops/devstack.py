@@ -28,9 +28,9 @@ def _commands(port: int) -> dict[str, list[str]]:
     return {
         "web": [
             str(BIN / "gunicorn"),
+            "--config", "python:ops.gunicorn_conf",  # an access log that masks tokens
             "--bind", f"127.0.0.1:{port}",
             "--workers", "2",
-            "--access-logfile", "-",
             "web.wsgi:app",
         ],
         "worker": [

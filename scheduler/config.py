@@ -10,9 +10,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SMS_BACKENDS = ("console", "twilio")
 ENVIRONMENTS = ("development", "test", "production")
+SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True} | {
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+# A session-signing key shorter than this can be guessed offline from one signed cookie.
+SHORTEST_SECRET_KEY = 32
 
 
 class ConfigurationError(RuntimeError):
@@ -63,10 +73,29 @@ class Settings:
     # Another copy of scheduler/data/questionnaires.json (e.g. the licensed HIT-6 wording).
     questionnaires_file: str = ""
     hit6_meaningful_change: int = 5
+    # Where texts may go: ISO region codes (GB, IE, ...); empty means the clinic's own region.
+    sms_allowed_countries: tuple[str, ...] = ()
+    # Limits on anonymous work (per address, per phone, per personal link); off only in tests
+    # and benchmarks that drive many requests from one address on purpose.
+    rate_limits_enabled: bool = True
+    # Visits a course request may leave held (``proposed``): per patient (their number), and
+    # per requesting address over a day.
+    held_visits_per_patient: int = 40
+    held_visits_per_address: int = 60
+    # The clinic-wide ceiling on never-texted numbers texted in an hour (0: no ceiling).
+    new_numbers_per_hour: int = 50
+    # Reverse proxies in front of the web app whose X-Forwarded-For/-Proto are believed; 0
+    # trusts none (a client could otherwise pick the address its limits are counted against).
+    trusted_proxy_hops: int = 0
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def sms_regions(self) -> tuple[str, ...]:
+        """The regions texts may go to: SMS_ALLOWED_COUNTRIES, or else the clinic's own."""
+        return self.sms_allowed_countries or (self.default_phone_region,)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -112,13 +141,30 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number, zero or more.
+
+    :raise ConfigurationError: if the value is not one.
+    """
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number, 0 or more, got {raw!r}")
+    return int(raw)
+
+
 def _secret_key(env: Mapping[str, str], environment: str, instance_path: Path) -> str:
-    """The configured key; in development a key generated once into the instance folder."""
+    """The configured key; in development a key generated once into the instance folder.
+
+    :raise ConfigurationError: in production, if the key is missing or too short to resist an
+        offline guess.
+    """
     key = env.get("SECRET_KEY", "")
+    if environment == "production":
+        return _production_key(key)
     if key:
         return key
-    if environment == "production":
-        raise ConfigurationError("SECRET_KEY must be set in production")
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
@@ -127,6 +173,42 @@ def _secret_key(env: Mapping[str, str], environment: str, instance_path: Path) -
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def _production_key(key: str) -> str:
+    """:raise ConfigurationError: if ``key`` is missing or shorter than
+    ``SHORTEST_SECRET_KEY``."""
+    if not key:
+        raise ConfigurationError("SECRET_KEY must be set in production")
+    if len(key) < SHORTEST_SECRET_KEY:
+        raise ConfigurationError(
+            f"SECRET_KEY must be at least {SHORTEST_SECRET_KEY} characters in production "
+            f"(it has {len(key)}); make one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    return key
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """On or off: 1, true, yes, on / 0, false, no, off."""
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in SWITCH_WORDS:
+        raise ConfigurationError(f"{name} must be on or off (1, true, yes / 0, false, no)")
+    return SWITCH_WORDS[raw]
+
+
+def _regions(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated ISO region codes, like ``GB,IE``.
+
+    :raise ConfigurationError: naming a code that is no region phone numbers know.
+    """
+    codes = [part.strip().upper() for part in env.get(name, "").split(",") if part.strip()]
+    unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise ConfigurationError(f"{name}: {', '.join(unknown)} is not a region code like GB or IE")
+    return tuple(dict.fromkeys(codes)) or default
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
@@ -162,6 +244,12 @@ PLAIN_VALUES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], obje
     ("sms_rate_per_second", "SMS_RATE_PER_SECOND", _float),
     ("sms_daily_cap", "SMS_DAILY_CAP", _int),
     ("questionnaires_file", "QUESTIONNAIRES_FILE", _text),
+    ("sms_allowed_countries", "SMS_ALLOWED_COUNTRIES", _regions),
+    ("rate_limits_enabled", "RATE_LIMITS_ENABLED", _switch),
+    ("held_visits_per_patient", "HELD_VISITS_PER_PATIENT", _int),
+    ("held_visits_per_address", "HELD_VISITS_PER_ADDRESS", _int),
+    ("new_numbers_per_hour", "NEW_NUMBERS_PER_HOUR", _count),
+    ("trusted_proxy_hops", "TRUSTED_PROXY_HOPS", _count),
 )
 
 

@@ -1,21 +1,47 @@
-"""Mobile numbers: parsing what a patient typed into E.164, and masking numbers for logs."""
+"""Mobile numbers: parsing what a patient typed into E.164, only for the countries the clinic
+texts, and masking numbers for logs."""
 
 from __future__ import annotations
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType
+from collections.abc import Collection
 
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType
+from phonenumbers.geodata.locale import LOCALE_DATA
+
+# FIXED_LINE_OR_MOBILE: the numbering plan cannot tell (the US, Canada); the provider refuses a
+# landline at send time.
 SMS_CAPABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+# Country names that read with "the" in a sentence ("in the United Kingdom").
+NAMES_WITH_THE = frozenset(
+    {
+        "United Kingdom",
+        "United States",
+        "United Arab Emirates",
+        "Netherlands",
+        "Philippines",
+        "Bahamas",
+        "Gambia",
+        "Maldives",
+        "Dominican Republic",
+        "Central African Republic",
+        "Czech Republic",
+    }
+)
 
 
 class InvalidPhone(ValueError):
     """The text is not a mobile number that can receive SMS."""
 
 
-def to_e164(raw: str, default_region: str = "GB") -> str:
+def to_e164(raw: str, default_region: str = "GB", served: Collection[str] | None = None) -> str:
     """The E.164 form of a mobile number typed in national or international format.
 
-    :raise InvalidPhone: if it is not a valid number, or not one that can receive SMS.
+    ``served``: the regions the clinic texts (ISO codes; by default ``default_region`` alone).
+
+    :raise InvalidPhone: if it is not a valid number, not in a served region (the message names
+        those served), or not one that can receive SMS.
     """
     text = (raw or "").strip()
     if not text:
@@ -28,8 +54,65 @@ def to_e164(raw: str, default_region: str = "GB") -> str:
         raise InvalidPhone("Enter a mobile number, like 07700 900123 or +44 7700 900123.") from exc
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone("That is not a valid phone number.")
+    regions = tuple(served) if served else (default_region,)
+    if phonenumbers.region_code_for_number(number) not in regions:
+        raise InvalidPhone(f"We can only text mobile numbers in {served_countries(regions)}.")
     if phonenumbers.number_type(number) not in SMS_CAPABLE:
         raise InvalidPhone("That number cannot receive text messages; give a mobile number.")
+    return _e164(number)
+
+
+def refusal(e164: str, served: Collection[str]) -> str | None:
+    """Why a stored number must not be texted (not valid, not in a served region, not a
+    mobile), or None if it may. For the check at send time: the rules may have changed since
+    the number was taken, or it came in some other way."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return "not a phone number"
+    if not phonenumbers.is_valid_number(number):
+        return "not a valid phone number"
+    region = phonenumbers.region_code_for_number(number)
+    if region not in served:
+        return f"{region} is not a country the clinic texts"
+    if phonenumbers.number_type(number) not in SMS_CAPABLE:
+        return "not a mobile number"
+    return None
+
+
+def normalised(raw: str, default_region: str = "GB") -> str | None:
+    """The E.164 form of any valid number, wherever it is and whatever its kind, or None: for
+    counting requests by number, never for deciding where a text may go."""
+    text = (raw or "").strip()
+    if not text or len(text) > 32:
+        return None
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except NumberParseException:
+        return None
+    return _e164(number) if phonenumbers.is_valid_number(number) else None
+
+
+def served_countries(regions: Collection[str]) -> str:
+    """The countries' names in a sentence: "the United Kingdom", "Ireland or Jersey"."""
+    names = [_country_name(region) for region in regions]
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _country_name(region: str) -> str:
+    """The English name of an ISO region ("the United Kingdom"), or the code if unknown."""
+    names = LOCALE_DATA.get(region, {})
+    name = names.get("en", "")
+    if name.startswith("*"):  # held under another language's entry
+        name = names.get(name[1:], "")
+    if not name:
+        return region
+    return f"the {name}" if name in NAMES_WITH_THE else name
+
+
+def _e164(number: PhoneNumber) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

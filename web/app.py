@@ -8,13 +8,16 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.local import LocalProxy
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ops.embedded_redis import resolve_redis_url
 from scheduler.clock import Clock, SystemClock
 from scheduler.config import Settings, load_settings
 from scheduler.db import Database
 from scheduler.records.audit import register_audit_listener
+from scheduler.redaction import RedactTokens
+from web import security_headers
 from web.extensions import api, csrf, limiter
+from web.limits import limiter_options
 from web.staff.auth import current_permissions
 
 
@@ -24,6 +27,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app = Flask(__name__)
     configure(app, settings, clock or SystemClock())
     register_audit_listener()  # every change made through the app is in the audit trail
+    register_security(app, settings)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -42,6 +46,24 @@ def configure(app: Flask, settings: Settings, clock: Clock) -> None:
     app.context_processor(lambda: _clinic_details(settings))
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("clinic").setLevel(logging.INFO)
+    _keep_tokens_out_of_logs()
+
+
+def _keep_tokens_out_of_logs() -> None:
+    """Mask personal tokens in whatever the app logs (through the root handlers) and in the
+    development server's request lines (the ``werkzeug`` logger)."""
+    for target in (*logging.getLogger().handlers, logging.getLogger("werkzeug")):
+        if not any(isinstance(f, RedactTokens) for f in target.filters):
+            target.addFilter(RedactTokens())
+
+
+def register_security(app: Flask, settings: Settings) -> None:
+    """The security headers on every answer, and the client's address and scheme read from
+    ``X-Forwarded-*`` only when ``TRUSTED_PROXY_HOPS`` proxies are configured in front."""
+    security_headers.register(app, production=settings.is_production)
+    hops = settings.trusted_proxy_hops
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _flask_options(settings: Settings) -> dict[str, Any]:
@@ -54,6 +76,10 @@ def _flask_options(settings: Settings) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": settings.is_production,
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=10),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Over HTTPS Flask-WTF would also demand a Referer from this site, which no browser
+        # sends under "Referrer-Policy: no-referrer" (web/security_headers.py): the token is
+        # the check, with the SameSite cookie.
+        "WTF_CSRF_SSL_STRICT": False,
         "API_TITLE": "Clinic booking API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",
@@ -61,7 +87,7 @@ def _flask_options(settings: Settings) -> dict[str, Any]:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": None,
         "JSON_SORT_KEYS": False,
-        "RATELIMIT_STORAGE_URI": resolve_redis_url(settings.redis_url, settings.instance_path),
+        **limiter_options(settings),  # the limits on anonymous work (web/limits.py)
     }
 
 

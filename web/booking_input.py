@@ -20,6 +20,7 @@ def booking_request(
     reminders: bool | None,
     diary_prompts: bool | None,
     channel: str,
+    phone_proof: str = "",
 ) -> BookingRequest:
     return BookingRequest(
         service_id=service_id,
@@ -34,6 +35,7 @@ def booking_request(
         consent_reminders=reminders,
         consent_diary_prompts=diary_prompts,
         channel=channel,
+        phone_proof=phone_proof,
     )
 
 

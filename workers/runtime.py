@@ -53,6 +53,8 @@ def runtime() -> Runtime:
             daily_cap=settings.sms_daily_cap,
             deadline_s=settings.send_deadline_s,
             bucket=TokenBucket(client, SEND_RATE_KEY, settings.sms_rate_per_second),
+            served=settings.sms_regions,
+            new_numbers_per_hour=settings.new_numbers_per_hour,
         ),
     )
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.errors import ValidationFailed
@@ -102,6 +105,16 @@ QUESTIONS: tuple[Question, ...] = (
 BY_CODE = {q.code: q for q in QUESTIONS}
 TIER_ORDER = (SafetyTier.EMERGENT, SafetyTier.URGENT, SafetyTier.REVIEW)
 
+# The screen as patients are asked it, in two parts: what decides whether to book, and what
+# the practitioner must know.
+SECTIONS: tuple[tuple[str, tuple[Question, ...]], ...] = (
+    (
+        "Before you book: signs we must know about",
+        tuple(q for q in QUESTIONS if q.tier is not None),
+    ),
+    ("For your practitioner", tuple(q for q in QUESTIONS if q.flag is not None)),
+)
+
 FLAG_LABELS = {
     "pregnancy": "Pregnancy: avoid LI4, SP6, BL60, BL67, GB21",
     "anticoagulants": "Anticoagulants or bleeding disorder",
@@ -160,6 +173,39 @@ ALERT_TEXT = {
     "Follow up within a day.",
     SafetyTier.REVIEW: "Safety screen: review before the first visit (booked as pending review).",
 }
+# Whether anyone has proven the number with a texted code: a stop from an unproven number
+# may be someone else's number, typed by a stranger.
+PROVEN_TEXT = {True: " Phone number proven.", False: " Phone number not proven."}
+
+# What a stopped patient is told, on the page and in the API's answer (the same words).
+STOP_ADVICE = {
+    SafetyTier.EMERGENT: "Please get emergency help now. What you told us can be a sign of a "
+    "serious problem that needs a doctor straight away. Call {emergency_number} now, or go to "
+    "the nearest emergency department. We have not booked a visit.",
+    SafetyTier.URGENT: "Please see a doctor within a day. What you told us should be checked by "
+    "a doctor before acupuncture. Please contact your GP or an urgent care service today or "
+    "tomorrow. We have not booked a visit online.",
+}
+STOP_FOLLOW_UP = {
+    (SafetyTier.EMERGENT, True): " Our team has been told and will call you.",
+    (SafetyTier.EMERGENT, False): "",
+    (SafetyTier.URGENT, True): " Our team will call you to follow up.",
+    (SafetyTier.URGENT, False): " Please call us so we can follow up.",
+}
+
+
+def stop_advice(
+    tier: SafetyTier, *, will_call: bool, emergency_number: str, clinic_phone: str
+) -> str:
+    """What to do now after answers in ``tier`` (emergent or urgent) stopped the booking;
+    ``will_call`` when staff have usable contact details to call back."""
+    worse = f" If things get worse, call {emergency_number}." if tier == SafetyTier.URGENT else ""
+    return (
+        STOP_ADVICE[tier].format(emergency_number=emergency_number)
+        + STOP_FOLLOW_UP[(tier, will_call)]
+        + worse
+        + f" You can also call us on {clinic_phone}."
+    )
 
 
 def record_screen(
@@ -168,17 +214,23 @@ def record_screen(
     assessment: Assessment,
     now: datetime,
     course_id: int | None = None,
+    *,
+    zone: ZoneInfo,
 ) -> SafetyScreen:
     """Store the answered screen, update the patient's flags, and alert staff when it asks for it.
 
     Flags shown to the practitioner are the latest screen's: a later screen replaces them.
+    A stop (emergent or urgent) raises at most one alert per phone per day in ``zone`` (the
+    clinic's), however often the answers are sent: see ``raise_stop_alert``.
     """
     if patient.id is None:
         session.flush()
     screen = _screen(patient, assessment, course_id, now)
     session.add(screen)
     patient.safety_flags = list(assessment.flags)
-    if assessment.tier in ALERT_TEXT:
+    if assessment.stops_booking:
+        raise_stop_alert(session, patient, assessment.tier, now, zone)
+    elif assessment.tier in ALERT_TEXT:
         session.add(_staff_alert(patient, assessment.tier, now))
     return screen
 
@@ -205,3 +257,70 @@ def _staff_alert(patient: Patient, tier: SafetyTier, now: datetime) -> StaffAler
         detail=ALERT_TEXT[tier],
         created_at=now,
     )
+
+
+def stop_alert_key(phone: str, day: date) -> str:
+    """The dedupe key of the one safety-stop alert a phone may raise on a (local) day."""
+    return f"safety-stop:{phone}:{day.isoformat()}"
+
+
+def raise_stop_alert(
+    session: Session, patient: Patient, tier: SafetyTier, now: datetime, zone: ZoneInfo
+) -> StaffAlert:
+    """The day's one alert for a stop from the patient's phone: new, or the one already raised
+    today, made more serious when ``tier`` is (urgent then emergent asks for a call now).
+
+    A stop sent twice at once cannot raise two: the alert's unique dedupe key decides, and the
+    loser of that race (its insert undone by a savepoint) updates the winner's alert instead.
+    """
+    key = stop_alert_key(patient.phone_e164, now.astimezone(zone).date())
+    proven = _phone_proven(session, patient.phone_e164)
+    alert = _alert_by_key(session, key)
+    if alert is None:
+        alert = _stop_alert(patient, tier, key, proven, now)
+        try:
+            with session.begin_nested():
+                session.add(alert)
+            return alert
+        except IntegrityError:
+            alert = _alert_by_key(session, key)
+            if alert is None:  # refused for another reason than the day's alert
+                raise
+    _update_stop_alert(alert, tier, proven)
+    return alert
+
+
+def _stop_alert(
+    patient: Patient, tier: SafetyTier, key: str, proven: bool, now: datetime
+) -> StaffAlert:
+    """A new stop alert for ``patient``, marked with whether their number is proven."""
+    return StaffAlert(
+        kind=f"safety_{tier.value}",
+        patient_id=patient.id,
+        detail=ALERT_TEXT[tier] + PROVEN_TEXT[proven],
+        dedupe_key=key,
+        phone_proven=proven,
+        created_at=now,
+    )
+
+
+def _update_stop_alert(alert: StaffAlert, tier: SafetyTier, proven: bool) -> None:
+    """The day's alert after another stop: the more serious tier of the two, and the number's
+    proof as it stands now."""
+    raised = SafetyTier(alert.kind.removeprefix("safety_"))
+    serious = min(raised, tier, key=TIER_ORDER.index)
+    alert.kind = f"safety_{serious.value}"
+    alert.detail = ALERT_TEXT[serious] + PROVEN_TEXT[proven]
+    alert.phone_proven = proven
+
+
+def _alert_by_key(session: Session, key: str) -> StaffAlert | None:
+    return session.scalars(select(StaffAlert).where(StaffAlert.dedupe_key == key)).first()
+
+
+def _phone_proven(session: Session, phone: str) -> bool:
+    """Whether a patient holding ``phone`` proved it with a texted code."""
+    proven = select(Patient.id).where(
+        Patient.phone_e164 == phone, Patient.phone_verified_at.is_not(None)
+    )
+    return session.scalar(proven.limit(1)) is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.calendar.availability import (
@@ -41,13 +42,20 @@ from scheduler.models import (
 from scheduler.patients.links import issue_link_token
 from scheduler.visits.booking import (
     BookingRequest,
+    booking_patient,
     check_time,
-    create_patient,
     flush_or_conflict,
     validate_booking,
 )
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+HELD_FOR_PATIENT = (
+    "You already have many visits held for you. Please call the clinic to book another course."
+)
+HELD_FOR_ADDRESS = (
+    "We are holding many visits for courses asked for from here today. "
+    "Please call the clinic to book this course."
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,9 @@ class CourseRequest:
     # details and consents are kept as they are, and their own link goes in the texts.
     patient_id: int | None = None
     link_token: str = ""
+    # A keyed hash of the address that asked online (the web layer's), for the cap on the
+    # visits one address may hold; None when staff book.
+    requested_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,25 +221,86 @@ def book_course(
     now: datetime,
     policy: BookingPolicy | None = None,
 ) -> CourseBooking:
-    """Book a course for a new patient record: the consultation ``booked``, every later visit
+    """Book a course for a new patient record (or, when the request proves the number, for
+    its proven owner: ``booking_patient``): the consultation ``booked``, every later visit
     of the active phases ``proposed`` (holding its time), and the consultation's messages.
     Follows: when some visits could not be placed, another try at placing them.
 
-    :raise ValidationFailed: with every field that is wrong; nothing is written.
+    :raise ValidationFailed: with every field that is wrong, or too many visits held; nothing
+        is written.
     :raise SlotUnavailable: if the consultation's time is taken (the rest moves, never fails).
     """
     returning = _returning_patient(session, request)
     template, prefs, phone, plan = plan_for_request(
         session, request, settings=settings, now=now, policy=policy, with_patient=not returning
     )
-    patient = returning or create_patient(session, request.booking, phone, settings, now)
-    course, visits = _add_course(session, patient, template, prefs, plan, request.booking, now)
+    _check_held(session, plan, returning.phone_e164 if returning else phone, request, settings, now)
+    patient = returning or booking_patient(session, request.booking, phone, settings, now)
+    course, visits = _add_course(session, patient, template, prefs, plan, request, now)
     token = request.link_token if returning else issue_link_token(session, patient, now)
     flush_or_conflict(session)
     url = settings.manage_url(token)
     messages = plan_visit_messages(session, visits[0], manage_url=url, settings=settings, now=now)
     follow_ups = (fill_unplaced_visits(course.id),) if course.unplaced else ()
     return CourseBooking(course, patient, visits, plan, token, messages, follow_ups)
+
+
+def _check_held(
+    session: Session,
+    plan: list[PlannedVisit],
+    phone: str,
+    request: CourseRequest,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """Refuse a course that would leave too many visits held (``proposed``): more than
+    ``held_visits_per_patient`` for everyone on this number, or more than
+    ``held_visits_per_address`` across the courses the requesting address asked for in the
+    last day. Held visits keep times from everyone else, so a flood of requests must not.
+
+    :raise ValidationFailed: saying so, with the clinic to call; nothing is written.
+    """
+    held = sum(1 for visit in plan if visit.placed) - 1  # the first visit is booked, not held
+    if held <= 0:
+        return
+    if _held_for_number(session, phone, now) + held > settings.held_visits_per_patient:
+        raise ValidationFailed({"course": [HELD_FOR_PATIENT]})
+    by_address = request.requested_from
+    if by_address and _held_for_address(session, by_address, now) + held > (
+        settings.held_visits_per_address
+    ):
+        raise ValidationFailed({"course": [HELD_FOR_ADDRESS]})
+
+
+def _held_for_number(session: Session, phone: str, now: datetime) -> int:
+    """Upcoming visits held for any patient record on ``phone``."""
+    query = (
+        select(func.count())
+        .select_from(Appointment)
+        .join(Patient, Patient.id == Appointment.patient_id)
+        .where(
+            Patient.phone_e164 == phone,
+            Appointment.status == AppointmentStatus.PROPOSED,
+            Appointment.starts_at >= now,
+        )
+    )
+    return session.scalar(query) or 0
+
+
+def _held_for_address(session: Session, requested_from: str, now: datetime) -> int:
+    """Upcoming visits held by the courses ``requested_from`` asked for in the last day."""
+    query = (
+        select(func.count())
+        .select_from(Appointment)
+        .join(Course, Course.id == Appointment.course_id)
+        .where(
+            Course.requested_from == requested_from,
+            Course.created_at >= now - timedelta(days=1),
+            Appointment.status == AppointmentStatus.PROPOSED,
+            Appointment.starts_at >= now,
+        )
+    )
+    return session.scalar(query) or 0
 
 
 def _returning_patient(session: Session, request: CourseRequest) -> Patient | None:
@@ -250,12 +322,13 @@ def _add_course(
     template: CourseTemplate,
     prefs: Preferences,
     plan: list[PlannedVisit],
-    booking: BookingRequest,
+    request: CourseRequest,
     now: datetime,
 ) -> tuple[Course, list[Appointment]]:
     """The new course and its placed visits, added to the session (not yet flushed)."""
     course = _new_course(patient, template, prefs, plan, now)
-    appointments = _appointments(course, patient, plan, booking, now)
+    course.requested_from = request.requested_from
+    appointments = _appointments(course, patient, plan, request.booking, now)
     session.add_all([course, *appointments])
     return course, appointments
 

@@ -16,6 +16,7 @@ from scheduler.models import (
     Patient,
     StaffAlert,
 )
+from scheduler.redaction import redact_tokens
 
 STUCK_QUEUED = timedelta(minutes=5)
 STUCK_SENDING = timedelta(minutes=5)
@@ -34,8 +35,8 @@ class ThreadEntry:
 
 
 def patient_thread(session: Session, patient: Patient, *, show_diary: bool) -> list[ThreadEntry]:
-    """Every text to and from the patient, oldest first. Without ``show_diary`` the words of
-    diary replies (health data) are withheld."""
+    """Every text to and from the patient, oldest first, personal links masked. Without
+    ``show_diary`` the words of diary replies (health data) are withheld."""
     sent = select(OutboundMessage).where(OutboundMessage.patient_id == patient.id)
     received = select(InboundMessage).where(InboundMessage.patient_id == patient.id)
     entries = [_outgoing(m) for m in session.scalars(sent)]
@@ -44,8 +45,10 @@ def patient_thread(session: Session, patient: Patient, *, show_diary: bool) -> l
 
 
 def _outgoing(m: OutboundMessage) -> ThreadEntry:
+    # Staff see the words, never the personal link in them: it opens the patient's diary.
+    text = redact_tokens(m.body)
     return ThreadEntry(
-        "out", m.sent_at or m.due_at, m.kind.value, m.body, m.status.value, m.error_code, m.id
+        "out", m.sent_at or m.due_at, m.kind.value, text, m.status.value, m.error_code, m.id
     )
 
 

@@ -14,6 +14,7 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.clock import Clock
@@ -35,8 +36,10 @@ from scheduler.models import (
     MessageKind,
     MessageStatus,
     OutboundMessage,
+    Patient,
     StaffAlert,
 )
+from scheduler.phones import refusal
 
 log = logging.getLogger("clinic.sending")
 
@@ -50,6 +53,8 @@ CONSENT_FOR = {
 }
 # Messages counted against the patient's daily cap (answers to their own actions are not).
 CAPPED = frozenset(MessageKind) - AT_ONCE
+# How long a text to a never-texted number waits once the clinic's hourly ceiling is reached.
+NEW_NUMBER_PAUSE = timedelta(minutes=10)
 
 
 class SendOutcome(enum.StrEnum):
@@ -72,6 +77,10 @@ class SendPolicy:
     # row up once it is older than the deadline plus the request timeout, and must find no
     # call still on its way.
     deadline_s: float = 60.0
+    # Where texts may go (ISO regions); anything else is skipped at send time.
+    served: tuple[str, ...] = ("GB",)
+    # Never-texted numbers the clinic texts in an hour before it pauses them (0: no ceiling).
+    new_numbers_per_hour: int = 0
 
 
 def backoff(attempt: int, retry_after_s: float | None = None) -> timedelta:
@@ -83,8 +92,13 @@ def backoff(attempt: int, retry_after_s: float | None = None) -> timedelta:
     return delay
 
 
-def reason_not_to_send(session: Session, message: OutboundMessage) -> tuple[MessageStatus, str]:
-    """Why this message must not go at all (status to record and reason), or (SENDING, "")."""
+def reason_not_to_send(
+    session: Session, message: OutboundMessage, served: tuple[str, ...] = ("GB",)
+) -> tuple[MessageStatus, str]:
+    """Why this message must not go at all (status to record and reason), or (SENDING, "").
+
+    A number outside the ``served`` regions, or no mobile, is skipped whatever else holds.
+    """
     patient = message.patient
     if message.appointment_id is not None:
         visit = session.get(Appointment, message.appointment_id)
@@ -92,6 +106,9 @@ def reason_not_to_send(session: Session, message: OutboundMessage) -> tuple[Mess
             return MessageStatus.CANCELLED, "visit cancelled"
         if message.planned_for is not None and visit.starts_at != message.planned_for:
             return MessageStatus.CANCELLED, "visit moved"
+    refused = refusal(message.to_phone, served)
+    if refused is not None:
+        return MessageStatus.SKIPPED, f"destination refused: {refused}"
     if patient is None:  # a phone code: asked for just now by whoever holds the number
         return MessageStatus.SENDING, ""
     if patient.sms_opted_out_at is not None:
@@ -187,11 +204,108 @@ def _record_failure(
     return SendOutcome.FAILED
 
 
+@dataclass
+class _NewNumbers:
+    """The clinic-wide ceiling on texts to never-texted numbers, for one batch: the numbers
+    the batch's messages go to that were texted before, and (read when first needed) how many
+    new numbers the clinic has texted in the last hour, counting this batch's as they go."""
+
+    ceiling: int
+    known: set[str] = field(default_factory=set)
+    texted: int | None = None
+    alerted: bool = False
+
+    @classmethod
+    def for_batch(
+        cls, session: Session, messages: list[OutboundMessage], ceiling: int
+    ) -> _NewNumbers:
+        if ceiling <= 0:
+            return cls(ceiling)
+        return cls(ceiling, _texted_before(session, {m.to_phone for m in messages}))
+
+    def allows(self, session: Session, message: OutboundMessage, now: datetime) -> bool:
+        """Whether the message may go; counts it if it is the first to its number."""
+        if self.ceiling <= 0 or message.to_phone in self.known:
+            return True
+        if self.texted is None:
+            self.texted = _new_numbers_texted_since(session, now - timedelta(hours=1))
+        if self.texted >= self.ceiling:
+            return False
+        self.texted += 1
+        self.known.add(message.to_phone)
+        return True
+
+
+def _texted_before(session: Session, phones: set[str]) -> set[str]:
+    """Which of ``phones`` some patient holding the number has had a text sent to (found
+    through the patients' index on their number, not a scan of every message)."""
+    if not phones:
+        return set()
+    return set(
+        session.scalars(
+            select(OutboundMessage.to_phone)
+            .join(Patient, Patient.id == OutboundMessage.patient_id)
+            .where(
+                Patient.phone_e164.in_(phones),
+                OutboundMessage.to_phone == Patient.phone_e164,
+                OutboundMessage.sent_at.is_not(None),
+            )
+            .distinct()
+        )
+    )
+
+
+def _new_numbers_texted_since(session: Session, since: datetime) -> int:
+    """How many numbers had their first text sent at or after ``since``."""
+    first_texts = (
+        select(OutboundMessage.to_phone)
+        .where(OutboundMessage.sent_at.is_not(None))
+        .group_by(OutboundMessage.to_phone)
+        .having(func.min(OutboundMessage.sent_at) >= since)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(first_texts)) or 0
+
+
+def _pause_new_number(
+    session: Session, message: OutboundMessage, breaker: _NewNumbers, now: datetime
+) -> SendOutcome:
+    """Hold a text to a never-texted number back while the hourly ceiling is reached, and
+    tell staff once an hour (a flood of new numbers is how SMS pumping looks)."""
+    _defer(message, now + NEW_NUMBER_PAUSE, "new numbers paused", now)
+    if not breaker.alerted:
+        breaker.alerted = True
+        detail = (
+            f"Texts to new numbers are paused: {breaker.ceiling} new numbers were texted in "
+            "the last hour. They go again as the hour passes; look for a flood of bookings "
+            "or code requests."
+        )
+        _alert_once(session, f"new-numbers-paused:{now:%Y-%m-%dT%H}", detail, now)
+    return SendOutcome.DEFERRED
+
+
+def _alert_once(session: Session, key: str, detail: str, now: datetime) -> None:
+    """One open staff alert per ``key``: another worker may have raised it a moment ago."""
+    if session.scalar(select(StaffAlert.id).where(StaffAlert.dedupe_key == key)) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                StaffAlert(kind="new_numbers_paused", detail=detail, dedupe_key=key, created_at=now)
+            )
+    except IntegrityError:
+        pass  # raised by another worker between the look and the insert
+
+
 def _check(
-    session: Session, message: OutboundMessage, policy: SendPolicy, now: datetime
+    session: Session,
+    message: OutboundMessage,
+    policy: SendPolicy,
+    now: datetime,
+    breaker: _NewNumbers,
 ) -> SendOutcome | None:
     """Settle a message that must not go now (skip, cancel, defer); None if it may go."""
-    status, reason = reason_not_to_send(session, message)
+    status, reason = reason_not_to_send(session, message, policy.served)
     if status != MessageStatus.SENDING:
         message.status = status
         message.error_message = reason
@@ -204,6 +318,8 @@ def _check(
     if until is not None:
         _defer(message, until, why, now)
         return SendOutcome.DEFERRED
+    if not breaker.allows(session, message, now):
+        return _pause_new_number(session, message, breaker, now)
     return None
 
 
@@ -282,8 +398,9 @@ def send_outbound_messages(
     """Send claimed (``queued``) messages, each at most once.
 
     Only rows this caller moves to ``sending`` (one compare-and-set for the batch) go to the
-    provider. First the visit, consent, opt-out, quiet hours, the patient's daily cap and the
-    clinic's send rate are checked; a message that must wait goes back to ``pending`` with a
+    provider. First the visit, the destination (a mobile in a served region), consent,
+    opt-out, quiet hours, the patient's daily cap, the clinic's hourly ceiling on new numbers
+    and its send rate are checked; a message that must wait goes back to ``pending`` with a
     later due time, never dropped. The provider is called outside any transaction, up to
     ``concurrency`` calls at once, and the answers recorded together afterwards: a crash in
     between leaves rows in ``sending``, which reconciliation settles with the provider.
@@ -310,8 +427,10 @@ def _start_batch(
     deadline = time.monotonic() + policy.deadline_s
     with db.transaction() as session:
         now = clock.now()
-        for message in start_sending(session, message_ids, now):
-            settled = _check(session, message, policy, now)
+        messages = start_sending(session, message_ids, now)
+        breaker = _NewNumbers.for_batch(session, messages, policy.new_numbers_per_hour)
+        for message in messages:
+            settled = _check(session, message, policy, now, breaker)
             if settled is not None:
                 outcomes[message.id] = settled
             else:

@@ -7,6 +7,7 @@ condition, a treatment detail or a medication (DOMAIN.md section 7).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,6 +46,10 @@ TEMPLATES: dict[MessageKind, str] = {
     MessageKind.REMINDER_2H: (
         "Hi {first_name}, see you at {time} today at {clinic_name}. "
         "Running late? Call {clinic_phone}"
+    ),
+    MessageKind.NEW_LINK: (
+        "Hi {first_name}, your new link for {clinic_name}: {manage_url} "
+        "Your old link no longer works."
     ),
 }
 
@@ -112,11 +117,55 @@ class MessageContext:
     expires: datetime | None = None
 
 
+# A name goes into a text from the clinic's number only when it cannot read as a link or a
+# message (DOMAIN.md section 7): letters, and the apostrophes, hyphens, spaces and full stops
+# of real names; no full stop inside a word ("evil.example"), no "www" or "http", and a first
+# word no longer than a real one. Anything else gets the greeting without a name ("Hi,").
+NAME_PUNCTUATION = frozenset(" '\u2018\u2019-\u2010\u2011.")
+LINK_LIKE = re.compile(r"\.\S|www|http", re.IGNORECASE)
+NAME_CAP = 30  # longer than any one word of a first name: a message, not a name
+NAME_SHOWN = 20  # a long name is cut to keep the text in one segment
+NO_NAME = "\x00"  # where an unusable name was, closed up after filling in
+
+
+def _folded(name: str) -> str:
+    """The name with compatibility forms folded (full-width letters and dots, no-break
+    spaces, ligatures read as their plain forms), so a disguised link is seen as one."""
+    return unicodedata.normalize("NFKC", name).strip()
+
+
+def name_is_safe(first_name: str) -> bool:
+    """Whether ``first_name`` may appear in a text: only letters (any script, with their
+    accents) and name punctuation, nothing that reads as a link, a first word within the cap."""
+    folded = _folded(first_name)
+    if not folded or len(folded.split(" ")[0]) > NAME_CAP or LINK_LIKE.search(folded):
+        return False
+    return all(ch in NAME_PUNCTUATION or unicodedata.category(ch)[0] in "LM" for ch in folded)
+
+
+def greeting_name(first_name: str) -> str:
+    """The name a text greets the patient by: the first word, cut to 20 characters; empty when
+    the name is not safe to send (``name_is_safe``)."""
+    if not name_is_safe(first_name):
+        return ""
+    return _folded(first_name).split(" ")[0][:NAME_SHOWN]
+
+
+def _close_up(text: str) -> str:
+    """The text with an unusable name's place closed up: "Hi {first_name}, booked" reads
+    "Hi, booked"; a name that began the text leaves no stray comma, and a capital."""
+    if text.startswith(NO_NAME):
+        rest = re.sub(r"^\x00[,!.]?\s*", "", text)
+        text = rest[:1].upper() + rest[1:]
+    return re.sub(r" ?\x00", "", text)
+
+
 def placeholder_values(ctx: MessageContext) -> dict[str, str]:
-    """What each placeholder of a text stands for in this message."""
+    """What each placeholder of a text stands for in this message (an unusable name stands as
+    ``NO_NAME``, which ``render`` closes up)."""
     return {
         "expires": f"{ctx.expires:%H:%M}" if ctx.expires else "",
-        "first_name": ctx.first_name.strip().split(" ")[0][:20],
+        "first_name": greeting_name(ctx.first_name) or NO_NAME,
         "when": f"{ctx.local_start:%a} {ctx.local_start.day} {ctx.local_start:%b at %H:%M}",
         "time": f"{ctx.local_start:%H:%M}",
         "clinic_name": ctx.clinic_name,
@@ -135,10 +184,10 @@ def render(kind: MessageKind, ctx: MessageContext, wording: str | None = None) -
     values = placeholder_values(ctx)
     if wording:
         try:
-            return wording.format(**values)
+            return _close_up(wording.format(**values))
         except (KeyError, IndexError, ValueError, AttributeError):
             pass
-    return TEMPLATES[kind].format(**values)
+    return _close_up(TEMPLATES[kind].format(**values))
 
 
 # Answers to a patient's own texts (sent at once, as the webhook's TwiML reply).
@@ -181,3 +230,16 @@ REPLIES = {
 def render_reply(name: str, **values: str) -> str:
     """The text of a reply; unused placeholders are simply not in that template."""
     return REPLIES[name].format(**values)
+
+
+# The code that proves a phone (scheduler/patients/verification.py): it goes to a number
+# before anyone there is a patient, so it names no visit, no patient and no link.
+PHONE_CODE_TEXT = (
+    "{clinic_name}: your code is {code}. It expires in {minutes} minutes. "
+    "If you did not ask for it, ignore this text."
+)
+
+
+def phone_code_text(clinic_name: str, code: str, minutes: int) -> str:
+    """The text of a phone code, valid ``minutes``."""
+    return PHONE_CODE_TEXT.format(clinic_name=clinic_name, code=code, minutes=minutes)

@@ -19,9 +19,16 @@ from scheduler.models import ClinicRules, MessageKind
 
 # Visit reminders move earlier, never later: a late reminder is useless.
 MOVES_EARLIER = frozenset({MessageKind.REMINDER_48H, MessageKind.REMINDER_2H})
-# Answers to something the patient has just done (booked, moved, wrote to us) go at once.
+# Answers to something the patient has just done (booked, moved, wrote to us, asked the clinic
+# for a new link) go at once.
 AT_ONCE = frozenset(
-    {MessageKind.CONFIRMATION, MessageKind.RESCHEDULED, MessageKind.REPLY, MessageKind.PHONE_CODE}
+    {
+        MessageKind.CONFIRMATION,
+        MessageKind.RESCHEDULED,
+        MessageKind.REPLY,
+        MessageKind.PHONE_CODE,
+        MessageKind.NEW_LINK,
+    }
 )
 # A reminder that quiet hours would push to within this of the visit is not worth sending.
 TOO_LATE = timedelta(hours=1)

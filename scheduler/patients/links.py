@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.models import ACTIVE_STATUSES, Appointment, ClinicRules, ManageToken, Patient
+from scheduler.config import Settings
+from scheduler.messaging.outbox import write_message
+from scheduler.messaging.texts import MessageContext, render
+from scheduler.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    ClinicRules,
+    ConsentKind,
+    ManageToken,
+    MessageKind,
+    Patient,
+)
+from scheduler.phones import refusal
 
 TOKEN_BYTES = 16  # 128 bits: 22 URL-safe characters
 LINK_LIFETIME = timedelta(days=180)  # at the least; longer while the patient has visits
@@ -68,10 +81,8 @@ def patient_for_token(session: Session, token: str, now: datetime) -> Patient | 
 
 
 def revoke_links(session: Session, patient: Patient, now: datetime) -> int:
-    """Revoke every live link of the patient's (a lost phone, a shared link); returns how many.
-
-    A new link can then be issued and texted with ``issue_link_token``.
-    """
+    """Revoke every live link of the patient's; returns how many. ``replace_link`` also texts
+    the patient a new one."""
     live = session.scalars(
         select(ManageToken).where(
             ManageToken.patient_id == patient.id, ManageToken.revoked_at.is_(None)
@@ -80,3 +91,61 @@ def revoke_links(session: Session, patient: Patient, now: datetime) -> int:
     for token in live:
         token.revoked_at = now
     return len(live)
+
+
+@dataclass(frozen=True)
+class LinkReplaced:
+    """What replacing a patient's link did: how many old links stopped working, and whether
+    a new one was texted (if not, why not, in words for staff)."""
+
+    revoked: int
+    texted: bool
+    not_texted_because: str = ""
+
+
+def replace_link(
+    session: Session, patient: Patient, settings: Settings, now: datetime
+) -> LinkReplaced:
+    """Revoke every live link of the patient's (a lost phone, a shared link) and text them a
+    new one, at once, through the outbox. The new link is never returned: only the patient's
+    phone gets it, so no one at the clinic can open their page.
+
+    When the patient cannot be texted (opted out, no consent to visit texts, a number that
+    failed or is not one the clinic texts), the old links are still revoked, no new link is
+    made, and the reason is given.
+    """
+    revoked = revoke_links(session, patient, now)
+    if reason := why_not_textable(patient, settings):
+        return LinkReplaced(revoked, False, reason)
+    _text_new_link(session, patient, settings, now)
+    return LinkReplaced(revoked, True)
+
+
+def why_not_textable(patient: Patient, settings: Settings) -> str:
+    """Why a new link cannot be texted to the patient; empty if it can. A new link is one of
+    the visit texts the patient agreed to ("a link to manage them"), so it needs that consent,
+    as their confirmation did; an opt-out always wins."""
+    if patient.sms_opted_out_at is not None:
+        return "the patient has opted out of texts"
+    if not patient.consents_to(ConsentKind.REMINDERS):
+        return "the patient has not agreed to texts about their visits"
+    if patient.phone_flagged_at is not None:
+        return "texts to the patient's number have failed; correct it first"
+    if refusal(patient.phone_e164, settings.sms_regions):
+        return "the patient's number is not one the clinic can text"
+    return ""
+
+
+def _text_new_link(session: Session, patient: Patient, settings: Settings, now: datetime) -> None:
+    """A fresh link, written into a text to the patient that goes at once."""
+    token = issue_link_token(session, patient, now)
+    context = MessageContext(
+        first_name=patient.first_name,
+        local_start=now.astimezone(settings.zone),
+        clinic_name=settings.clinic_name,
+        clinic_phone=settings.clinic_phone,
+        manage_url=settings.manage_url(token),
+    )
+    key = f"new_link:{patient.id}:{hash_token(token)[:32]}"
+    body = render(MessageKind.NEW_LINK, context)
+    write_message(session, patient, MessageKind.NEW_LINK, key, body, now, now)

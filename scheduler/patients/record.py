@@ -151,16 +151,22 @@ def _check_name(value: str, field: str, errors: dict[str, list[str]]) -> str:
 
 
 def update_contact(
-    session: Session, patient_id: int, details: ContactDetails, *, region: str, now: datetime
+    session: Session,
+    patient_id: int,
+    details: ContactDetails,
+    *,
+    region: str,
+    now: datetime,
+    served: tuple[str, ...] = (),
 ) -> Patient:
     """Correct a patient's name, mobile number or time zone. A new number clears the flag
-    a permanent delivery failure put on the old one.
+    a permanent delivery failure put on the old one; it must be in a ``served`` region.
 
     :raise NotFound: if there is no such patient.
     :raise ValidationFailed: with every field that is wrong; nothing is changed then.
     """
     patient = _patient(session, patient_id)
-    checked = _checked_contact(details, region)
+    checked = _checked_contact(details, region, served)
     if patient.phone_e164 != checked.phone_e164:
         patient.phone_e164 = checked.phone_e164
         patient.phone_flagged_at = None
@@ -183,7 +189,9 @@ class _CheckedContact(NamedTuple):
     time_zone: str
 
 
-def _checked_contact(details: ContactDetails, region: str) -> _CheckedContact:
+def _checked_contact(
+    details: ContactDetails, region: str, served: tuple[str, ...] = ()
+) -> _CheckedContact:
     """The details typed, checked and tidied.
 
     :raise ValidationFailed: with every field that is wrong.
@@ -193,7 +201,7 @@ def _checked_contact(details: ContactDetails, region: str) -> _CheckedContact:
     last_name = _check_name(details.last_name, "last_name", errors)
     phone = ""
     try:
-        phone = to_e164(details.phone, region)
+        phone = to_e164(details.phone, region, served)
     except InvalidPhone as exc:
         errors["phone"] = [str(exc)]
     zone_name = details.time_zone.strip()

@@ -6,17 +6,33 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from scheduler.errors import ValidationFailed
 from scheduler.models import Practitioner, Role, StaffUser
+from scheduler.staff.sessions import end_sessions
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD = 12
+LONGEST_PASSWORD = 200
+# zxcvbn's scores run 0-4; 3 is "safely unguessable: moderate protection from an offline
+# attack". It reads at most 72 characters, which is plenty to judge a password by.
+MIN_STRENGTH = 3
+STRENGTH_READS = 72
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Checked when no account matches an email, so that an unknown email costs the same single
+# scrypt (with the same parameters) as a wrong password. Its password was random and thrown
+# away: nothing signs in with it.
+DUMMY_HASH = (
+    f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}$f3070a0d295751c633ad432ef8020705$"
+    "b0f8ed5d54a6b10edc5d7ec4687bf7c040e0e3ff7c7d7e12e3ddeaf7fd1901d3b3ad0a9c6e455d7ac279caade6"
+    "9d483490b7ec4ba23da59361d33bf70e1f916d"
+)
 
 
 def hash_password(password: str) -> str:
@@ -39,12 +55,27 @@ def verify_password(stored: str, password: str) -> bool:
     return hmac.compare_digest(candidate.hex(), digest)
 
 
-def password_errors(password: str) -> list[str]:
+def password_errors(password: str, known: Iterable[str] = ()) -> list[str]:
+    """Why ``password`` will not do: too short, too long, or too easy to guess (zxcvbn's score
+    under ``MIN_STRENGTH``, with its reason). ``known`` are the account's own words (email,
+    name), which make a password easy to guess."""
     if len(password) < MIN_PASSWORD:
         return [f"Use at least {MIN_PASSWORD} characters."]
-    if len(password) > 200:
-        return ["Use at most 200 characters."]
-    return []
+    if len(password) > LONGEST_PASSWORD:
+        return [f"Use at most {LONGEST_PASSWORD} characters."]
+    return _guessable(password, known)
+
+
+def _guessable(password: str, known: Iterable[str]) -> list[str]:
+    """zxcvbn's reason when ``password`` is too easy to guess; none when it is strong enough."""
+    words = [w for word in known for w in (word, *re.split(r"[@.\s]+", word)) if w]
+    verdict = zxcvbn(password[:STRENGTH_READS], user_inputs=words)
+    if verdict["score"] >= MIN_STRENGTH:
+        return []
+    feedback = verdict["feedback"]
+    reasons = [feedback["warning"], *feedback["suggestions"]]
+    advice = " ".join(r for r in reasons if r) or "Add another word or two."
+    return [f"This password is too easy to guess. {advice}"]
 
 
 def create_staff_user(
@@ -60,7 +91,8 @@ def create_staff_user(
     """A new account.
 
     :raise ValidationFailed: for a malformed or taken email, an empty or too long name, a
-        short password, or a practitioner account not linked to an existing practitioner.
+        password that is short or easy to guess, or a practitioner account not linked to an
+        existing practitioner.
     """
     email = email.strip().lower()
     # Only a practitioner's account is tied to a practitioner.
@@ -80,7 +112,7 @@ def _account_errors(
     found = {
         "email": _email_errors(session, email),
         "name": _name_errors(name.strip()),
-        "password": password_errors(password),
+        "password": password_errors(password, (email, name)),
         "practitioner_id": (
             practitioner_link_errors(session, linked) if role == Role.PRACTITIONER else []
         ),
@@ -132,21 +164,27 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
         select(StaffUser).where(StaffUser.email == email.strip().lower()[:200])
     ).first()
     if user is None or not user.active:
-        verify_password(hash_password("timing"), password)  # take as long either way
+        verify_password(DUMMY_HASH, password[:LONGEST_PASSWORD])  # the same work either way
         return None
-    if not verify_password(user.password_hash, password[:200]):
+    if not verify_password(user.password_hash, password[:LONGEST_PASSWORD]):
         return None
     user.last_login_at = now
     return user
 
 
-def change_password(session: Session, user: StaffUser, current: str, new: str) -> None:
-    """:raise ValidationFailed: if the current password is wrong or the new one too short."""
+def change_password(session: Session, user: StaffUser, current: str, new: str) -> int:
+    """Change one's own password; every session of the account ends. Returns the account's
+    new session version, for the session that made the change to carry on with.
+
+    :raise ValidationFailed: if the current password is wrong, or the new one is too short,
+        too long or too easy to guess (the reason is given); nothing is changed.
+    """
     errors: dict[str, list[str]] = {}
-    if not verify_password(user.password_hash, current):
+    if not verify_password(user.password_hash, current[:LONGEST_PASSWORD]):
         errors["current_password"] = ["That is not your current password."]
-    if problems := password_errors(new):
+    if problems := password_errors(new, (user.email, user.name)):
         errors["new_password"] = problems
     if errors:
         raise ValidationFailed(errors)
     user.password_hash = hash_password(new)
+    return end_sessions(user)

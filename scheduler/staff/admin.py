@@ -17,6 +17,7 @@ from scheduler.staff.accounts import (
     password_errors,
     practitioner_link_errors,
 )
+from scheduler.staff.sessions import end_sessions
 
 ROLES = {
     Role.ADMIN: "Admin: everything, set-up and accounts included",
@@ -67,11 +68,11 @@ def _practitioner_id(value: str | int | None) -> int | None:
 
 def create_account(session: Session, data: NewAccount, now: datetime) -> StaffUser:
     """A new account that can sign in at once with the initial password (12 characters or
-    more), which its owner should then change.
+    more, hard to guess), which its owner should then change.
 
     :raise ValidationFailed: for a malformed or taken email, an empty name, a role not in the
-        list, a short password, or a practitioner account without its practitioner; nothing
-        is written.
+        list, a password that is short or easy to guess, or a practitioner account without its
+        practitioner; nothing is written.
     """
     errors: dict[str, list[str]] = {}
     role = _role(data.role, errors)
@@ -171,17 +172,20 @@ def set_account_active(session: Session, actor_id: int, user_id: int, active: bo
 
 
 def reset_password(session: Session, actor_id: int, user_id: int, password: str) -> StaffUser:
-    """Set a new password on another's account (for one who has forgotten theirs); they
-    should change it once signed in.
+    """Set a new password on another's account (for one who has forgotten theirs, or whose
+    session may have been taken); every session of that account ends at once. They should
+    change it once signed in.
 
     :raise NotFound: if there is no such account.
-    :raise ValidationFailed: for a short password, or one's own account (changed on the
-        password page, with the current password).
+    :raise ValidationFailed: for a password that is short, too long or too easy to guess (the
+        reason is given), or one's own account (changed on the password page, with the
+        current password); nothing is changed.
     """
     user = get_staff(session, user_id)
     _not_self(actor_id, user, "password", "Change your own password on the Password page instead.")
-    if problems := password_errors(password):
+    if problems := password_errors(password, (user.email, user.name)):
         raise ValidationFailed({"password": problems})
     user.password_hash = hash_password(password)
+    end_sessions(user)
     session.flush()
     return user

@@ -35,9 +35,12 @@ from scheduler.models import (
 )
 from scheduler.patients.consent_wording import WORDING
 from scheduler.patients.links import issue_link_token
+from scheduler.patients.verification import proven_owner, redeem_proof
 from scheduler.phones import InvalidPhone, to_e164
 
 NAME_MAX = 100
+# How the database names the one-proven-owner index in its error (PostgreSQL, SQLite).
+PROVEN_PHONE_INDEX = ("uq_patients_proven_phone", "patients.phone_e164")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ class BookingRequest:
     channel: str = "web"
     # The safety screen asked for a practitioner's review first (DOMAIN.md section 4).
     pending_review: bool = False
+    # The proof a texted code gave for the phone (scheduler/patients/verification.py).
+    phone_proof: str = ""
+    # Staff entered the number on the patient's behalf: it counts as proven.
+    phone_proven: bool = False
 
     @property
     def first_status(self) -> AppointmentStatus:
@@ -88,7 +95,7 @@ def _check_patient(details: PatientDetails, settings: Settings, errors: FieldErr
         except (ZoneInfoNotFoundError, ValueError):
             errors.add("time_zone", "Choose a time zone from the list.")
     try:
-        return to_e164(details.phone, settings.default_phone_region)
+        return to_e164(details.phone, settings.default_phone_region, settings.sms_regions)
     except InvalidPhone as exc:
         errors.add("phone", str(exc))
         return ""
@@ -286,6 +293,29 @@ def create_patient(
     return patient
 
 
+def booking_patient(
+    session: Session, request: BookingRequest, phone: str, settings: Settings, now: datetime
+) -> Patient:
+    """The patient a booking is for. A booking that proves its number (a proof from a texted
+    code, or staff entering it) joins the record of the patient who proved the number before,
+    with this booking's consent answers, or makes a new record that owns the number; any
+    other booking makes a new record.
+
+    :raise ValidationFailed: on ``phone_proof`` if the proof is not valid for this number.
+    """
+    if request.phone_proof:
+        redeem_proof(session, request.phone_proof, phone, now)
+    elif not request.phone_proven:
+        return create_patient(session, request, phone, settings, now)
+    owner = proven_owner(session, phone)
+    if owner is not None:
+        owner.consents.extend(_consents(request, now))
+        return owner
+    patient = create_patient(session, request, phone, settings, now)
+    patient.phone_verified_at = now
+    return patient
+
+
 def _consents(request: BookingRequest, now: datetime) -> list[Consent]:
     """The request's two consent answers, each with the words it answered."""
     answers = (
@@ -305,9 +335,11 @@ def _consents(request: BookingRequest, now: datetime) -> list[Consent]:
 
 
 def flush_or_conflict(session: Session) -> None:
-    """Flush; a concurrent booking that won the race (exclusion constraint) is reported.
+    """Flush; a concurrent booking that won the race (exclusion constraint, or the one
+    proven owner of a number) is reported.
 
-    :raise ConcurrentConflict: if PostgreSQL's overlap constraints refuse the new visits
+    :raise ConcurrentConflict: if PostgreSQL's overlap constraints refuse the new visits, or
+        another booking has just made a new record the owner of the same proven number
         (``Database.retrying`` tries again on a fresh view; the caller's 409 otherwise).
     """
     try:
@@ -315,6 +347,9 @@ def flush_or_conflict(session: Session) -> None:
     except IntegrityError as exc:
         if "overlap" in str(exc.orig):
             raise ConcurrentConflict("the time was taken a moment ago") from exc
+        if any(name in str(exc.orig) for name in PROVEN_PHONE_INDEX):
+            # Two bookings proved one new number at once: the next try joins the owner.
+            raise ConcurrentConflict("the number was proven a moment ago") from exc
         raise
 
 
@@ -326,9 +361,12 @@ def book_visit(
     now: datetime,
     policy: BookingPolicy | None = None,
 ) -> BookingResult:
-    """Book one visit for a new patient record and plan its messages, in the caller's transaction.
+    """Book one visit and plan its messages, in the caller's transaction: for a new patient
+    record, or for the proven owner of the number when the request proves it
+    (``booking_patient``).
 
-    :raise ValidationFailed: with every field that is wrong; nothing is written.
+    :raise ValidationFailed: with every field that is wrong, or a proof not valid for the
+        number; nothing is written.
     :raise SlotUnavailable: if the practitioner or every room is taken at that time.
     """
     policy = policy or load_policy(session)
@@ -336,13 +374,34 @@ def book_visit(
         session, request, settings=settings, now=now, policy=policy
     )
     slot = _claim_slot(session, request.starts_at, service, practitioner, settings.zone)
-    patient = create_patient(session, request, phone, settings, now)
+    patient = booking_patient(session, request, phone, settings, now)
     appointment = _add_visit(session, slot, patient, request, now)
     token = issue_link_token(session, patient, now)
     flush_or_conflict(session)
     url = settings.manage_url(token)
     messages = plan_visit_messages(session, appointment, manage_url=url, settings=settings, now=now)
     return BookingResult(appointment, patient, token, messages)
+
+
+def check_booking(
+    session: Session,
+    request: BookingRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+    policy: BookingPolicy | None = None,
+) -> None:
+    """Check a visit could be booked now as ``book_visit`` would book it, writing nothing:
+    every field, and the time still free (before a code is texted to prove the phone).
+
+    :raise ValidationFailed: with every field that is wrong.
+    :raise SlotUnavailable: if the practitioner or every room is taken at that time.
+    """
+    policy = policy or load_policy(session)
+    _, service, practitioner = validate_booking(
+        session, request, settings=settings, now=now, policy=policy
+    )
+    _claim_slot(session, request.starts_at, service, practitioner, settings.zone)
 
 
 @dataclass(frozen=True)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from scheduler.clinical.safety import ALERT_TEXT, Assessment, record_screen
 from scheduler.config import Settings
-from scheduler.courses.booking import CourseBooking, CourseRequest, book_course
-from scheduler.errors import DomainError
+from scheduler.courses.booking import CourseBooking, CourseRequest, book_course, plan_for_request
+from scheduler.errors import DomainError, ValidationFailed
 from scheduler.models import SafetyTier, StaffAlert
+from scheduler.patients.verification import PROOF_NEEDED
 from scheduler.phones import InvalidPhone, to_e164
 from scheduler.visits.booking import (
     BookingRequest,
     BookingResult,
     book_visit,
+    check_booking,
     create_patient,
     patient_answer_errors,
 )
@@ -27,6 +30,24 @@ class SafetyStop(DomainError):
     def __init__(self, assessment: Assessment) -> None:
         super().__init__(f"online booking stopped: {assessment.tier.value}")
         self.assessment = assessment
+
+
+def require_proof(request: BookingRequest, check: Callable[[], object]) -> None:
+    """An anonymous booking proves its phone first (DOMAIN.md section 7, the public surface):
+    a proof from a texted code, or staff entering the number. Without either, the booking is
+    refused with every other fault ``check`` finds in it too, so one answer names them all.
+
+    :raise ValidationFailed: on ``phone_proof`` and every field ``check`` finds wrong.
+    :raise SlotUnavailable: if ``check`` finds the time taken (a proof would not help).
+    """
+    if request.phone_proof or request.phone_proven:
+        return
+    try:
+        check()
+        wrong: dict[str, list[str]] = {}
+    except ValidationFailed as exc:
+        wrong = exc.fields
+    raise ValidationFailed({**wrong, "phone_proof": [PROOF_NEEDED]})
 
 
 def _screened(request: BookingRequest, assessment: Assessment) -> BookingRequest:
@@ -46,10 +67,13 @@ def book_visit_screened(
     """Book one visit after the safety screen: review-first answers book it ``pending_review``.
 
     :raise SafetyStop: for emergent or urgent answers (call ``record_stopped`` afterwards).
-    :raise ValidationFailed, SlotUnavailable: as ``book_visit``; nothing is written.
+    :raise ValidationFailed, SlotUnavailable: as ``book_visit``, and on ``phone_proof``
+        without a proof of the phone (``require_proof``); nothing is written.
     """
-    result = book_visit(session, _screened(request, assessment), settings=settings, now=now)
-    record_screen(session, result.patient, assessment, now)
+    screened = _screened(request, assessment)  # a stop is told before a missing proof
+    require_proof(screened, lambda: check_booking(session, screened, settings=settings, now=now))
+    result = book_visit(session, screened, settings=settings, now=now)
+    record_screen(session, result.patient, assessment, now, zone=settings.zone)
     return result
 
 
@@ -64,14 +88,20 @@ def book_course_screened(
     """Book a course after the safety screen, which is kept with the course.
 
     :raise SafetyStop: for emergent or urgent answers (call ``record_stopped`` afterwards).
-    :raise ValidationFailed, SlotUnavailable: as ``book_course``; nothing is written.
+    :raise ValidationFailed, SlotUnavailable: as ``book_course``, and on ``phone_proof`` when
+        a new patient has no proof of the phone (``require_proof``); nothing is written.
     """
-    screened = CourseRequest(
-        **{**request.__dict__, "booking": _screened(request.booking, assessment)}
-    )
+    booking = _screened(request.booking, assessment)  # a stop is told before a missing proof
+    screened = CourseRequest(**{**request.__dict__, "booking": booking})
+    if request.patient_id is None:  # a returning patient's link stands for their phone
+        require_proof(
+            booking, lambda: plan_for_request(session, screened, settings=settings, now=now)
+        )
     result = book_course(session, screened, settings=settings, now=now)
     session.flush()
-    record_screen(session, result.patient, assessment, now, course_id=result.course.id)
+    record_screen(
+        session, result.patient, assessment, now, course_id=result.course.id, zone=settings.zone
+    )
     return result
 
 
@@ -84,20 +114,21 @@ def record_stopped(
     now: datetime,
 ) -> bool:
     """Keep a stopped screen so staff can follow up: the patient's contact details, their
-    answers and a staff alert. Nothing is booked and no text is sent.
+    answers and a staff alert (at most one a phone a day, see ``raise_stop_alert``). Nothing is
+    booked and no text is sent.
 
-    Returns False when the contact details were unusable: the alert is still raised, without
+    Returns False when the contact details were unusable: an alert is still raised, without
     a patient record, so staff know someone was turned away.
     """
     if not _contact_usable(request, settings):
         session.add(_alert_without_patient(assessment.tier, now))
         return False
     try:
-        phone = to_e164(request.patient.phone, settings.default_phone_region)
+        phone = to_e164(request.patient.phone, settings.default_phone_region, settings.sms_regions)
     except InvalidPhone:  # pragma: no cover - checked just above
         return False
     patient = create_patient(session, request, phone, settings, now)
-    record_screen(session, patient, assessment, now)
+    record_screen(session, patient, assessment, now, zone=settings.zone)
     return True
 
 

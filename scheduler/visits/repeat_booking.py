@@ -23,7 +23,7 @@ def is_repeat_booking(
     instead of being asked to choose another time. A phone that is no valid number is no one's.
     """
     try:
-        phone = to_e164(request.patient.phone, settings.default_phone_region)
+        phone = to_e164(request.patient.phone, settings.default_phone_region, settings.sms_regions)
     except InvalidPhone:
         return False
     found = session.scalars(

@@ -42,5 +42,5 @@ def keep_stopped_screen(
         return record_stopped(session, request, assessment, settings=settings, now=now)
     patient = session.get(Patient, patient_id)
     if patient is not None:
-        record_screen(session, patient, assessment, now)
+        record_screen(session, patient, assessment, now, zone=settings.zone)
     return True

@@ -78,12 +78,21 @@ def sized_page(
     browser: Any, request: pytest.FixtureRequest, width: int, height: int
 ) -> Iterator[Any]:
     """A page of ``width`` x ``height`` in a fresh context; when the test is over, its
-    screenshot is kept as an artifact and the context closed."""
+    screenshot is kept as an artifact and the context closed. Anything the page's Content
+    Security Policy refused (Chromium says so on the console) fails the test."""
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: _note_csp_refusal(message, refused))
     yield page
     screenshot(page, request.node.name)
     context.close()
+    assert refused == [], "the Content Security Policy refused something the page needs"
+
+
+def _note_csp_refusal(message: Any, refused: list[str]) -> None:
+    if "Content Security Policy" in message.text:
+        refused.append(message.text)
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from scheduler.db import Database
 from scheduler.models import Appointment, OutboundMessage
-from tests.browser.forms import answer_safety
+from tests.browser.forms import answer_safety, enter_texted_code, give_details
+from tests.support.booking_requests import texted_code
 from tests.support.factories import demo_clinic
 
 WEDNESDAY = "2026-03-04"
@@ -46,6 +47,7 @@ def test_a_patient_books_a_visit_and_lands_on_their_page(
     page.locator("input[name=consent_diary_prompts][value=no]").check()
     answer_safety(page)
     page.get_by_role("button", name="Book this visit").click()
+    enter_texted_code(page, db)
     page.wait_for_url(f"{live_server}/m/*")
     assert page.get_by_role("heading", name="Hello Ana").is_visible()
     visit = page.locator("li.visit").inner_text()
@@ -53,8 +55,38 @@ def test_a_patient_books_a_visit_and_lands_on_their_page(
     assert "Acupuncture" in visit
     assert page.locator("tr.message").count() == 3
     assert visits(db) == 1
-    with db.session() as session:
-        assert session.scalar(select(func.count()).select_from(OutboundMessage)) == 3
+    with db.session() as session:  # the code, then the confirmation and two reminders
+        assert session.scalar(select(func.count()).select_from(OutboundMessage)) == 4
+
+
+def test_a_patient_proves_their_number_with_the_texted_code_on_a_phone(
+    phone_page, live_server: str, db: Database
+) -> None:  # type: ignore[no-untyped-def]
+    page = phone_page
+    choose_acupuncture(page, live_server)
+    page.locator("label.slot", has_text="11:00").first.click()
+    give_details(page)
+    answer_safety(page)
+    assert page.get_by_text("Next, we text a code to your mobile").is_visible()
+    page.get_by_role("button", name="Book this visit").click()
+    page.wait_for_url("**/visit/code")
+    assert page.get_by_role("heading", name="Check your phone").is_visible()
+    assert "ending 456" in page.locator("main").inner_text()
+    field = page.get_by_label("Code")
+    assert field.get_attribute("inputmode") == "numeric"
+    assert field.get_attribute("autocomplete") == "one-time-code"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    code = texted_code(db)
+    field.fill(f"{(int(code) + 1) % 10**6:06d}")
+    page.get_by_role("button", name="Confirm and book").click()
+    page.wait_for_selector("#code-error")
+    assert "You have 4 tries left" in page.locator("#code-error").inner_text()
+    assert visits(db) == 0
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name="Confirm and book").click()
+    page.wait_for_url(f"{live_server}/m/*")
+    assert page.get_by_role("heading", name="Hello Ana").is_visible()
+    assert visits(db) == 1
 
 
 def test_a_wrong_phone_and_a_missing_consent_are_shown_by_their_fields_and_nothing_is_booked(

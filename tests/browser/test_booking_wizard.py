@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from scheduler.db import Database
 from scheduler.models import Appointment, AppointmentStatus, SafetyScreen, StaffAlert
-from tests.browser.forms import answer_safety, give_details
+from tests.browser.forms import answer_safety, enter_texted_code, give_details
 from tests.support.factories import demo_clinic
 
 WEDNESDAY = "2026-03-04"
@@ -50,6 +50,7 @@ def test_a_patient_books_a_migraine_course_end_to_end(
     answer_safety(page, yes=("anticoagulants",))
     give_details(page)
     page.get_by_role("button", name="Book my first visit and hold the rest").click()
+    enter_texted_code(page, db)
     page.wait_for_url(f"{live_server}/m/*")
     assert page.get_by_text("Your course is booked.").is_visible()
     assert page.get_by_role("heading", name="Your course: Migraine prevention").is_visible()
@@ -67,6 +68,7 @@ def test_a_review_first_answer_books_pending_review(
     answer_safety(page, yes=("cough_exertion",))
     give_details(page)
     page.get_by_role("button", name="Book my first visit and hold the rest").click()
+    enter_texted_code(page, db)
     page.wait_for_url(f"{live_server}/m/*")
     assert "will look over them" in page.locator(".flash").inner_text()
     assert "pending review" in page.locator("li.visit").first.inner_text()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from scheduler.db import Database
 from scheduler.models import DiaryDay, MedicationClass, Patient
+from tests.support.booking_requests import proof_over_http
 from tests.support.factories import api_booking, demo_clinic, ids
 
 
@@ -19,7 +20,12 @@ def diary_url(live_server: str, db: Database) -> str:
     service_id, practitioner_id = ids(db)
     created = requests.post(
         f"{live_server}/api/v1/bookings",
-        json=api_booking(service_id, practitioner_id, "2026-03-04T10:00:00+00:00"),
+        json=api_booking(
+            service_id,
+            practitioner_id,
+            "2026-03-04T10:00:00+00:00",
+            phone_proof=proof_over_http(live_server, db),
+        ),
         timeout=5,
     ).json()
     return f"{live_server}/m/{created['manage_token']}"

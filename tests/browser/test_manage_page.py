@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from scheduler.db import Database
 from scheduler.models import Appointment, AppointmentStatus, MessageKind, OutboundMessage
-from tests.support.factories import api_booking, demo_clinic, ids
+from tests.support.booking_requests import proof_over_http, proven
+from tests.support.factories import api_booking, demo_clinic, ids, screen
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +28,8 @@ def test_a_patient_sees_their_course_plan(phone_page, live_server: str, db: Data
             "start": "2026-03-09T10:00:00+00:00",
             "patient": {"first_name": "Ana", "last_name": "Silva", "phone": "07400 123456"},
             "consents": {"reminders": True, "diary_prompts": True},
+            "screen": screen(),
+            "phone_proof": proof_over_http(live_server, db),
         },
         timeout=5,
     ).json()
@@ -44,7 +47,12 @@ def test_a_patient_moves_then_cancels_a_visit(phone_page, live_server: str, db: 
     service_id, practitioner_id = ids(db)
     created = requests.post(
         f"{live_server}/api/v1/bookings",
-        json=api_booking(service_id, practitioner_id, "2026-03-04T10:00:00+00:00"),
+        json=api_booking(
+            service_id,
+            practitioner_id,
+            "2026-03-04T10:00:00+00:00",
+            phone_proof=proof_over_http(live_server, db),
+        ),
         timeout=5,
     ).json()
     page = phone_page
@@ -74,7 +82,9 @@ def test_a_cancel_without_its_csrf_token_is_refused(client, db: Database) -> Non
     service_id, practitioner_id = ids(db)
     created = client.post(
         "/api/v1/bookings",
-        json=api_booking(service_id, practitioner_id, "2026-03-04T10:00:00+00:00"),
+        json=proven(
+            client, db, api_booking(service_id, practitioner_id, "2026-03-04T10:00:00+00:00")
+        ),
     ).get_json()
     visit = created["appointment"]["id"]
     response = client.post(f"/m/{created['manage_token']}/visits/{visit}/cancel")
@@ -98,7 +108,12 @@ def test_a_patient_turns_off_appointment_texts_on_their_page(
     service_id, practitioner_id = ids(db)
     created = requests.post(
         f"{live_server}/api/v1/bookings",
-        json=api_booking(service_id, practitioner_id, "2026-03-04T10:00:00+00:00"),
+        json=api_booking(
+            service_id,
+            practitioner_id,
+            "2026-03-04T10:00:00+00:00",
+            phone_proof=proof_over_http(live_server, db),
+        ),
         timeout=5,
     ).json()
     page = phone_page

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from scheduler.db import Database
 from scheduler.models import QuestionnaireResponse
 from tests.conftest import ARTIFACTS
-from tests.support.factories import demo_clinic, ids
+from tests.support.booking_requests import proof_over_http
+from tests.support.factories import demo_clinic, ids, screen
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +29,8 @@ def book_a_course(live_server: str, db: Database) -> str:
             "start": "2026-03-09T10:00:00+00:00",
             "patient": {"first_name": "Ana", "last_name": "Silva", "phone": "07400 123456"},
             "consents": {"reminders": True, "diary_prompts": True},
+            "screen": screen(),
+            "phone_proof": proof_over_http(live_server, db),
         },
         timeout=5,
     ).json()

@@ -159,6 +159,7 @@ def test_the_front_desk_drags_visits_and_marks_a_no_show(
     missed = clinic_week["course_visit"]
     visit_start = starts_at(db, missed)
     clock.advance(visit_start + timedelta(minutes=20) - clock.now())
+    sign_in(page, live_server)  # days later: the idle session has ended
     day = visit_start.date().isoformat()
     page.goto(f"{live_server}/staff/calendar?date={day}&practitioner_id={clinic_week['novak']}")
     page.locator(f'.fc-event[data-visit-id="{missed}"]').click()

@@ -5,6 +5,7 @@ Books over HTTP like a patient's phone would and watches the confirmation reach 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from tests.support.processes import (
 )
 from tests.support.stack import next_weekday_at, process_env
 
+CODE_TEXT = re.compile(r"your code is (\d{6})")
+
 
 @pytest.fixture
 def stack(
@@ -44,7 +47,11 @@ def stack(
     )
     web = ManagedProcess(
         "web",
-        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "web.wsgi:app"],
+        [
+            str(BIN / "gunicorn"),
+            *("--config", "python:ops.gunicorn_conf", "--bind", f"127.0.0.1:{port}"),
+            *("--workers", "2", "web.wsgi:app"),
+        ],
         env,
         tmp_path,
     ).start()
@@ -57,6 +64,37 @@ def stack(
             process.stop()
         for process in processes:
             assert "Traceback" not in process.log(), process.log()
+        # The access log shows every request, and never a personal token.
+        assert '"GET /healthz HTTP/1.1" 200' in web.log()
+        assert not re.search(r"/(m|api/v1/bookings)/[A-Za-z0-9_-]{16}", web.log())
+
+
+def clear_screen(stack: str) -> dict[str, bool]:
+    """The safety screen as a client answers it: every question it lists, answered no."""
+    questions = requests.get(f"{stack}/api/v1/safety-questions", timeout=5).json()
+    return {q["id"]: False for q in questions}
+
+
+def prove_phone(stack: str, fake_twilio: FakeTwilio, phone: str = "07400 123456") -> str:
+    """Prove the phone as a client does: ask for a code, read it in the text that reached
+    (fake) Twilio through the worker, and check it; the proof to book with."""
+    asked = requests.post(f"{stack}/api/v1/phone-verifications", json={"phone": phone}, timeout=5)
+    assert asked.status_code == 202, asked.text
+
+    def code_text() -> dict | None:
+        return next((m for m in fake_twilio.messages if CODE_TEXT.search(m["body"])), None)
+
+    text = wait_until(code_text, 30, 0.3, "the code's text")
+    assert isinstance(text, dict)
+    code = CODE_TEXT.search(text["body"])
+    assert code is not None
+    checked = requests.post(
+        f"{stack}/api/v1/phone-verifications/{asked.json()['verification_id']}/check",
+        json={"code": code.group(1)},
+        timeout=5,
+    )
+    assert checked.status_code == 200, checked.text
+    return str(checked.json()["phone_proof"])
 
 
 def test_a_booking_made_over_http_gets_its_confirmation_sent_through_twilio(
@@ -79,6 +117,8 @@ def test_a_booking_made_over_http_gets_its_confirmation_sent_through_twilio(
             "start": slot["start"],
             "patient": {"first_name": "Ana", "last_name": "Silva", "phone": "07400 123456"},
             "consents": {"reminders": True, "diary_prompts": True},
+            "screen": clear_screen(stack),
+            "phone_proof": prove_phone(stack, fake_twilio),
         },
         timeout=5,
     )
@@ -95,11 +135,15 @@ def test_a_booking_made_over_http_gets_its_confirmation_sent_through_twilio(
 
     sent = wait_until(confirmation, 30, 0.3, "the confirmation to show as sent")
     assert isinstance(sent, dict) and sent["status"] == "sent"
-    (delivered,) = fake_twilio.messages
+    (delivered,) = [m for m in fake_twilio.messages if not CODE_TEXT.search(m["body"])]
     assert delivered["to"] == "+447400123456"
     assert delivered["body"] == sent["text"]
     assert booking["manage_url"] in delivered["body"]
-    (post,) = [r for r in fake_twilio.requests if r["method"] == "POST"]
+    (post,) = [
+        r
+        for r in fake_twilio.requests
+        if r["method"] == "POST" and not CODE_TEXT.search(r["form"].get("Body", ""))
+    ]
     assert post["form"]["StatusCallback"] == f"{stack}/webhooks/twilio/status"
 
     assert fake_twilio.deliver(delivered["sid"], "delivered") == 204
@@ -125,6 +169,7 @@ def test_a_booking_made_over_http_gets_its_confirmation_sent_through_twilio(
             "start": slot["start"],
             "patient": {"first_name": "Bo", "last_name": "Lee", "phone": "07400 123457"},
             "consents": {"reminders": True, "diary_prompts": False},
+            "screen": clear_screen(stack),
         },
         timeout=5,
     )

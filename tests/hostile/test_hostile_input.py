@@ -16,6 +16,7 @@ from scheduler.clock import FrozenClock
 from scheduler.config import Settings, TwilioSettings
 from scheduler.db import Database
 from scheduler.models import Appointment, InboundMessage, Patient
+from tests.support.booking_requests import proven
 from tests.support.factories import PHONE, api_booking, book, demo_clinic, ids
 from web.app import create_app
 
@@ -105,7 +106,7 @@ def test_odd_names_are_stored_as_given_and_shown_as_text(
     service_id, practitioner_id = ids(db)
     body = api_booking(service_id, practitioner_id, "2026-03-04T10:00:00+00:00")
     body["patient"]["first_name"] = name
-    response = client.post("/api/v1/bookings", json=body)
+    response = client.post("/api/v1/bookings", json=proven(client, db, body))
     assert response.status_code == 201
     with db.session() as session:
         assert session.scalars(select(Patient.first_name)).one() == name

@@ -8,9 +8,11 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from scheduler.clinical.safety import QUESTIONS
 from scheduler.db import Database
-from scheduler.models import Appointment, OutboundMessage, Patient
-from tests.support.factories import api_booking, demo_clinic, ids
+from scheduler.models import Appointment, OutboundMessage, Patient, SafetyScreen, StaffAlert
+from tests.support.booking_requests import proven
+from tests.support.factories import api_booking, demo_clinic, ids, screen
 
 WEDNESDAY_10AM = "2026-03-04T10:00:00+00:00"
 
@@ -48,7 +50,8 @@ def test_availability_lists_free_slots_and_drops_a_booked_one(
     assert before[0]["local_start"] == "2026-03-04T09:00"
     assert WEDNESDAY_10AM in [s["start"] for s in before]
     booked = client.post(
-        "/api/v1/bookings", json=api_booking(service_id, practitioner_id, WEDNESDAY_10AM)
+        "/api/v1/bookings",
+        json=proven(client, db, api_booking(service_id, practitioner_id, WEDNESDAY_10AM)),
     )
     assert booked.status_code == 201
     after = client.get(f"{query}&practitioner_id={practitioner_id}").get_json()["slots"]
@@ -88,9 +91,10 @@ def test_a_booking_returns_the_visit_and_a_manage_url_that_shows_it(
 ) -> None:
     service_id, practitioner_id = ids(db)
     response = client.post(
-        "/api/v1/bookings", json=api_booking(service_id, practitioner_id, WEDNESDAY_10AM)
+        "/api/v1/bookings",
+        json=proven(client, db, api_booking(service_id, practitioner_id, WEDNESDAY_10AM)),
     )
-    assert response.status_code == 201
+    assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["appointment"]["start"] == WEDNESDAY_10AM
     assert body["appointment"]["status"] == "booked"
@@ -106,7 +110,7 @@ def test_a_second_booking_of_the_slot_gets_409_and_writes_nothing(
     client: FlaskClient, db: Database
 ) -> None:
     service_id, practitioner_id = ids(db)
-    body = api_booking(service_id, practitioner_id, WEDNESDAY_10AM)
+    body = proven(client, db, api_booking(service_id, practitioner_id, WEDNESDAY_10AM))
     assert client.post("/api/v1/bookings", json=body).status_code == 201
     before = rows(db)
     second = client.post("/api/v1/bookings", json=body)
@@ -149,6 +153,13 @@ def with_changes(ids_: tuple[int, int], changes: dict[str, Any]) -> dict[str, An
         ({"consents": None}, ("consents",), "Missing data"),
         ({"patient": None}, ("patient",), "Missing data"),
         ({"extra": "field"}, ("extra",), "Unknown field"),
+        ({"screen": None}, ("screen",), "Missing data"),
+        ({"screen.fainting": None}, ("screen", "fainting"), "Missing data"),
+        ({"screen.thunderclap": "no"}, ("screen", "thunderclap"), "Answer true"),
+        ({"screen.thunderclap": 0}, ("screen", "thunderclap"), "Answer true"),
+        ({"screen.thunderclap": "yes"}, ("screen", "thunderclap"), "Answer true"),
+        ({"screen.headache_today": False}, ("screen", "headache_today"), "Unknown field"),
+        ({"screen": []}, ("screen", "_schema"), "Invalid input type"),
     ],
 )
 def test_bad_booking_input_gets_422_with_per_field_errors_and_writes_nothing(
@@ -201,7 +212,84 @@ def test_the_openapi_document_is_generated_from_the_code(client: FlaskClient) ->
     } <= set(spec["paths"])
     post = spec["paths"]["/api/v1/bookings"]["post"]
     assert {"201", "409", "422"} <= set(post["responses"])
-    assert "BookingIn" in spec["components"]["schemas"]
+    schemas = spec["components"]["schemas"]
+    assert "BookingIn" in schemas
+    assert "screen" in schemas["BookingIn"]["required"]
+    assert "screen" in schemas["CourseIn"]["required"]
+    assert "screen" not in schemas["CoursePreviewIn"].get("required", [])
+    screen_in = schemas["ScreenIn"]
+    assert set(screen_in["required"]) == {q.code for q in QUESTIONS}
+    assert screen_in["properties"]["thunderclap"]["type"] == "boolean"
+    assert "worst pain" in screen_in["properties"]["thunderclap"]["description"]
+    assert "/api/v1/safety-questions" in spec["paths"]
+
+
+def test_the_safety_questions_are_listed_as_the_pages_ask_them(client: FlaskClient) -> None:
+    questions = client.get("/api/v1/safety-questions").get_json()
+    assert [q["id"] for q in questions] == [q.code for q in QUESTIONS]
+    first = questions[0]
+    assert first["text"] == QUESTIONS[0].text
+    assert first["section"] == "Before you book: signs we must know about"
+    assert first["choices"] == [{"value": True, "label": "Yes"}, {"value": False, "label": "No"}]
+    assert questions[-1]["section"] == "For your practitioner"
+
+
+def alerts(db: Database) -> list[tuple[str, int | None, bool | None]]:
+    with db.session() as session:
+        rows_ = session.scalars(select(StaffAlert).order_by(StaffAlert.id))
+        return [(a.kind, a.patient_id, a.phone_proven) for a in rows_]
+
+
+@pytest.mark.parametrize(
+    ("question", "advice", "reason"),
+    [
+        ("thunderclap", "Please get emergency help now", "signs of an emergency"),
+        ("fever_stiff_neck", "Please get emergency help now", "signs of an emergency"),
+        ("papilledema", "Please see a doctor within a day", "a doctor within a day"),
+        ("cancer_immune", "Please see a doctor within a day", "a doctor within a day"),
+    ],
+)
+def test_emergent_and_urgent_answers_stop_an_api_booking_with_the_advice_and_alert_staff(
+    client: FlaskClient, db: Database, question: str, advice: str, reason: str
+) -> None:
+    body = api_booking(*ids(db), WEDNESDAY_10AM, screen=screen(question))
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 422
+    answer = response.get_json()
+    assert answer["message"].startswith(advice)
+    assert "call 999" in answer["message"].lower() and "will call you" in answer["message"]
+    assert reason in answer["errors"]["json"]["screen"][0]
+    assert rows(db) == (1, 0, 0)  # the contact details kept to call back; nothing booked
+    with db.session() as session:
+        kept = session.scalars(select(SafetyScreen)).one()
+        assert kept.answers[question] is True
+    ((kind, patient_id, proven),) = alerts(db)
+    assert kind.startswith("safety_") and patient_id is not None and proven is False
+
+
+def test_an_emergency_without_usable_contact_details_advises_without_promising_a_call(
+    client: FlaskClient, db: Database
+) -> None:
+    body = with_changes(ids(db), {"patient.phone": "12", "screen.thunderclap": True})
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 422
+    assert "will call you" not in response.get_json()["message"]
+    assert rows(db) == (0, 0, 0)
+    assert alerts(db) == [("safety_emergent", None, None)]
+
+
+def test_answers_a_practitioner_should_review_book_the_visit_pending_review(
+    client: FlaskClient, db: Database
+) -> None:
+    body = proven(
+        client, db, api_booking(*ids(db), WEDNESDAY_10AM, screen=screen("head_injury", "pregnancy"))
+    )
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["appointment"]["status"] == "pending_review"
+    assert [kind for kind, _patient, _proven in alerts(db)] == ["safety_review"]
+    with db.session() as session:
+        assert session.scalars(select(Patient)).one().safety_flags == ["pregnancy"]
 
 
 def test_health_reports_the_database_redis_and_a_missing_worker(client: FlaskClient) -> None:

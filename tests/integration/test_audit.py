@@ -10,6 +10,7 @@ from scheduler.clock import FrozenClock
 from scheduler.db import Database
 from scheduler.models import Appointment, AppointmentStatus
 from scheduler.records.audit import Actor, acting_as, history
+from tests.support.booking_requests import proven
 from tests.support.factories import api_booking, demo_clinic, ids
 
 WEDNESDAY_10AM = "2026-03-04T10:00:00+00:00"
@@ -21,7 +22,8 @@ def test_a_web_booking_is_recorded_as_the_patients_with_its_values(
     demo_clinic(db)
     service_id, practitioner_id = ids(db)
     created = client.post(
-        "/api/v1/bookings", json=api_booking(service_id, practitioner_id, WEDNESDAY_10AM)
+        "/api/v1/bookings",
+        json=proven(client, db, api_booking(service_id, practitioner_id, WEDNESDAY_10AM)),
     ).get_json()
     with db.session() as session:
         events = history(session, "appointment", created["appointment"]["id"])
@@ -38,7 +40,8 @@ def test_a_staff_change_names_the_staff_member_and_the_old_and_new_values(
     demo_clinic(db)
     service_id, practitioner_id = ids(db)
     created = client.post(
-        "/api/v1/bookings", json=api_booking(service_id, practitioner_id, WEDNESDAY_10AM)
+        "/api/v1/bookings",
+        json=proven(client, db, api_booking(service_id, practitioner_id, WEDNESDAY_10AM)),
     ).get_json()
     staff = Actor(kind="staff", label="Dana Desk", id=7, via="test", at=clock.now())
     with acting_as(staff), db.transaction() as session:
@@ -56,7 +59,8 @@ def test_a_change_outside_any_request_is_the_systems_and_a_no_op_is_not_recorded
     demo_clinic(db)
     service_id, practitioner_id = ids(db)
     created = client.post(
-        "/api/v1/bookings", json=api_booking(service_id, practitioner_id, WEDNESDAY_10AM)
+        "/api/v1/bookings",
+        json=proven(client, db, api_booking(service_id, practitioner_id, WEDNESDAY_10AM)),
     ).get_json()
     with acting_as(Actor(kind="system", label="system", via="sweep")), db.transaction() as s:
         visit = s.get_one(Appointment, created["appointment"]["id"])
@@ -74,7 +78,8 @@ def test_after_a_request_changes_are_the_systems_again(client: FlaskClient, db: 
     demo_clinic(db)
     service_id, practitioner_id = ids(db)
     created = client.post(
-        "/api/v1/bookings", json=api_booking(service_id, practitioner_id, WEDNESDAY_10AM)
+        "/api/v1/bookings",
+        json=proven(client, db, api_booking(service_id, practitioner_id, WEDNESDAY_10AM)),
     ).get_json()
     with db.transaction() as session:
         visit = session.get_one(Appointment, created["appointment"]["id"])

@@ -22,6 +22,7 @@ from scheduler.models import (
     SafetyScreen,
     StaffAlert,
 )
+from tests.support.booking_requests import enter_code
 from tests.support.factories import demo_clinic
 from tests.support.queue import queued_tasks
 
@@ -121,6 +122,7 @@ def test_a_clear_screen_books_the_course_with_its_plan_and_keeps_the_answers(
     response = client.post(
         f"/course/{template_id}/book", data=form(slot, token, safety_pregnancy="yes")
     )
+    response = enter_code(client, db, response)
     assert response.status_code == 303
     assert "/m/" in response.headers["Location"]
     with db.session() as s:
@@ -143,6 +145,7 @@ def test_review_first_answers_book_the_course_pending_review_and_tell_staff(
     response = client.post(
         f"/course/{template_id}/book", data=form(slot, token, safety_head_injury="yes")
     )
+    response = enter_code(client, db, response)
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).text
     assert "your practitioner will look over them" in page
@@ -194,7 +197,9 @@ def test_an_unanswered_question_and_a_bad_phone_are_shown_and_nothing_is_written
 
 def test_a_double_submit_books_one_course(client: FlaskClient, db: Database) -> None:
     template_id, slot, token = at_the_plan(client)
-    first = client.post(f"/course/{template_id}/book", data=form(slot, token))
+    first = enter_code(
+        client, db, client.post(f"/course/{template_id}/book", data=form(slot, token))
+    )
     second = client.post(f"/course/{template_id}/book", data=form(slot, token))
     assert first.status_code == 303
     assert second.status_code == 200
@@ -225,7 +230,9 @@ def test_a_returning_patient_books_a_new_course_from_their_link_after_a_new_scre
     client: FlaskClient, db: Database
 ) -> None:
     template_id, slot, token = at_the_plan(client)
-    first = client.post(f"/course/{template_id}/book", data=form(slot, token))
+    first = enter_code(
+        client, db, client.post(f"/course/{template_id}/book", data=form(slot, token))
+    )
     link = first.headers["Location"].rsplit("/m/", 1)[1]
     start = client.get(f"/?token={link}").text
     assert f"/course/{template_id}?token={link}" in start
@@ -278,6 +285,7 @@ def test_a_course_booked_in_the_wizard_with_unplaced_visits_queues_another_try(
         session.add(rules)
     template_id, slot, token = at_the_plan(client)
     response = client.post(f"/course/{template_id}/book", data=form(slot, token))
+    response = enter_code(client, db, response)
     assert response.status_code == 303
     with db.session() as s:
         course = s.scalars(select(Course)).one()

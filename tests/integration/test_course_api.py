@@ -11,8 +11,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from scheduler.db import Database
-from scheduler.models import Appointment, ClinicRules, Course, WaitlistEntry
-from tests.support.factories import api_booking, demo_clinic, ids
+from scheduler.models import (
+    Appointment,
+    ClinicRules,
+    Course,
+    SafetyScreen,
+    StaffAlert,
+    WaitlistEntry,
+)
+from tests.support.booking_requests import proven
+from tests.support.factories import api_booking, demo_clinic, ids, screen
 from tests.support.queue import queued_tasks
 
 MONDAY_10AM = "2026-03-09T10:00:00+00:00"
@@ -37,6 +45,7 @@ def course_body(client: FlaskClient, db: Database, **changes: Any) -> dict[str, 
         "start": MONDAY_10AM,
         "patient": {"first_name": "Ana", "last_name": "Silva", "phone": "07400 123456"},
         "consents": {"reminders": True, "diary_prompts": True},
+        "screen": screen(),
     }
     body.update(changes)
     return body
@@ -72,7 +81,7 @@ def test_booking_a_course_returns_its_plan_and_a_manage_link_that_shows_it(
     client: FlaskClient, db: Database
 ) -> None:
     body = course_body(client, db, preferences={"weekdays": [1, 4], "time": "11:30"})
-    response = client.post("/api/v1/courses", json=body)
+    response = client.post("/api/v1/courses", json=proven(client, db, body))
     assert response.status_code == 201, response.get_json()
     created = response.get_json()
     visits = created["plan"]["visits"]
@@ -93,12 +102,16 @@ def test_booking_a_course_returns_its_plan_and_a_manage_link_that_shows_it(
         ({"preferences": {"time": "25:00"}}, ("preferences", "time")),
         ({"start": "2026-03-09T10:00:00"}, ("start",)),
         ({"patient": {"first_name": "Ana", "last_name": "S", "phone": "1"}}, ("patient", "phone")),
+        ({"screen": None}, ("screen",)),
+        ({"screen": {"thunderclap": False}}, ("screen", "fainting")),
+        ({"screen": {**screen(), "thunderclap": "no"}}, ("screen", "thunderclap")),
     ],
 )
 def test_a_bad_course_request_gets_422_and_writes_nothing(
     client: FlaskClient, db: Database, changes: dict, path: tuple[str, ...]
 ) -> None:
-    response = client.post("/api/v1/courses", json=course_body(client, db, **changes))
+    body = {k: v for k, v in course_body(client, db, **changes).items() if v is not None}
+    response = client.post("/api/v1/courses", json=body)
     assert response.status_code == 422, response.get_json()
     errors: Any = response.get_json()["errors"]["json"]
     for key in path:
@@ -107,8 +120,52 @@ def test_a_bad_course_request_gets_422_and_writes_nothing(
     assert count(db, Appointment) == count(db, Course) == 0
 
 
+def test_a_preview_needs_no_screen_and_reads_none_it_is_sent(
+    client: FlaskClient, db: Database
+) -> None:
+    body = course_body(client, db)
+    without = {k: v for k, v in body.items() if k != "screen"}
+    for sent in (without, course_body(client, db, screen=screen("thunderclap"))):
+        response = client.post("/api/v1/courses/preview", json=sent)
+        assert response.status_code == 200, response.get_json()
+    assert count(db, Appointment) == count(db, StaffAlert) == 0
+
+
+@pytest.mark.parametrize(
+    ("question", "tier"), [("neuro_deficit", "emergent"), ("systemic_illness", "urgent")]
+)
+def test_emergent_and_urgent_answers_stop_a_course_and_alert_staff(
+    client: FlaskClient, db: Database, question: str, tier: str
+) -> None:
+    response = client.post("/api/v1/courses", json=course_body(client, db, screen=screen(question)))
+    assert response.status_code == 422
+    assert "screen" in response.get_json()["errors"]["json"]
+    assert "We have not booked a visit" in response.get_json()["message"]
+    assert count(db, Appointment) == count(db, Course) == 0
+    with db.session() as session:
+        assert session.scalars(select(StaffAlert.kind)).one() == f"safety_{tier}"
+        assert session.scalars(select(SafetyScreen.tier)).one() == tier
+
+
+def test_review_first_answers_book_the_courses_first_visit_pending_review(
+    client: FlaskClient, db: Database
+) -> None:
+    body = course_body(client, db, screen=screen("painkiller_overuse"))
+    response = client.post("/api/v1/courses", json=proven(client, db, body))
+    assert response.status_code == 201, response.get_json()
+    visits = response.get_json()["plan"]["visits"]
+    assert visits[0]["status"] == "pending_review"
+    with db.session() as session:
+        screened = session.scalars(select(SafetyScreen)).one()
+        assert (screened.tier, screened.course_id) == (
+            "review",
+            response.get_json()["plan"]["course_id"],
+        )
+
+
 def test_a_course_whose_first_visit_is_taken_gets_409(client: FlaskClient, db: Database) -> None:
-    assert client.post("/api/v1/courses", json=course_body(client, db)).status_code == 201
+    first = proven(client, db, course_body(client, db))
+    assert client.post("/api/v1/courses", json=first).status_code == 201
     other = course_body(
         client, db, patient={"first_name": "Bo", "last_name": "Li", "phone": "07400123455"}
     )
@@ -116,9 +173,16 @@ def test_a_course_whose_first_visit_is_taken_gets_409(client: FlaskClient, db: D
     assert count(db, Course) == 1
 
 
-def booked(client: FlaskClient, db: Database, start: str = "2026-03-04T10:00:00+00:00"):  # type: ignore[no-untyped-def]
+def booked(  # type: ignore[no-untyped-def]
+    client: FlaskClient,
+    db: Database,
+    start: str = "2026-03-04T10:00:00+00:00",
+    phone: str = "07400 123456",
+):
     service_id, practitioner_id = ids(db)
-    response = client.post("/api/v1/bookings", json=api_booking(service_id, practitioner_id, start))
+    body = api_booking(service_id, practitioner_id, start)
+    body["patient"]["phone"] = phone
+    response = client.post("/api/v1/bookings", json=proven(client, db, body))
     assert response.status_code == 201
     return response.get_json()
 
@@ -163,7 +227,7 @@ def test_a_bad_move_gets_a_clear_4xx_and_changes_nothing(
 
 def test_another_patients_token_cannot_touch_a_visit(client: FlaskClient, db: Database) -> None:
     mine = booked(client, db)
-    theirs = booked(client, db, "2026-03-04T14:00:00+00:00")
+    theirs = booked(client, db, "2026-03-04T14:00:00+00:00", phone="07400 123455")
     base = f"/api/v1/bookings/{mine['manage_token']}/appointments/{theirs['appointment']['id']}"
     assert client.post(f"{base}/cancel").status_code == 404
     assert client.post(f"{base}/reschedule", json={"start": MONDAY_10AM}).status_code == 404
@@ -222,7 +286,7 @@ def test_a_course_whose_visits_cannot_all_be_placed_queues_another_try(
         rules = session.get(ClinicRules, 1) or ClinicRules(id=1)
         rules.horizon_days = rules.course_horizon_days = 21
         session.add(rules)
-    response = client.post("/api/v1/courses", json=course_body(client, db))
+    response = client.post("/api/v1/courses", json=proven(client, db, course_body(client, db)))
     assert response.status_code == 201, response.get_json()
     created = response.get_json()
     assert "unplaced" in [v["status"] for v in created["plan"]["visits"]]
@@ -233,5 +297,6 @@ def test_a_course_whose_visits_cannot_all_be_placed_queues_another_try(
 def test_a_course_placed_in_full_queues_nothing(
     client: FlaskClient, db: Database, redis_client: redis_lib.Redis
 ) -> None:
-    assert client.post("/api/v1/courses", json=course_body(client, db)).status_code == 201
+    body = proven(client, db, course_body(client, db))
+    assert client.post("/api/v1/courses", json=body).status_code == 201
     assert queued_tasks(redis_client) == []

@@ -21,6 +21,7 @@ from scheduler.models import (
     QuestionnaireKind,
     QuestionnaireResponse,
 )
+from tests.support.booking_requests import proven
 from tests.support.factories import api_booking, demo_clinic, ids
 
 INVALID = "This link is not valid"
@@ -32,7 +33,9 @@ def token(client: FlaskClient, db: Database) -> str:
     service_id, practitioner_id = ids(db)
     created = client.post(
         "/api/v1/bookings",
-        json=api_booking(service_id, practitioner_id, "2026-03-04T10:00:00+00:00"),
+        json=proven(
+            client, db, api_booking(service_id, practitioner_id, "2026-03-04T10:00:00+00:00")
+        ),
     ).get_json()
     return str(created["manage_token"])
 
@@ -210,10 +213,11 @@ def test_an_attack_is_recorded_and_can_be_changed_but_not_through_someone_elses_
     with db.session() as session:
         assert [a.peak_pain for a in session.scalars(select(DiaryAttack))] == [9]
     service_id, practitioner_id = ids(db)
-    other = client.post(
-        "/api/v1/bookings",
-        json=api_booking(service_id, practitioner_id, "2026-03-05T10:00:00+00:00"),
-    ).get_json()["manage_token"]
+    someone_else = api_booking(service_id, practitioner_id, "2026-03-05T10:00:00+00:00")
+    someone_else["patient"]["phone"] = "07400 123455"
+    other = client.post("/api/v1/bookings", json=proven(client, db, someone_else)).get_json()[
+        "manage_token"
+    ]
     assert client.get(f"/m/{other}/diary/attack?id={attack.id}").status_code == 404
     assert client.get(f"/m/{token}/diary/attack?id=abc").status_code == 404
 

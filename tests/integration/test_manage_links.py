@@ -18,6 +18,9 @@ from scheduler.models import (
     Appointment,
     AppointmentStatus,
     ManageToken,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
     Role,
     WaitlistEntry,
     WaitlistStatus,
@@ -115,7 +118,7 @@ def test_a_link_lives_until_the_last_visit_plus_the_grace_period(
         assert patient_for_token(session, token, grace_over) is None
 
 
-def test_staff_revoke_a_link_and_a_new_one_works(
+def test_staff_revoke_a_link_and_the_new_one_is_texted_to_the_patient_only(
     client: FlaskClient, db: Database, clock: FrozenClock, booked: tuple[str, int]
 ) -> None:
     token, _visit_id = booked
@@ -135,12 +138,20 @@ def test_staff_revoke_a_link_and_a_new_one_works(
         data={"csrf_token": csrf(client, "/staff")},
         follow_redirects=True,
     )
-    new_link = re.search(r"/m/([A-Za-z0-9_-]{20,})", revoked.text)
+    assert "A new link was texted to the patient." in revoked.text
+    assert re.search(r"/m/[A-Za-z0-9_-]{20,}", revoked.text) is None  # never shown to staff
+    with db.session() as session:
+        text = session.scalars(
+            select(OutboundMessage).where(OutboundMessage.kind == MessageKind.NEW_LINK)
+        ).one()
+        assert (text.patient_id, text.status) == (patient_id, MessageStatus.PENDING)
+        assert session.scalar(select(func.count()).select_from(ManageToken)) == 2
+    new_link = re.search(r"/m/([A-Za-z0-9_-]{20,})", text.body)
     assert new_link is not None
     assert client.get(f"/m/{token}").status_code == 404
     assert client.get(f"/m/{new_link.group(1)}").status_code == 200
-    with db.session() as session:
-        assert session.scalar(select(func.count()).select_from(ManageToken)) == 2
+    record = client.get(f"/staff/patients/{patient_id}").text
+    assert new_link.group(1) not in record and token not in record  # the texts are masked
 
 
 def test_moving_then_cancelling_from_the_page_queues_each_time_given_up(

@@ -210,6 +210,8 @@ def test_the_front_desk_corrects_a_phone_and_the_history_names_them(
         ("phone", "12", "not a valid phone number"),
         ("phone", "", "Enter a mobile number."),
         ("phone", "020 7946 0000", "cannot receive text messages"),
+        ("phone", "+7 916 123 45 67", "We can only text mobile numbers in the United Kingdom."),
+        ("phone", "+234 803 123 4567", "We can only text mobile numbers in the United Kingdom."),
         ("first_name", "   ", "Enter a name."),
         ("last_name", "x" * 101, "at most 100 characters"),
         ("time_zone", "Mars/Olympus", "Choose a time zone"),

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from scheduler.db import Database
 from scheduler.models import Appointment, Patient, SafetyScreen, StaffAlert
 from tests.integration.test_booking_wizard import at_the_plan, form
+from tests.support.booking_requests import enter_code
 from tests.support.factories import demo_clinic
 
 
@@ -23,7 +24,9 @@ def test_a_returning_patients_stopping_answer_goes_on_their_record_and_books_not
     client: FlaskClient, db: Database
 ) -> None:
     template_id, slot, token = at_the_plan(client)
-    first = client.post(f"/course/{template_id}/book", data=form(slot, token))
+    first = enter_code(
+        client, db, client.post(f"/course/{template_id}/book", data=form(slot, token))
+    )
     link = first.headers["Location"].rsplit("/m/", 1)[1]
     later = client.get(f"/course/{template_id}?date=2026-03-06&token={link}").text
     slot2 = re.findall(r'name="slot" value="([^"]+)"', later)[0]

@@ -491,9 +491,15 @@ def test_arrived_then_completed_follow_the_attendance_rules(
     assert visit(db, course_visit).status == AppointmentStatus.BOOKED
 
     clock.advance(visit(db, course_visit).starts_at - timedelta(minutes=10) - clock.now())
+    sign_in(client, accounts["desk"])  # days later: the idle session has ended
+    token = csrf(client)
     client.post(f"/staff/visits/{course_visit}/arrived", data={"csrf_token": token})
     assert visit(db, course_visit).status == AppointmentStatus.ARRIVED
-    clock.advance(timedelta(minutes=60))
+    clock.advance(timedelta(minutes=25))
+    assert client.get("/staff/today").status_code == 200  # in use: the session stays open
+    clock.advance(timedelta(minutes=25))
+    assert client.get("/staff/today").status_code == 200
+    clock.advance(timedelta(minutes=10))
     client.post(f"/staff/visits/{course_visit}/completed", data={"csrf_token": token})
     assert visit(db, course_visit).status == AppointmentStatus.COMPLETED
     assert ("clinic.after_visit_completed", [course_visit]) in queued_tasks(redis_client)

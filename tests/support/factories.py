@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from scheduler.clinical.safety import QUESTIONS
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.demo import load_demo_clinic
@@ -14,6 +15,11 @@ from scheduler.models import Practitioner, Service
 from scheduler.visits.booking import BookingRequest, BookingResult, PatientDetails, book_visit
 
 PHONE = "+447400123456"
+
+
+def screen(*yes: str) -> dict[str, bool]:
+    """The safety screen's answers for the API: no to every question but those named."""
+    return {q.code: q.code in yes for q in QUESTIONS}
 
 
 def demo_clinic(db: Database) -> None:
@@ -71,6 +77,7 @@ def api_booking(
         "start": start,
         "patient": {"first_name": "Ana", "last_name": "Silva", "phone": "07400 123456"},
         "consents": {"reminders": True, "diary_prompts": False},
+        "screen": screen(),
     }
     body.update(overrides)
     return body

@@ -119,6 +119,7 @@ class FaultStack:
             RECONCILE_AFTER_SECONDS="6",
             RECONCILE_INTERVAL_SECONDS="2",
             SMS_RATE_PER_SECOND="1000",
+            NEW_NUMBERS_PER_HOUR="0",  # every seeded patient is a number never texted
             TWILIO_REQUEST_TIMEOUT="3",
             **self.extra_env,
         )

@@ -76,3 +76,52 @@ def test_values_are_read_from_the_environment(tmp_path: Path) -> None:
     assert settings.manage_url("abc") == "https://book.example.org/m/abc"
     assert settings.status_callback_url == "https://book.example.org/webhooks/twilio/status"
     assert settings.secret_key == "s3cret"
+
+
+def test_texts_go_to_the_clinics_own_region_unless_more_countries_are_named(
+    tmp_path: Path,
+) -> None:
+    plain = load_settings({"INSTANCE_PATH": str(tmp_path)})
+    assert plain.sms_regions == ("GB",)
+    assert load_settings(
+        {"INSTANCE_PATH": str(tmp_path), "DEFAULT_PHONE_REGION": "ie"}
+    ).sms_regions == ("IE",)
+    named = load_settings({"INSTANCE_PATH": str(tmp_path), "SMS_ALLOWED_COUNTRIES": " gb, IE ,JE"})
+    assert named.sms_regions == ("GB", "IE", "JE")
+
+
+def test_the_limits_on_anonymous_work_are_on_with_sensible_defaults(tmp_path: Path) -> None:
+    settings = load_settings({"INSTANCE_PATH": str(tmp_path)})
+    assert settings.rate_limits_enabled
+    assert (settings.held_visits_per_patient, settings.held_visits_per_address) == (40, 60)
+    assert settings.new_numbers_per_hour == 50
+    changed = load_settings(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "RATE_LIMITS_ENABLED": "off",
+            "HELD_VISITS_PER_PATIENT": "20",
+            "HELD_VISITS_PER_ADDRESS": "30",
+            "NEW_NUMBERS_PER_HOUR": "0",
+        }
+    )
+    assert not changed.rate_limits_enabled
+    assert (changed.held_visits_per_patient, changed.held_visits_per_address) == (20, 30)
+    assert changed.new_numbers_per_hour == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SMS_ALLOWED_COUNTRIES", "GB,Narnia"),
+        ("SMS_ALLOWED_COUNTRIES", "XX"),
+        ("RATE_LIMITS_ENABLED", "maybe"),
+        ("HELD_VISITS_PER_PATIENT", "0"),
+        ("HELD_VISITS_PER_ADDRESS", "lots"),
+        ("NEW_NUMBERS_PER_HOUR", "-1"),
+    ],
+)
+def test_a_malformed_limit_setting_is_refused_with_its_name(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings({name: value, "INSTANCE_PATH": str(tmp_path)})

@@ -6,6 +6,8 @@ forgotten environment variable or a service that starts before its database is r
 
 from __future__ import annotations
 
+import importlib
+import json
 import re
 import shlex
 from pathlib import Path
@@ -132,12 +134,78 @@ def test_every_app_service_shares_one_production_environment(
     assert env["PUBLIC_BASE_URL"].startswith("${PUBLIC_BASE_URL:?")
 
 
-def test_the_database_password_is_the_one_postgres_is_given(
+def test_the_database_password_is_the_one_postgres_is_given_and_has_no_default(
     compose: dict[str, Any], services: dict[str, dict[str, Any]]
 ) -> None:
     password = services["postgres"]["environment"]["POSTGRES_PASSWORD"]
-    assert password == "${POSTGRES_PASSWORD:-clinic}"
+    assert password.startswith("${POSTGRES_PASSWORD:?")  # compose refuses to start without it
     assert f"clinic:{password}@" in compose["x-app-env"]["DATABASE_URL"]
+    assert "clinic:clinic@" not in (ROOT / "docker-compose.yml").read_text()
+
+
+def test_no_variable_the_stack_needs_has_a_default(compose: dict[str, Any]) -> None:
+    """Secrets and the public address must be given: ``${NAME:?...}``, never ``${NAME:-...}``."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    for name in ("SECRET_KEY", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH", "PUBLIC_BASE_URL"):
+        assert f"${{{name}:?" in text, name
+        assert f"${{{name}:-" not in text and f"${{{name}}}" not in text, name
+
+
+def test_flower_asks_for_a_login_and_listens_only_on_the_host(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    flower = services["flower"]
+    command = words(flower["command"])
+    auth = [word for word in command if word.startswith("--basic-auth=")]
+    assert auth == ["--basic-auth=${FLOWER_BASIC_AUTH:?set FLOWER_BASIC_AUTH to user:password}"]
+    assert flower["ports"] == ["127.0.0.1:5555:5555"]
+
+
+def test_only_the_web_app_is_published_on_every_interface(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    published = {
+        name: port
+        for name, service in services.items()
+        for port in service.get("ports", [])
+        if not str(port).startswith("127.0.0.1:")
+    }
+    assert published == {"web": "5000:5000"}
+
+
+def test_the_app_trusts_no_proxy_header_unless_told(compose: dict[str, Any]) -> None:
+    assert compose["x-app-env"]["TRUSTED_PROXY_HOPS"] == "${TRUSTED_PROXY_HOPS:-0}"
+
+
+def gunicorn_config(command: list[str]) -> str:
+    return command[command.index("--config") + 1]
+
+
+def test_every_way_of_serving_the_web_app_masks_tokens_in_its_access_log(
+    procfile: dict[str, str],
+    services: dict[str, dict[str, Any]],
+    dockerfile: list[tuple[str, str]],
+) -> None:
+    cmd = [arguments for keyword, arguments in dockerfile if keyword == "CMD"][-1]
+    commands = {
+        "compose": words(services["web"]["command"]),
+        "procfile": words(procfile["web"]),
+        "dockerfile": json.loads(cmd),
+        "make run": _devstack_web_command(),
+    }
+    for name, command in commands.items():
+        assert gunicorn_config(command) == "python:ops.gunicorn_conf", name
+        assert "--access-logfile" not in command, name  # the config's redacting log only
+    config = importlib.import_module("ops.gunicorn_conf")
+    assert config.accesslog == "-"
+    assert issubclass(config.logger_class, config.RedactingLogger)
+
+
+def _devstack_web_command() -> list[str]:
+    from ops.devstack import _commands
+
+    command = _commands(5000)["web"]
+    return [Path(command[0]).name, *command[1:]]
 
 
 def test_every_app_environment_variable_is_read_by_the_settings(compose: dict[str, Any]) -> None:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from scheduler.messaging.gsm import is_gsm7, segment_count
-from scheduler.messaging.texts import FORBIDDEN_WORDS, TEMPLATES, MessageContext, render
+from scheduler.messaging.texts import (
+    FORBIDDEN_WORDS,
+    TEMPLATES,
+    MessageContext,
+    name_is_safe,
+    render,
+)
 from scheduler.models import MessageKind
 
 LONG_URL = "https://book.clearwaterclinic.co.uk/m/" + "A" * 22
@@ -59,3 +66,95 @@ def test_a_long_first_name_is_cut_to_keep_the_message_short() -> None:
     text = render(MessageKind.REMINDER_48H, context("Anna-Maximiliana-Josefina Alexandrovna"))
     assert "Hi Anna-Maximiliana-Jos, a reminder" in text
     assert len(text) <= 160
+
+
+# Names a stranger might type to make the clinic's number send their link or their words.
+HOSTILE_NAMES = [
+    "evil.example/login",
+    "evil.example",
+    "Eve evil.example",
+    "bit.ly",
+    "EVIL.COM",
+    "www",
+    "wwwevil",
+    "Eve www",
+    "http",
+    "https",
+    "HTTPEve",
+    "Eve/login",
+    "Eve:8080",
+    "eve@evil",
+    "mailto:eve",
+    "\uff25\uff56\uff49\uff4c\uff0e\uff43\uff4f\uff4d",  # full-width "Evil.com"
+    "\uff57\uff57\uff57",  # full-width "www"
+    "evil\uff0ecom",  # a full-width dot alone
+    "evil\u3002com",  # an ideographic full stop, read as a dot in addresses
+    "evil\u2024com",  # one dot leader
+    "evil\u200b.com",  # a zero-width space hiding the dot's neighbour
+    "e\u0301.com",  # a combining accent before the dot
+    "Eve\u202egro.live",  # a right-to-left override
+    "Call 07700900123",
+    "Eve0800",
+    "Eve<script>",
+    "Eve\u00a0evil.example",  # a no-break space
+    "Eve\tevil",
+    "Youraccountislockedcallusnowplease",
+    "A" * 31,
+    "Eve-" + "x" * 40,
+    "",
+    "   ",
+]
+REAL_NAMES = [
+    ("Eve", "Eve"),
+    ("O'Brien", "O'Brien"),
+    ("O\u2019Brien", "O\u2019Brien"),  # as phones type the apostrophe
+    ("Anne-Marie", "Anne-Marie"),
+    ("José", "José"),
+    ("Nguyễn", "Nguyễn"),
+    ("Ó Súilleabháin", "Ó"),  # the first word, as for any name
+    ("Siobhán", "Siobhán"),
+    ("Zoë", "Zoë"),
+    ("Łukasz", "Łukasz"),
+    ("Ἀλέξανδρος", "Ἀλέξανδρος"),
+    ("Владимир", "Владимир"),
+    ("李小龍", "李小龍"),
+    ("محمد", "محمد"),
+    ("\u02bbIolana", "\u02bbIolana"),  # with the Hawaiian okina
+    ("J. R.", "J."),
+    ("Mary Jane", "Mary"),
+    ("  Ana  ", "Ana"),
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_name_that_could_read_as_a_link_or_a_message_gets_a_neutral_greeting(
+    name: str,
+) -> None:
+    assert not name_is_safe(name)
+    text = render(MessageKind.CONFIRMATION, context(name))
+    assert text.startswith("Hi, booked: Clearwater Clinic, Wed 11 Mar at 10:15. Manage: ")
+    assert text.replace(LONG_URL, "").count("/") == 0
+    assert "evil" not in text.lower() and "www" not in text and "@" not in text
+
+
+@pytest.mark.parametrize(("name", "shown"), REAL_NAMES)
+def test_real_names_from_many_languages_greet_the_patient(name: str, shown: str) -> None:
+    assert name_is_safe(name)
+    assert render(MessageKind.REMINDER_48H, context(name)).startswith(f"Hi {shown}, a reminder")
+
+
+@pytest.mark.parametrize("kind", [k for k in TEMPLATES if "{first_name}" in TEMPLATES[k]])
+def test_every_text_with_a_name_reads_well_without_one(kind: MessageKind) -> None:
+    ctx = replace(context("evil.example/login"), expires=datetime(2026, 3, 11, 8, 0, tzinfo=UTC))
+    text = render(kind, ctx)
+    assert text.startswith("Hi, ")
+    assert "  " not in text and " ," not in text
+
+
+def test_the_clinics_own_wording_closes_up_around_a_name_left_out() -> None:
+    first = render(MessageKind.CONFIRMATION, context("www.evil"), "{first_name}, see you {when}")
+    middle = render(MessageKind.CONFIRMATION, context("www.evil"), "Thank you {first_name} for")
+    assert (first, middle) == ("See you Wed 11 Mar at 10:15", "Thank you for")
+    assert render(MessageKind.CONFIRMATION, context("Eve"), "{first_name}, see you") == (
+        "Eve, see you"
+    )

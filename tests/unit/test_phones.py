@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler.phones import InvalidPhone, mask, to_e164
+from scheduler.phones import (
+    InvalidPhone,
+    mask,
+    normalised,
+    refusal,
+    served_countries,
+    to_e164,
+)
 
 
 @pytest.mark.parametrize(
@@ -13,11 +20,70 @@ from scheduler.phones import InvalidPhone, mask, to_e164
         ("07400 123456", "+447400123456"),
         ("+44 7400 123456", "+447400123456"),
         ("0044 7400 123456", "+447400123456"),
-        ("+1 201-555-0123", "+12015550123"),
     ],
 )
 def test_a_mobile_number_is_normalised_to_e164(typed: str, expected: str) -> None:
     assert to_e164(typed, "GB") == expected
+
+
+def test_a_number_in_another_country_the_clinic_serves_is_taken() -> None:
+    assert to_e164("+1 201-555-0123", "GB", ("GB", "US")) == "+12015550123"
+    assert to_e164("087 123 4567", "IE", ("GB", "IE")) == "+353871234567"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "+881631234567",  # Iridium satellite
+        "+998901234567",  # Uzbekistan
+        "+996700123456",  # Kyrgyzstan
+        "+234 803 123 4567",  # Nigeria
+        "+7 916 123-45-67",  # Russia
+        "+850 191 234 5678",  # North Korea
+        "+1 201-555-0123",  # the United States
+        "+44 7624 123456",  # the Isle of Man: its own region, unless the clinic adds IM
+    ],
+)
+def test_a_mobile_in_a_country_the_clinic_does_not_serve_is_refused_naming_those_it_does(
+    typed: str,
+) -> None:
+    with pytest.raises(
+        InvalidPhone, match=r"^We can only text mobile numbers in the United Kingdom\.$"
+    ):
+        to_e164(typed, "GB")
+    with pytest.raises(InvalidPhone, match="in the United Kingdom or Ireland"):
+        to_e164(typed, "GB", ("GB", "IE"))
+
+
+def test_countries_are_named_as_a_sentence_says_them() -> None:
+    assert served_countries(["GB"]) == "the United Kingdom"
+    assert served_countries(["GB", "IE", "JE"]) == "the United Kingdom, Ireland or Jersey"
+    assert served_countries(["NL", "US"]) == "the Netherlands or the United States"
+
+
+@pytest.mark.parametrize(
+    ("stored", "served", "why"),
+    [
+        ("+447400123456", ("GB",), None),
+        ("+79161234567", ("GB",), "RU is not a country the clinic texts"),
+        ("+79161234567", ("GB", "RU"), None),
+        ("+442079460000", ("GB",), "not a mobile number"),
+        ("+4474001", ("GB",), "not a valid phone number"),
+        ("junk", ("GB",), "not a phone number"),
+    ],
+)
+def test_a_stored_number_is_checked_again_before_a_text_goes(
+    stored: str, served: tuple[str, ...], why: str | None
+) -> None:
+    assert refusal(stored, served) == why
+
+
+def test_any_valid_number_is_normalised_for_counting_requests_by_number() -> None:
+    assert normalised("07400 123456") == normalised("+44 7400 123456") == "+447400123456"
+    assert normalised("+7 916 123 4567") == "+79161234567"
+    assert normalised("020 7946 0000") == "+442079460000"
+    assert normalised("hello") is None
+    assert normalised("") is None
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,12 @@ def register(app: Flask) -> None:
     from web.api.catalogue import blp as catalogue
     from web.api.courses import blp as courses
     from web.api.patients import blp as patients
+    from web.api.safety import blp as safety
     from web.api.staff import blp as staff
+    from web.api.verification import blp as verification
     from web.extensions import api, csrf
 
-    for blueprint in (catalogue, bookings, courses, patients):
+    for blueprint in (catalogue, safety, verification, bookings, courses, patients):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)
     api.register_blueprint(staff)

@@ -10,23 +10,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.calendar.availability import from_minutes
-from scheduler.courses.booking import CourseRequest, book_course, plan_for_request
+from scheduler.clinical.safety import Assessment, assess
+from scheduler.courses.booking import CourseRequest, plan_for_request
 from scheduler.courses.planning import PlannedVisit
 from scheduler.courses.read_model import CourseView, CourseVisit, courses_of, view_course
 from scheduler.errors import SlotUnavailable, ValidationFailed
 from scheduler.follow_ups import FollowUp
 from scheduler.models import CourseTemplate, TemplatePhase
 from scheduler.patients.links import patient_for_token
+from scheduler.visits.intake import SafetyStop, book_course_screened
 from web.api import presenters
+from web.api.safety import refuse_stopped
 from web.api.schemas import (
     CourseCreatedSchema,
     CourseInSchema,
     CoursePlanSchema,
+    CoursePreviewInSchema,
     CourseTemplateSchema,
 )
 from web.booking_input import booking_request, nest_errors
 from web.context import clock, db, settings
 from web.enqueue import enqueue_follow_ups
+from web.limits import course_requests_limited, requester
 
 blp = Blueprint("courses", __name__, url_prefix="/api/v1", description="Treatment courses")
 
@@ -57,9 +62,11 @@ def _request(data: dict[str, Any]) -> CourseRequest:
             reminders=data["consents"]["reminders"],
             diary_prompts=data["consents"]["diary_prompts"],
             channel="api",
+            phone_proof=data.get("phone_proof", ""),
         ),
         weekdays=tuple(weekdays) if weekdays is not None else None,
         preferred_time=prefs.get("time"),
+        requested_from=requester(),  # for the cap on visits one address may hold
     )
 
 
@@ -153,11 +160,12 @@ class Templates(MethodView):
 
 @blp.route("/courses/preview")
 class Preview(MethodView):
-    @blp.arguments(CourseInSchema)
+    @blp.arguments(CoursePreviewInSchema)
     @blp.response(200, CoursePlanSchema)
     @blp.alt_response(409, description="The first visit's time is taken.")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The whole plan a course booking would make, without booking anything.
+        """The whole plan a course booking would make, without booking anything. The safety
+        screen is not needed here: it is asked when booking.
 
         :raise 409: if the first visit's time is taken.
         :raise 422: with per-field errors.
@@ -174,28 +182,45 @@ class Preview(MethodView):
 
 @blp.route("/courses")
 class Courses(MethodView):
+    @course_requests_limited
     @blp.arguments(CourseInSchema)
     @blp.response(201, CourseCreatedSchema)
     @blp.alt_response(409, description="The first visit's time is taken.")
+    @blp.alt_response(429, description="Too many course requests from here or for this number.")
+    @blp.alt_response(422, description="Bad input, or the safety screen stopped the booking.")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Book a course: the first visit booked, every later visit planned and held.
+        """Book a course behind the safety screen: the first visit booked (``pending_review``
+        when a practitioner should review the answers first), every later visit planned and
+        held.
 
         The answer is the plan: each visit booked, proposed, moved (and why) or unplaced.
 
         :raise 409: if the first visit's time is taken.
-        :raise 422: with per-field errors; nothing is written.
+        :raise 422: with per-field errors; nothing is written. Also when the screen's answers
+            stop online booking (emergency or urgent signs): the advice is the ``message``, the
+            reason is under ``errors.json.screen``, nothing is booked and staff are told.
         """
+        request, assessment = _request(data), assess(data["screen"])
         try:
-            body, follow_ups = db().retrying(lambda session: _book(session, data))
+            body, follow_ups = db().retrying(lambda session: _book(session, request, assessment))
+        except SafetyStop as stop:
+            refuse_stopped(request.booking, stop.assessment)
         except (ValidationFailed, SlotUnavailable) as exc:
             _refuse(exc)
         enqueue_follow_ups(follow_ups)
         return body
 
 
-def _book(session: Session, data: dict[str, Any]) -> tuple[dict[str, Any], tuple[FollowUp, ...]]:
+def _book(
+    session: Session, request: CourseRequest, assessment: Assessment
+) -> tuple[dict[str, Any], tuple[FollowUp, ...]]:
+    """Book the course; the answer: its plan, and the patient's personal link, with what
+    follows.
+
+    :raise SafetyStop: if the screen's answers stop online booking; nothing is written.
+    """
     cfg = settings()
-    result = book_course(session, _request(data), settings=cfg, now=clock().now())
+    result = book_course_screened(session, request, assessment, settings=cfg, now=clock().now())
     body = {
         "plan": _view_body(view_course(session, result.course)),
         "manage_url": cfg.manage_url(result.manage_token),

@@ -35,6 +35,7 @@ from web.api.schemas import (
 )
 from web.context import clock, db, settings
 from web.enqueue import enqueue_follow_ups
+from web.limits import link_texts_limited
 
 blp = Blueprint(
     "patients", __name__, url_prefix="/api/v1/bookings/<string:token>", description="Patient"
@@ -56,6 +57,8 @@ def _invalid(exc: ValidationFailed) -> NoReturn:
 
 @blp.route("/appointments/<id:appointment_id>/cancel")
 class CancelVisit(MethodView):
+    @link_texts_limited
+    @blp.alt_response(429, description="Too many changes through this link just now.")
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, description="Unknown link, or not this patient's visit.")
     @blp.alt_response(409, description="The visit is past, under way or already cancelled.")
@@ -84,6 +87,8 @@ class CancelVisit(MethodView):
 
 @blp.route("/appointments/<id:appointment_id>/reschedule")
 class RescheduleVisit(MethodView):
+    @link_texts_limited
+    @blp.alt_response(429, description="Too many changes through this link just now.")
     @blp.arguments(RescheduleInSchema)
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, description="Unknown link, or not this patient's visit.")
@@ -186,6 +191,8 @@ class Waitlist(MethodView):
             )
             return [presenters.waitlist_entry(session, e, settings().zone) for e in entries]
 
+    @link_texts_limited
+    @blp.alt_response(429, description="Too many changes through this link just now.")
     @blp.arguments(WaitlistInSchema)
     @blp.response(201, WaitlistEntrySchema)
     def post(self, data: dict[str, Any], token: str) -> dict[str, Any]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from scheduler.clinical.safety import QUESTIONS
 
 # Ids are positive 32-bit integers; anything else is a 422, not a database error.
 ID_RANGE = validate.Range(min=1, max=2**31 - 1)
@@ -70,12 +74,57 @@ class ConsentsInSchema(Schema):
     )
 
 
+class Answer(fields.Boolean):
+    """A yes or no answer given as JSON ``true`` or ``false``: nothing else counts as one (no
+    "yes", no 1), so a client's slip cannot answer a safety question by accident."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("Answer true (yes) or false (no).")
+        return value
+
+
+# The safety screen's answers, one field per question (GET /api/v1/safety-questions lists the
+# questions with their wording): every one required, so a booking is never screened in part.
+ScreenInSchema = Schema.from_dict(
+    {q.code: Answer(required=True, metadata={"description": q.text}) for q in QUESTIONS},
+    name="ScreenInSchema",
+)
+SCREEN_DESCRIPTION = (
+    "The safety screen's answers, each question (GET /api/v1/safety-questions) answered true "
+    "or false. Emergency or urgent signs stop the booking: 422 with the advice in `message` "
+    "and the reason in `errors.json.screen`; nothing is booked and staff are told. Signs a "
+    "practitioner should review first book the visit as `pending_review`."
+)
+
+
+# The proof from POST /api/v1/phone-verifications/<id>/check: a booking for a new patient
+# presents one for its phone, and spends it.
+PROOF_DESCRIPTION = (
+    "The `phone_proof` from checking a code texted to the patient's phone "
+    "(POST /api/v1/phone-verifications, then .../check): required, good for one booking, "
+    "30 minutes. Without a valid one: 422 with `errors.json.phone_proof`, nothing written."
+)
+
+
+def phone_proof_field() -> fields.Str:
+    return fields.Str(
+        load_default="",
+        validate=validate.Length(max=64),
+        metadata={"description": PROOF_DESCRIPTION},
+    )
+
+
 class BookingInSchema(Schema):
     service_id = fields.Int(required=True, strict=True, validate=ID_RANGE)
     practitioner_id = fields.Int(required=True, strict=True, validate=ID_RANGE)
     start = fields.AwareDateTime(required=True, metadata={"description": "With a UTC offset."})
     patient = fields.Nested(PatientInSchema, required=True)
     consents = fields.Nested(ConsentsInSchema, required=True)
+    screen = fields.Nested(
+        ScreenInSchema, required=True, metadata={"description": SCREEN_DESCRIPTION}
+    )
+    phone_proof = phone_proof_field()
 
 
 class AppointmentSchema(Schema):
@@ -198,6 +247,20 @@ class CourseInSchema(Schema):
     patient = fields.Nested(PatientInSchema, required=True)
     consents = fields.Nested(ConsentsInSchema, required=True)
     preferences = fields.Nested(PreferencesSchema, load_default=dict)
+    screen = fields.Nested(
+        ScreenInSchema, required=True, metadata={"description": SCREEN_DESCRIPTION}
+    )
+    phone_proof = phone_proof_field()
+
+
+class CoursePreviewInSchema(CourseInSchema):
+    """A course as ``CourseInSchema`` describes it; the screen may be sent but is not read."""
+
+    screen = fields.Nested(
+        ScreenInSchema,
+        load_default=None,
+        metadata={"description": "Not needed to preview a plan; asked when booking."},
+    )
 
 
 class PlannedVisitSchema(Schema):
@@ -227,3 +290,52 @@ class CourseCreatedSchema(Schema):
     plan = fields.Nested(CoursePlanSchema, required=True)
     manage_url = fields.Url(required=True)
     manage_token = fields.Str(required=True)
+
+
+class AnswerChoiceSchema(Schema):
+    value = fields.Bool(required=True, metadata={"description": "What to send as the answer."})
+    label = fields.Str(required=True, metadata={"description": "As the booking pages say it."})
+
+
+class SafetyQuestionSchema(Schema):
+    id = fields.Str(required=True, metadata={"description": "The answer's key in `screen`."})
+    text = fields.Str(required=True, metadata={"description": "The question as patients read it."})
+    section = fields.Str(required=True, metadata={"description": "The heading it is asked under."})
+    choices = fields.List(fields.Nested(AnswerChoiceSchema), required=True)
+
+
+class CodeRequestInSchema(Schema):
+    phone = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "The mobile number to text a code to, national or E.164."},
+    )
+
+
+class CodeSentSchema(Schema):
+    verification_id = fields.Str(
+        required=True, metadata={"description": "Names the code when checking it."}
+    )
+    expires_at = fields.AwareDateTime(
+        required=True, metadata={"description": "The code works until then (10 minutes)."}
+    )
+    resend_after = fields.AwareDateTime(
+        required=True, metadata={"description": "A new code for the number from then on."}
+    )
+
+
+class CodeCheckInSchema(Schema):
+    code = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=16),
+        metadata={"description": "The 6 digits texted to the phone."},
+    )
+
+
+class PhoneProofSchema(Schema):
+    phone_proof = fields.Str(
+        required=True, metadata={"description": "Give it as `phone_proof` with the booking."}
+    )
+    expires_at = fields.AwareDateTime(
+        required=True, metadata={"description": "Good for one booking until then (30 minutes)."}
+    )

@@ -27,9 +27,10 @@ def zone_choices() -> list[tuple[str, str]]:
     return [(z, z.replace("_", " ")) for z in sorted(available_timezones()) if "/" in z]
 
 
-def details_form() -> BookingForm:
-    """The patient's details as posted, their time zone the clinic's until they choose one."""
-    form = BookingForm()
+def details_form(data: MultiDict[str, str] | None = None) -> BookingForm:
+    """The patient's details as posted (or as kept in ``data`` while a code is awaited), their
+    time zone the clinic's until they choose one."""
+    form = BookingForm() if data is None else BookingForm(formdata=data)
     form.time_zone.choices = zone_choices()
     if not form.time_zone.data:
         form.time_zone.data = settings().clinic_timezone
@@ -55,10 +56,13 @@ def safety_context(answers: MultiDict[str, str] | None = None) -> dict[str, Any]
     }
 
 
-def read_screen() -> tuple[Assessment | None, dict[str, list[str]]]:
-    """The answered screen, or the questions left unanswered."""
+def read_screen(
+    data: MultiDict[str, str] | None = None,
+) -> tuple[Assessment | None, dict[str, list[str]]]:
+    """The answered screen (as posted, or as kept in ``data``), or the questions left
+    unanswered."""
     try:
-        return assess(parse_answers(request.form)), {}
+        return assess(parse_answers(request.form if data is None else data)), {}
     except ValidationFailed as exc:
         return None, exc.fields
 

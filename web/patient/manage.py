@@ -23,6 +23,7 @@ from scheduler.visits.rescheduling import Move, NotMovable, alternatives, resche
 from scheduler.visits.waitlist import join_waitlist, waiting_entries, withdraw
 from web.context import clock, db, settings
 from web.enqueue import enqueue_follow_ups
+from web.limits import link_texts_limited
 
 bp = Blueprint("manage", __name__, url_prefix="/m/<token>")
 
@@ -87,6 +88,7 @@ def texts(token: str) -> Any:
 
 
 @bp.route("/visits/<id:appointment_id>/cancel", methods=["GET", "POST"])
+@link_texts_limited
 def cancel(token: str, appointment_id: int) -> Any:
     """Ask once, then cancel; under 24 hours it is recorded as a late cancellation."""
     if request.method == "GET":
@@ -136,6 +138,7 @@ def confirm(token: str, appointment_id: int) -> Any:
 
 
 @bp.post("/visits/<id:appointment_id>/earlier")
+@link_texts_limited
 def ask_earlier(token: str, appointment_id: int) -> Any:
     """Join the waitlist for an earlier time for this visit: we text an offer when one frees."""
     now = clock().now()
@@ -185,6 +188,7 @@ def _days(value: str | None, today: date) -> date:
 
 
 @bp.route("/visits/<id:appointment_id>/move", methods=["GET", "POST"])
+@link_texts_limited
 def move(token: str, appointment_id: int) -> Any:
     """Show free times over two weeks; moving to one re-plans the texts."""
     error = None

@@ -3,6 +3,7 @@ see the whole plan, then answer the safety screen and give details. No JavaScrip
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from typing import Any
@@ -10,22 +11,43 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from werkzeug.datastructures import MultiDict
 
 from scheduler.calendar.availability import from_minutes
 from scheduler.clinical.safety import Assessment
-from scheduler.courses.booking import WEEKDAY_NAMES, CourseRequest, plan_for_request
+from scheduler.courses.booking import WEEKDAY_NAMES, CourseBooking, CourseRequest, plan_for_request
 from scheduler.courses.catalogue import bookable_course, offered_courses
 from scheduler.courses.planning import PlannedVisit
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
 from scheduler.models import Cadence, CourseTemplate, Patient, Practitioner, Service, TemplatePhase
 from scheduler.patients.links import patient_for_token
+from scheduler.patients.verification import AnsweredCode, CodeRequestRefused
+from scheduler.visits.awaiting_code import text_code_for_course
 from scheduler.visits.booking import BookingRequest
 from scheduler.visits.intake import book_course_screened
 from scheduler.visits.returning_patients import answers_to_correct
 from web.booking_input import booking_request
 from web.context import clock, db, settings
 from web.enqueue import enqueue_follow_ups
+from web.limits import (
+    code_checks_limited,
+    code_requests_limited,
+    course_requests_limited,
+    requester,
+)
 from web.patient.booking import REVIEW_MESSAGE, already_booked, parse_slot, slot_choices
+from web.patient.code_step import (
+    CodeUrls,
+    Waiting,
+    answer_code,
+    code_page,
+    current_check,
+    new_code,
+    remember,
+    start_again,
+    waiting_for,
+    waiting_payload,
+)
 from web.patient.intake_form import (
     details_form,
     read_screen,
@@ -75,9 +97,10 @@ class Choice:
         }
 
 
-def _choice(template_id: int) -> Choice:
-    """The choice as the request gives it; a malformed value falls back to its default."""
-    values = request.values
+def _choice(template_id: int, values: MultiDict[str, str] | None = None) -> Choice:
+    """The choice as the request gives it (or ``values`` kept while a code is awaited); a
+    malformed value falls back to its default."""
+    values = request.values if values is None else values
     today = clock().now().astimezone(settings().zone).date()
     try:
         day = max(date.fromisoformat(values.get("date", "")), today)
@@ -273,8 +296,10 @@ def _render_plan(
     form: Any,
     status: int = 200,
     safety_errors: dict[str, list[str]] | None = None,
+    answers: MultiDict[str, str] | None = None,
 ) -> Any:
-    """Step three's page for the choice; back to step two with the reason it cannot be planned."""
+    """Step three's page for the choice, the screen's answers as posted (or ``answers``, kept
+    with a code); back to step two with the reason it cannot be planned."""
     course_request = _course_request(choice)
     if course_request is None:
         return _back_to_choose(choice, CHOOSE_FIRST_TIME)
@@ -289,16 +314,20 @@ def _render_plan(
         form=form,
         safety_errors=safety_errors or {},
         **page,
-        **safety_context(),
+        **safety_context(answers),
     ), status
 
 
 def _plan_again(
-    choice: Choice, form: Any, safety_errors: dict[str, list[str]] | None = None
+    choice: Choice,
+    form: Any,
+    safety_errors: dict[str, list[str]] | None = None,
+    answers: MultiDict[str, str] | None = None,
+    status: int = 422,
 ) -> Any:
     """The plan page again with the refused answers shown (422); nothing is written."""
     with db().session() as session:
-        return _render_plan(session, choice, form, 422, safety_errors)
+        return _render_plan(session, choice, form, status, safety_errors, answers)
 
 
 @bp.get("/course/<id:template_id>/plan")
@@ -331,12 +360,14 @@ def _course_to_book(choice: Choice, request_: BookingRequest, course: _Course) -
     link go with it."""
     course_request = _course_request(choice, request_)
     assert course_request is not None  # the chosen time was read before
+    course_request = replace(course_request, requested_from=requester())  # the held-visit cap
     if course.returning_id is None:
         return course_request
     return replace(course_request, patient_id=course.returning_id, link_token=choice.token)
 
 
 @bp.post("/course/<id:template_id>/book")
+@course_requests_limited
 def book(template_id: int) -> Any:
     """Confirm the course: emergent or urgent screen answers stop it; review-first answers book
     it pending review; any other error shows the plan again with every reason, nothing written.
@@ -355,7 +386,10 @@ def book(template_id: int) -> Any:
     if assessment is None or patient_errors:
         show_errors(form, patient_errors)
         return _plan_again(choice, form, safety_errors)
-    return _book_course(choice, form, _course_to_book(choice, request_, course), assessment)
+    course_request = _course_to_book(choice, request_, course)
+    if course.returning_id is not None:  # their link stands for their phone: no code
+        return _book_course(choice, form, course_request, assessment)
+    return _ask_for_code(choice, form, course_request)
 
 
 def _book_course(
@@ -372,18 +406,177 @@ def _book_course(
     except ValidationFailed as exc:
         return _refused(choice, form, exc)
     except SlotUnavailable as exc:
-        if already_booked(course_request.booking, clock().now()):
-            return render_template("already_booked.html"), 200
-        return _back_to_choose(choice, _why_not(exc))
+        return _taken(choice, course_request, exc)
+    return _booked(booked, assessment)
+
+
+def _taken(choice: Choice, course_request: CourseRequest, exc: SlotUnavailable) -> Any:
+    """The first visit's time was taken a moment ago: by this same person (a second press),
+    or by someone else (back to step two to choose another)."""
+    if already_booked(course_request.booking, clock().now()):
+        return render_template("already_booked.html"), 200
+    return _back_to_choose(choice, _why_not(exc))
+
+
+def _booked(booked: CourseBooking | None, assessment: Assessment) -> Any:
+    """Hand on what follows the booking, and go to the patient's page."""
+    assert booked is not None  # a right code books
     enqueue_follow_ups(booked.follow_ups)
     flash(REVIEW_MESSAGE if assessment.needs_review else "Your course is booked.", "ok")
     return redirect(url_for("manage.overview", token=booked.manage_token), code=303)
 
 
-def _refused(choice: Choice, form: Any, exc: ValidationFailed) -> Any:
+def _refused(
+    choice: Choice, form: Any, exc: ValidationFailed, answers: MultiDict[str, str] | None = None
+) -> Any:
     """Refused answers shown by their fields on the plan page; a refusal that belongs to no
     field there (the course, the time) goes back to step two."""
     rest = show_errors(form, exc.fields)
     if rest:
         return _back_to_choose(choice, next(iter(rest.values()))[0])
-    return _plan_again(choice, form)
+    return _plan_again(choice, form, answers=answers)
+
+
+def _ask_for_code(choice: Choice, form: Any, course_request: CourseRequest) -> Any:
+    """Check the course could be booked, text a code to its phone and go to the code step
+    (the answers wait with the code). A refused answer shows the plan again, a time just taken
+    goes back to step two, too many codes say when to ask again (429)."""
+    payload = waiting_payload("course", request.values, template_id=choice.template_id)
+    try:
+        sent = db().retrying(
+            lambda session: text_code_for_course(
+                session,
+                course_request,
+                payload,
+                requester(),
+                settings=settings(),
+                now=clock().now(),
+                reuse_id=current_check(),
+            )
+        )
+    except ValidationFailed as exc:
+        return _refused(choice, form, exc)
+    except SlotUnavailable as exc:
+        return _taken(choice, course_request, exc)
+    except CodeRequestRefused as refused:
+        return _too_many_codes(choice, form, refused)
+    remember(sent)
+    return redirect(url_for("wizard.code", template_id=choice.template_id), code=303)
+
+
+def _too_many_codes(choice: Choice, form: Any, refused: CodeRequestRefused) -> Any:
+    """The plan page again, the phone's field saying when a code can be sent (429)."""
+    form.phone.errors = [refused.message]
+    answer = _plan_again(choice, form, status=429)
+    if isinstance(answer, tuple):
+        return (*answer, {"Retry-After": str(refused.retry_after_s)})
+    return answer
+
+
+def _code_urls(template_id: int) -> CodeUrls:
+    return CodeUrls(
+        url_for("wizard.check_code", template_id=template_id),
+        url_for("wizard.send_new_code", template_id=template_id),
+        url_for("wizard.change", template_id=template_id),
+    )
+
+
+@dataclass(frozen=True)
+class _WaitingCourse:
+    """A course this browser waits to book with a code, read back as it was posted."""
+
+    waiting: Waiting
+    choice: Choice
+    form: Any
+    course_request: CourseRequest
+    assessment: Assessment
+
+
+def _waiting_course(template_id: int) -> _WaitingCourse | None:
+    """The course ``template_id`` this browser waits to book with a code; None if none."""
+    waiting = waiting_for("course", template_id=template_id)
+    if waiting is None:
+        return None
+    choice = _choice(template_id, waiting.fields)
+    chosen = parse_slot(choice.slot)
+    assessment, _ = read_screen(waiting.fields)
+    if chosen is None or assessment is None or assessment.stops_booking:
+        return None
+    form = details_form(waiting.fields)
+    course = _course_for(choice)
+    request_ = request_from_form(form, course.consultation_id, *chosen)
+    course_request = _course_to_book(choice, request_, course)
+    return _WaitingCourse(waiting, choice, form, course_request, assessment)
+
+
+def _start_again(template_id: int) -> Any:
+    return start_again(url_for("wizard.choose", template_id=template_id))
+
+
+@bp.get("/course/<id:template_id>/code")
+def code(template_id: int) -> Any:
+    """The code step: one question, the 6 digits texted to the phone."""
+    waiting = waiting_for("course", template_id=template_id)
+    if waiting is None:
+        return _start_again(template_id)
+    return code_page(waiting, _code_urls(template_id))
+
+
+@bp.post("/course/<id:template_id>/code")
+@code_checks_limited
+def check_code(template_id: int) -> Any:
+    """Answer the code: right, the course is booked and the patient goes to their page; wrong,
+    the code is asked for again (422). A booking refused now shows the plan again with the
+    reason (or step two for a time just taken); the same code can then be given again."""
+    found = _waiting_course(template_id)
+    if found is None:
+        return _start_again(template_id)
+    try:
+        outcome = answer_code(found.waiting, _code_urls(template_id), _booker(found))
+    except ValidationFailed as exc:
+        return _refused(found.choice, found.form, exc, found.waiting.fields)
+    except SlotUnavailable as exc:
+        return _taken(found.choice, found.course_request, exc)
+    if not isinstance(outcome, AnsweredCode):
+        return outcome
+    return _booked(outcome.booked, found.assessment)
+
+
+def _booker(found: _WaitingCourse) -> Callable[[Session, str], CourseBooking]:
+    """How the waiting course is booked once its code gives a proof of the phone."""
+
+    def book_with(session: Session, proof: str) -> CourseBooking:
+        booking = replace(found.course_request.booking, phone_proof=proof)
+        return book_course_screened(
+            session,
+            replace(found.course_request, booking=booking),
+            found.assessment,
+            settings=settings(),
+            now=clock().now(),
+        )
+
+    return book_with
+
+
+@bp.post("/course/<id:template_id>/code/new")
+@code_requests_limited
+def send_new_code(template_id: int) -> Any:
+    """Text a new code for the waiting course (a minute after the last one at the soonest)."""
+    waiting = waiting_for("course", template_id=template_id)
+    if waiting is None:
+        return _start_again(template_id)
+    return new_code(waiting, _code_urls(template_id))
+
+
+@bp.get("/course/<id:template_id>/code/back")
+def change(template_id: int) -> Any:
+    """The plan page again with the answers given, to correct the number or anything else;
+    sending it again asks for a code again."""
+    found = _waiting_course(template_id)
+    if found is None:
+        return _start_again(template_id)
+    with db().session() as session:
+        answer = _render_plan(session, found.choice, found.form, answers=found.waiting.fields)
+    if isinstance(answer, tuple):
+        return (*answer, {"Cache-Control": "no-store"})
+    return answer

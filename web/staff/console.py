@@ -11,18 +11,16 @@ from scheduler.messaging.monitor import monitor
 from scheduler.models import StaffUser
 from scheduler.staff.accounts import authenticate, change_password
 from scheduler.staff.permissions import Permissions
+from scheduler.staff.sessions import end_sessions
 from web.context import clock, db
 from web.redirects import safe_next
-from web.staff.auth import (
-    current_staff,
-    login_blocked,
-    record_failed_login,
-    sign_in,
-    sign_out,
-    staff_required,
-)
+from web.staff.auth import current_staff, keep_signed_in, sign_in, sign_out, staff_required
+from web.staff.login_throttle import ThrottleUnavailable, record_failure, seconds_to_wait
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+NO_MATCH = "That email and password do not match an account."
+PAUSED = "Signing in is paused for a moment on our side. Try again shortly."
+PAUSED_SECONDS = 30
 
 
 @bp.get("")
@@ -34,32 +32,56 @@ def home() -> Any:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    """Sign in with email and password; the sixth attempt in a minute gets 429."""
+    """Sign in with email and password.
+
+    Failed attempts are counted per account and per address: past the limits the answer is
+    429 with the wait, whatever the password; 503 when the counts cannot be read in
+    production.
+    """
     if request.method == "GET":
-        return render_template("staff/login.html", next=safe_next(request.args.get("next"), ""))
+        return _login_page()
     email = request.form.get("email", "")
-    if login_blocked(email):
-        return render_template(
-            "staff/login.html",
-            error="Too many attempts. Wait a minute and try again.",
-            next=safe_next(request.form.get("next"), ""),
-        ), 429
+    try:
+        if wait := seconds_to_wait(email):
+            return _login_page(_too_many(wait), 429, wait)
+        user = _authenticate(email, request.form.get("password", ""))
+        if user is None:
+            record_failure(email)
+            return _login_page(NO_MATCH, 401)
+    except ThrottleUnavailable:
+        return _login_page(PAUSED, 503, PAUSED_SECONDS)
+    return redirect(safe_next(request.form.get("next"), url_for("staff.home")), code=303)
+
+
+def _authenticate(email: str, password: str) -> StaffUser | None:
+    """The account these credentials open, now signed in; None if they open none."""
     with db().transaction() as session:
-        user = authenticate(session, email, request.form.get("password", ""), clock().now())
+        user = authenticate(session, email, password, clock().now())
         if user is not None:
             sign_in(user)
-    if user is None:
-        record_failed_login(email)
-        return render_template(
-            "staff/login.html",
-            error="That email and password do not match an account.",
-            next=safe_next(request.form.get("next"), ""),
-        ), 401
-    return redirect(safe_next(request.form.get("next"), url_for("staff.home")), code=303)
+    return user
+
+
+def _too_many(wait: int) -> str:
+    minutes = -(-wait // 60)
+    return f"Too many attempts. Wait {minutes} minute{'s' if minutes > 1 else ''} and try again."
+
+
+def _login_page(error: str | None = None, status: int = 200, retry_after: int = 0) -> Any:
+    """The sign-in form (with ``error``), carrying a ``next`` only if it stays on the site."""
+    source = request.args if request.method == "GET" else request.form
+    page = render_template("staff/login.html", error=error, next=safe_next(source.get("next"), ""))
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return page, status, headers
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Sign out: every session of the account ends, on this device and any other."""
+    user = current_staff()
+    if user is not None:
+        with db().transaction() as session:
+            end_sessions(session.get_one(StaffUser, user.id))
     sign_out()
     flash("You are signed out.", "ok")
     return redirect(url_for("staff.login"), code=303)
@@ -68,14 +90,15 @@ def logout() -> Any:
 @bp.route("/password", methods=["GET", "POST"])
 @staff_required()
 def password() -> Any:
-    """Change one's own password (the current one is asked for)."""
+    """Change one's own password (the current one is asked for). Every other session of the
+    account ends; this one carries on."""
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         user = current_staff()
         assert user is not None
         try:
             with db().transaction() as session:
-                change_password(
+                version = change_password(
                     session,
                     session.get_one(StaffUser, user.id),
                     request.form.get("current_password", ""),
@@ -84,7 +107,8 @@ def password() -> Any:
         except ValidationFailed as exc:
             errors = exc.fields
         else:
-            flash("Your password is changed.", "ok")
+            keep_signed_in(version)
+            flash("Your password is changed. You are signed out everywhere else.", "ok")
             return redirect(url_for("staff.home"), code=303)
     return render_template("staff/password.html", errors=errors), (422 if errors else 200)
 

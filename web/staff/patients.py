@@ -164,6 +164,7 @@ def contact(patient_id: int) -> Any:
                 patient_id,
                 ContactDetails(**form),
                 region=settings().default_phone_region,
+                served=settings().sms_regions,
                 now=clock().now(),
             )
     except NotFound:
