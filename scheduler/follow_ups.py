@@ -30,6 +30,7 @@ class Task(StrEnum):
     PLAN_DIARY_PROMPTS = "clinic.plan_diary_prompts"
     PLAN_MAINTENANCE_DUE = "clinic.plan_maintenance_due"
     PLAN_QUESTIONNAIRE_LINKS = "clinic.plan_questionnaire_links"
+    PURGE_PHONE_CODES = "clinic.purge_phone_codes"
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ def _periodic_runs(settings: Settings) -> list[tuple[str, Task, float, float]]:
         ("plan-diary-prompts", Task.PLAN_DIARY_PROMPTS, 15 * 60, 600),
         ("plan-maintenance-due", Task.PLAN_MAINTENANCE_DUE, 60 * 60, 1800),
         ("plan-questionnaire-links", Task.PLAN_QUESTIONNAIRE_LINKS, 15 * 60, 600),
+        ("purge-phone-codes", Task.PURGE_PHONE_CODES, 60 * 60, 1800),
         ("worker-heartbeat", Task.HEARTBEAT, heartbeat, heartbeat * 3),
     ]
 

@@ -19,6 +19,7 @@ from scheduler.messaging import questionnaire_link as questionnaire_messages
 from scheduler.messaging.outbox import claim_due, requeue_lost_claims
 from scheduler.messaging.reconciliation import reconcile_stuck_sends as reconcile
 from scheduler.messaging.sending import send_outbound_message, send_outbound_messages
+from scheduler.patients.verification import purge_stale
 from scheduler.visits import waitlist
 from workers.runtime import runtime
 
@@ -205,3 +206,12 @@ def plan_questionnaire_links() -> int:
     rt = runtime()
     with rt.db.transaction() as session:
         return questionnaire_messages.plan_questionnaire_links(session, rt.settings, rt.clock.now())
+
+
+@shared_task(name=Task.PURGE_PHONE_CODES)
+def purge_phone_codes() -> dict[str, int]:
+    """Forget bookings that waited for codes nobody answered, and codes two days old."""
+    rt = runtime()
+    with rt.db.transaction() as session:
+        purged = purge_stale(session, rt.clock.now())
+    return {"cleared": purged.cleared, "deleted": purged.deleted}

@@ -62,6 +62,10 @@ def upgrade() -> None:
 
     with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
         batch_op.alter_column("patient_id", existing_type=sa.INTEGER(), nullable=True)
+        batch_op.create_index(
+            "ix_outbound_messages_to_phone_sent_at", ["to_phone", "sent_at"], unique=False
+        )
+        batch_op.create_index("ix_outbound_messages_sent_at", ["sent_at"], unique=False)
 
     with op.batch_alter_table("patients", schema=None) as batch_op:
         batch_op.add_column(
@@ -104,6 +108,8 @@ def downgrade() -> None:
         batch_op.drop_column("phone_verified_at")
 
     with op.batch_alter_table("outbound_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbound_messages_sent_at")
+        batch_op.drop_index("ix_outbound_messages_to_phone_sent_at")
         batch_op.alter_column("patient_id", existing_type=sa.INTEGER(), nullable=False)
 
     with op.batch_alter_table("courses", schema=None) as batch_op:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from scheduler.clock import Clock
 from scheduler.db import Database
@@ -256,15 +256,18 @@ def _texted_before(session: Session, phones: set[str]) -> set[str]:
 
 
 def _new_numbers_texted_since(session: Session, since: datetime) -> int:
-    """How many numbers had their first text sent at or after ``since``."""
-    first_texts = (
-        select(OutboundMessage.to_phone)
-        .where(OutboundMessage.sent_at.is_not(None))
-        .group_by(OutboundMessage.to_phone)
-        .having(func.min(OutboundMessage.sent_at) >= since)
-        .subquery()
+    """How many numbers had their first text sent at or after ``since``: those texted since
+    then with no text before (both read through the index on number and sending time)."""
+    earlier = aliased(OutboundMessage)
+    texted_before = (
+        select(earlier.id)
+        .where(earlier.to_phone == OutboundMessage.to_phone, earlier.sent_at < since)
+        .exists()
     )
-    return session.scalar(select(func.count()).select_from(first_texts)) or 0
+    first_texts = select(func.count(func.distinct(OutboundMessage.to_phone))).where(
+        OutboundMessage.sent_at >= since, ~texted_before
+    )
+    return session.scalar(first_texts) or 0
 
 
 def _pause_new_number(

@@ -57,6 +57,9 @@ class OutboundMessage(Base):
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
         ),
+        # Whether a number was ever texted, and since when (the ceiling on new numbers).
+        Index("ix_outbound_messages_to_phone_sent_at", "to_phone", "sent_at"),
+        Index("ix_outbound_messages_sent_at", "sent_at"),
         Index(
             "ix_outbound_messages_claimed",
             "claimed_at",

@@ -32,7 +32,7 @@ class PhoneVerification(Base):
     proof_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     proof_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class EmergencyPhrase(Base):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
@@ -42,6 +42,10 @@ CODES_PER_NUMBER_PER_HOUR = 5
 CODES_PER_ADDRESS_PER_HOUR = 10
 PROOF_LIFETIME = timedelta(minutes=30)
 HOUR = timedelta(hours=1)
+# A waiting booking (with its screen answers) is kept only while its code could be answered.
+PAYLOAD_KEPT = CODE_LIFETIME + HOUR
+# Rows stay as long as the hourly limits need them, with a wide margin, then go.
+ROWS_KEPT = timedelta(days=2)
 T = TypeVar("T")
 
 PROOF_NEEDED = "Confirm your mobile number with the code we text to it."
@@ -478,3 +482,32 @@ def proven_owner(session: Session, phone: str) -> Patient | None:
     return session.scalars(
         select(Patient).where(Patient.phone_e164 == phone, Patient.phone_verified_at.is_not(None))
     ).first()
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a purge forgot: waiting bookings cleared, and old codes deleted."""
+
+    cleared: int
+    deleted: int
+
+
+def purge_stale(session: Session, now: datetime) -> Purged:
+    """Forget what waits for codes nobody answered: the waiting booking (a patient's details
+    and screen answers) an hour after its code expired, and every code row two days old.
+    Idempotent; run by the workers every hour."""
+    cleared = session.execute(
+        update(PhoneVerification)
+        .where(
+            PhoneVerification.payload.is_not(None),
+            PhoneVerification.created_at < now - PAYLOAD_KEPT,
+        )
+        .values(payload=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    deleted = session.execute(
+        delete(PhoneVerification)
+        .where(PhoneVerification.created_at < now - ROWS_KEPT)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return Purged(cleared or 0, deleted or 0)

@@ -32,7 +32,9 @@ from scheduler.patients.verification import (
     CodeRequestRefused,
     CodeSent,
     CodeSpent,
+    Purged,
     check_code,
+    purge_stale,
     redeem_proof,
     request_code,
     resend_code,
@@ -405,3 +407,24 @@ def test_two_bookings_proving_one_new_number_at_once_make_one_owner(
         worker.join()
     assert len(set(outcomes)) == 1 and isinstance(outcomes[0], int), outcomes
     assert count(db, Patient) == 1 and count(db, Appointment) == 2
+
+
+def test_a_booking_waiting_for_an_unanswered_code_is_forgotten_and_old_codes_go(
+    db: Database, settings: Settings
+) -> None:
+    waiting = ask(db, settings, payload={"first_name": "Ana", "screen": {"pregnancy": True}})
+    answered = ask(db, settings, phone="07400123457", address="198.51.100.8")
+    answer(db, settings, answered.verification_id, texted_code(db, "07400123457"))
+    with db.transaction() as session:
+        purged = purge_stale(session, MONDAY_8AM + timedelta(minutes=30))
+    assert (purged.cleared, purged.deleted) == (0, 0)  # the code could still be answered
+    with db.transaction() as session:
+        purged = purge_stale(session, MONDAY_8AM + timedelta(hours=2))
+    assert (purged.cleared, purged.deleted) == (1, 0)
+    with db.session() as session:
+        assert session.get_one(PhoneVerification, waiting.verification_id).payload is None
+    with db.transaction() as session:
+        assert purge_stale(session, MONDAY_8AM + timedelta(hours=2)) == Purged(0, 0)
+        purged = purge_stale(session, MONDAY_8AM + timedelta(days=3))
+    assert purged.deleted == 2
+    assert count(db, PhoneVerification) == 0
