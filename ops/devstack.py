@@ -11,17 +11,20 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from ops.demo_staff import ensure_demo_staff
 from ops.embedded_redis import EmbeddedRedis
 from ops.migrations import upgrade_database
+from scheduler.clock import SystemClock
 from scheduler.config import Settings, load_settings
 from scheduler.db import Database
 from scheduler.demo import load_demo_clinic
 from scheduler.records.audit import register_audit_listener
 
 BIN = Path(sys.executable).parent
+DEFAULT_PORT = 5000
 
 
 def _commands(port: int) -> dict[str, list[str]]:
@@ -82,7 +85,7 @@ def _prepare_database(settings: Settings) -> str:
     register_audit_listener()
     db = Database(settings.database_url)
     with db.transaction() as session:
-        if load_demo_clinic(session):
+        if load_demo_clinic(session, settings, SystemClock().now()):
             print("database: demo clinic loaded", flush=True)
     staff_lines = ensure_demo_staff(db, settings.instance_path)
     db.dispose()
@@ -114,16 +117,26 @@ def _watch(processes: dict[str, subprocess.Popen[bytes]], stop: _StopRequest) ->
     return 0
 
 
+def stack_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the stack's processes: ``PUBLIC_BASE_URL`` follows ``PORT`` unless
+    it is set, so every texted link and feed address points at the web server it starts."""
+    env = dict(environ)
+    port = env.setdefault("PORT", str(DEFAULT_PORT))
+    if not env.get("PUBLIC_BASE_URL"):
+        env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    return env
+
+
 def main() -> int:
     """Run the development stack until Ctrl-C, SIGTERM or a process dying (exit status 1)."""
-    settings = load_settings()
-    env = dict(os.environ)
+    env = stack_env(os.environ)
+    settings = load_settings(env)
     redis_server = _embedded_redis(settings, env)
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stop = _StopRequest()
     try:
         staff_lines = _prepare_database(settings)
-        port = int(env.get("PORT", "5000"))
+        port = int(env["PORT"])
         for name, command in _commands(port).items():
             processes[name] = subprocess.Popen(command, env=env, start_new_session=True)
         print(_banner(port, staff_lines, settings.sms_backend), flush=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 import phonenumbers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +56,10 @@ class Settings:
     clinic_phone: str = "+44 20 7946 0000"
     clinic_timezone: str = "Europe/London"
     default_phone_region: str = "GB"
+    # Whose bank holidays set-up offers as closures: an ISO country code, and where holidays
+    # differ within it a region as the `holidays` library names it (GB: ENG, NIR, SCT, WLS).
+    clinic_country: str = "GB"
+    clinic_subdivision: str = ""
     public_base_url: str = "http://127.0.0.1:5000"
     secret_key: str = ""
     dispatch_interval_s: float = 2.0
@@ -219,6 +224,30 @@ def _upper(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(name, default).upper()
 
 
+def _country(env: Mapping[str, str], name: str, default: str) -> str:
+    """:raise ConfigurationError: if the `holidays` library knows no such country."""
+    code = env.get(name, default).strip().upper()
+    if code not in holidays.list_supported_countries():
+        raise ConfigurationError(f"{name} {code!r} is not a country code like GB or IE")
+    return code
+
+
+def _subdivision(env: Mapping[str, str], name: str, default: str) -> str:
+    """The region within CLINIC_COUNTRY, spelt as the `holidays` library spells it.
+
+    :raise ConfigurationError: if the country has no such region.
+    """
+    country = _country(env, "CLINIC_COUNTRY", Settings.clinic_country)
+    code = env.get(name, default).strip()
+    if not code:
+        return ""
+    known = {k.upper(): k for k in holidays.list_supported_countries()[country]}
+    if code.upper() not in known:
+        shown = ", ".join(sorted(known.values())[:12]) or "none"
+        raise ConfigurationError(f"{name} {code!r} is not a region of {country} ({shown})")
+    return known[code.upper()]
+
+
 def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(name, default).rstrip("/")
 
@@ -231,6 +260,8 @@ PLAIN_VALUES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], obje
     ("clinic_name", "CLINIC_NAME", _text),
     ("clinic_phone", "CLINIC_PHONE", _text),
     ("default_phone_region", "DEFAULT_PHONE_REGION", _upper),
+    ("clinic_country", "CLINIC_COUNTRY", _country),
+    ("clinic_subdivision", "CLINIC_SUBDIVISION", _subdivision),
     ("public_base_url", "PUBLIC_BASE_URL", _base_url),
     ("dispatch_interval_s", "DISPATCH_INTERVAL_SECONDS", _float),
     ("dispatch_batch_size", "DISPATCH_BATCH_SIZE", _int),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from scheduler.config import Settings
 from scheduler.courses.templates import load_default_templates
 from scheduler.models import Practitioner, Room, Service, WorkingHours
+from scheduler.setup.bank_holidays import Region, add_coming_bank_holidays
 
 SERVICES = [
     # code, name, minutes, buffer, needs a room, description
@@ -63,8 +65,12 @@ def clinic_is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Service))
 
 
-def load_demo_clinic(session: Session) -> bool:
-    """Add the demo clinic when there are no services yet; returns whether it did."""
+def load_demo_clinic(
+    session: Session, settings: Settings | None = None, now: datetime | None = None
+) -> bool:
+    """Add the demo clinic when there are no services yet; returns whether it did. Given the
+    settings and the time, it is closed on the bank holidays of this year and the next for
+    the clinic's country (tests leave them out, to keep their calendars open)."""
     if not clinic_is_empty(session):
         return False
     services = add_services(session)
@@ -81,4 +87,11 @@ def load_demo_clinic(session: Session) -> bool:
         session.add(practitioner)
     session.flush()
     load_default_templates(session)
+    if settings is not None and now is not None:
+        _close_on_bank_holidays(session, settings, now)
     return True
+
+
+def _close_on_bank_holidays(session: Session, settings: Settings, now: datetime) -> None:
+    region = Region(settings.clinic_country, settings.clinic_subdivision)
+    add_coming_bank_holidays(session, region=region, zone=settings.zone, now=now)

@@ -49,7 +49,7 @@ def create_admin(email: str, name: str, password: str) -> None:
 def seed_demo() -> None:
     """Load the demo clinic when the database has no services yet."""
     with db().transaction() as session:
-        loaded = load_demo_clinic(session)
+        loaded = load_demo_clinic(session, settings(), clock().now())
     click.echo("demo clinic loaded" if loaded else "clinic data already present; left as is")
 
 

@@ -55,6 +55,7 @@ def runtime() -> Runtime:
             bucket=TokenBucket(client, SEND_RATE_KEY, settings.sms_rate_per_second),
             served=settings.sms_regions,
             new_numbers_per_hour=settings.new_numbers_per_hour,
+            zone=settings.zone,
         ),
     )
 

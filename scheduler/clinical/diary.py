@@ -25,10 +25,21 @@ EDIT_DAYS = 7  # today and the 6 days before it
 NOTES_MAX = 1000
 QUALITY_VALUES = ("pulsating", "pressing")
 AURA_MINUTES_MAX = 24 * 60
+# Keys in an attack's ``details``: how much the patient could do was not said (the column holds
+# "normal" then), and the days recorded as pain-free that saving the attack made headache days.
+FUNCTION_UNSTATED = "function_unstated"
+TURNED_DAYS = "turned_headache_days"
 
 PAIN_MESSAGE = "Choose your worst pain, a whole number from 0 (none) to 10."
 PEAK_MESSAGE = "Choose the worst pain, a whole number from 0 to 10."
 STRESS_MESSAGE = "Choose stress as a whole number from 0 (none) to 10."
+NO_PAIN_WITH_ATTACK = (
+    "You recorded an attack on this day: choose the worst pain you had, or change the attack."
+)
+PAIN_FREE_WITH_ATTACK = (
+    "You recorded an attack on this day, so it cannot be pain-free. "
+    "Enter your worst pain below, or change the attack."
+)
 
 
 @dataclass(frozen=True)
@@ -245,10 +256,13 @@ def record_day(
 
     Sending the same day again updates its one entry, including one that came by SMS.
 
-    :raise ValidationFailed: if any field is wrong; nothing is changed.
+    :raise ValidationFailed: if any field is wrong, or no pain is given for a day with an
+        attack (the attack makes it a headache day); nothing is changed.
     :raise ConcurrentConflict: if the same day was created at the same instant (retry).
     """
     valid = validate_day(form, local_today(patient, now), allowed_triggers)
+    if valid.worst_pain == 0 and attack_on(session, patient, valid.day):
+        raise ValidationFailed({"worst_pain": [NO_PAIN_WITH_ATTACK]})
     entry = _entry_for(session, patient, valid.day, now)
     _fill_day(entry, valid, form, now)
     session.flush()
@@ -277,10 +291,13 @@ def record_pain_free_day(
     """Record a day as pain-free in one step: no pain, no hours, no medicine. The day's other
     details (sleep, stress, notes...) are kept as they were.
 
-    :raise ValidationFailed: if the day is not one of the last 7; nothing is changed.
+    :raise ValidationFailed: if the day is not one of the last 7, or an attack was recorded on
+        it (the attack makes it a headache day); nothing is changed.
     """
     errors = FieldErrors()
     valid_day = _day(errors, "day", day, local_today(patient, now))
+    if valid_day is not None and "day" not in errors and attack_on(session, patient, valid_day):
+        errors.add("day", PAIN_FREE_WITH_ATTACK)
     errors.raise_if_any()
     assert valid_day is not None
     entry = _entry_for(session, patient, valid_day, now)
@@ -325,9 +342,11 @@ def validate_attack(form: AttackForm, patient: Patient, now: datetime) -> _Valid
     errors = FieldErrors()
     start, end = _attack_span(errors, form, patient, now)
     peak = _scale(errors, "peak_pain", form.peak_pain, PEAK_MESSAGE)
-    if form.side not in dict(SIDES):
+    # Side, quality and function are optional detail: empty means "not said", only a value
+    # outside the choices is wrong.
+    if form.side and form.side not in dict(SIDES):
         errors.add("side", "Choose left, right or both sides.")
-    if form.quality not in QUALITY_VALUES:
+    if form.quality and form.quality not in QUALITY_VALUES:
         errors.add("quality", "Choose throbbing or pressing.")
     aura_minutes = _aura_minutes(errors, form)
     function = _function(errors, form.function)
@@ -373,7 +392,10 @@ def _aura_minutes(errors: FieldErrors, form: AttackForm) -> int | None:
 
 
 def _function(errors: FieldErrors, raw: str) -> AttackFunction | None:
-    """How much the patient could do during the attack, one of the listed choices."""
+    """How much the patient could do during the attack, one of the listed choices; when not
+    said, "normal" is stored (the column needs a value) and the attack notes it was not said."""
+    if not raw:
+        return AttackFunction.NORMAL
     try:
         return AttackFunction(raw)
     except ValueError:
@@ -390,7 +412,9 @@ def record_attack(
     attack_id: int | None = None,
 ) -> DiaryAttack:
     """Record an attack, or change one recorded in the last 7 days (``attack_id``). Sending the
-    same start again updates that attack rather than adding a second.
+    same start again updates that attack rather than adding a second. Each day the attack
+    touched that was recorded as pain-free becomes a headache day; those days are listed in
+    the attack's ``details`` under ``TURNED_DAYS``.
 
     :raise ValidationFailed: if any field is wrong; nothing is changed.
     :raise NotFound: if ``attack_id`` is not one of the patient's attacks.
@@ -398,6 +422,12 @@ def record_attack(
     valid = validate_attack(form, patient, now)
     attack = _attack_to_record(session, patient, valid.started_at, now, attack_id)
     _fill_attack(attack, valid, form, now)
+    turned = _turn_pain_free_days(session, patient, attack, now)
+    attack.details = {
+        **(attack.details or {}),
+        FUNCTION_UNSTATED: not form.function,
+        TURNED_DAYS: [d.isoformat() for d in turned],
+    }
     session.flush()
     return attack
 
@@ -452,6 +482,53 @@ def _fill_attack(attack: DiaryAttack, valid: _ValidAttack, form: AttackForm, now
     attack.aura_minutes = valid.aura_minutes
     attack.function = valid.function
     attack.updated_at = now
+
+
+def _attack_days(attack: DiaryAttack, patient: Patient) -> list[date]:
+    """The patient's local days the attack touched, from its start to its end."""
+    zone = ZoneInfo(patient.time_zone)
+    first = attack.started_at.astimezone(zone).date()
+    last = attack.ended_at.astimezone(zone).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _hours_on(attack: DiaryAttack, day: date, zone: ZoneInfo) -> float:
+    """The hours of the attack that fell on the local ``day``."""
+    start = max(attack.started_at, datetime.combine(day, time(0), zone))
+    end = min(attack.ended_at, datetime.combine(day + timedelta(days=1), time(0), zone))
+    return round(min(24.0, max(0.0, (end - start).total_seconds() / 3600)), 2)
+
+
+def _turn_pain_free_days(
+    session: Session, patient: Patient, attack: DiaryAttack, now: datetime
+) -> list[date]:
+    """Make each day recorded as pain-free that the attack touched a headache day: a pain-free
+    day and an attack on the same day cannot both stand. Returns the days changed."""
+    zone = ZoneInfo(patient.time_zone)
+    turned = []
+    for entry in recent_entries(session, patient, _attack_days(attack, patient)[0]):
+        if entry.day in _attack_days(attack, patient) and not entry.headache:
+            entry.headache = True
+            entry.worst_pain = max(entry.worst_pain, attack.peak_pain)
+            entry.hours = max(entry.hours or 0.0, _hours_on(attack, entry.day, zone))
+            entry.updated_at = now
+            turned.append(entry.day)
+    return sorted(turned)
+
+
+def attack_on(session: Session, patient: Patient, day: date) -> bool:
+    """Whether one of the patient's attacks touched the local ``day``."""
+    zone = ZoneInfo(patient.time_zone)
+    start = datetime.combine(day, time(0), zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone)
+    found = session.scalars(
+        select(DiaryAttack.id).where(
+            DiaryAttack.patient_id == patient.id,
+            DiaryAttack.started_at < end,
+            DiaryAttack.ended_at > start,
+        )
+    ).first()
+    return found is not None
 
 
 def _local_day(attack: DiaryAttack, patient: Patient) -> date:

@@ -493,15 +493,20 @@ def _days_word(count: int) -> str:
 
 def summary_sentence(baseline: Baseline | None, recent: Window, today: date) -> str:
     """One plain sentence: "Headache days down from 12 to 5 a month." and how much of the last
-    28 days was recorded when not all of it."""
+    28 days was recorded when not all of it; while the baseline is still running, how much of
+    it has been collected (it is not compared with itself)."""
     if baseline is None:
         return "No diary days recorded yet."
     if today <= baseline.window.end:
         length = (baseline.window.end - baseline.window.start).days + 1
-        headache = "headache day" if baseline.headache_days == 1 else "headache days"
+        which = (
+            "The 28 days before your first treatment"
+            if baseline.before_treatment
+            else f"Your first {length} days"
+        )
         return (
-            f"Your starting month is being recorded: {baseline.headache_days} {headache} so far "
-            f"({baseline.window.recorded} of {length} days recorded)."
+            f"{which} are still being collected: {baseline.window.recorded} of {length} days "
+            f"so far, with {_days_word(baseline.headache_days).replace('day', 'headache day')}."
         )
     before, now = baseline.headache_days, recent.headache_days
     if now < before:

@@ -125,6 +125,11 @@ def figures_for(
     )
 
 
+def baseline_collecting(figures: DiaryFigures) -> bool:
+    """Whether the baseline's 28 days are still running: nothing is compared with it yet."""
+    return figures.baseline is not None and figures.today <= figures.baseline.window.end
+
+
 def diary_trend_for(
     session: Session, patient: Patient, now: datetime, rules: DiaryRules | None = None
 ) -> DiaryTrend | None:

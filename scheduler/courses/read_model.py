@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from scheduler.courses.phase_wording import describe_phase
 from scheduler.models import ACTIVE_STATUSES, Appointment, Course, Patient, TemplatePhase
 
 
 @dataclass(frozen=True)
 class CourseVisit:
     visit_number: int
-    phase: str
+    phase: str  # the clinic's name for the phase, as staff know it
+    phase_words: str  # the same in plain words for the patient: "Twice a week for 4 weeks"
     service: str
     status: str
     appointment_id: int | None
@@ -46,9 +48,11 @@ def view_course(session: Session, course: Course) -> CourseView:
 
 
 def _placed_visit(visit: Appointment, phases: dict[int, TemplatePhase]) -> CourseVisit:
+    phase = phases.get(visit.phase_position) if visit.phase_position is not None else None
     return CourseVisit(
         visit_number=visit.visit_number or 0,
-        phase=phases[visit.phase_position].name if visit.phase_position in phases else "",
+        phase=phase.name if phase else "",
+        phase_words=describe_phase(phase) if phase else "",
         service=visit.service.name,
         status=visit.status.value,
         appointment_id=visit.id,
@@ -65,6 +69,7 @@ def _unplaced_visit(record: dict[str, Any], phases: dict[int, TemplatePhase]) ->
     return CourseVisit(
         visit_number=int(record.get("visit_number", 0)),
         phase=phase.name if phase else "",
+        phase_words=describe_phase(phase) if phase else "",
         service=phase.service.name if phase else "",
         status="unplaced",
         appointment_id=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,8 @@ def plan_visit_messages(
     """Write the visit's confirmation and reminders as pending outbox rows.
 
     Reminders whose time has already passed are not written: the confirmation covers them.
-    The reminders' offsets come from the clinic's reminder plan, the words from its wording.
+    Each text is worded for the moment it is due ("today", "tomorrow"). The reminders' offsets
+    come from the clinic's reminder plan, the words from its wording.
     """
     context = _context(appointment, manage_url, settings)
     wording = load_wording(session)
@@ -44,7 +46,8 @@ def plan_visit_messages(
     rows: list[OutboundMessage] = []
     for kind, due in _due_times(session, appointment, now).items():
         if visit_dedupe_key(appointment, kind) not in existing:
-            body = render(kind, context, wording.get(kind))
+            # Worded for its due time after quiet hours: "tomorrow" if it goes the evening before.
+            body = render(kind, replace(context, sends_at=due), wording.get(kind))
             rows.append(_visit_message(appointment, kind, body, due, now))
     session.add_all(rows)
     session.flush()
@@ -121,7 +124,11 @@ def plan_visit_notice(
         appointment.patient,
         kind,
         visit_dedupe_key(appointment, kind),
-        render(kind, _context(appointment, manage_url, settings), load_wording(session).get(kind)),
+        render(
+            kind,
+            _context(appointment, manage_url, settings, now),
+            load_wording(session).get(kind),
+        ),
         now,
         now,
         appointment_id=appointment.id,
@@ -154,13 +161,17 @@ def write_message(
     return message
 
 
-def _context(appointment: Appointment, manage_url: str, settings: Settings) -> MessageContext:
+def _context(
+    appointment: Appointment, manage_url: str, settings: Settings, now: datetime | None = None
+) -> MessageContext:
+    """What a visit's texts say; ``now`` is when it goes (a notice goes at once)."""
     return MessageContext(
         first_name=appointment.patient.first_name,
         local_start=appointment.starts_at.astimezone(settings.zone),
         clinic_name=settings.clinic_name,
         clinic_phone=settings.clinic_phone,
         manage_url=manage_url,
+        sends_at=now,
     )
 
 

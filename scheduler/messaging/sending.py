@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from scheduler.clock import Clock
 from scheduler.db import Database
+from scheduler.messaging.gsm import segment_count
 from scheduler.messaging.outbox import start_sending
 from scheduler.messaging.rate_limit import TokenBucket
 from scheduler.messaging.sms.base import (
@@ -28,7 +29,8 @@ from scheduler.messaging.sms.base import (
     SendFailure,
     SmsBackend,
 )
-from scheduler.messaging.timing import AT_ONCE, QuietHours, quiet_hours_wait
+from scheduler.messaging.texts import reword_day
+from scheduler.messaging.timing import AT_ONCE, MOVES_EARLIER, QuietHours, quiet_hours_wait
 from scheduler.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -81,6 +83,8 @@ class SendPolicy:
     served: tuple[str, ...] = ("GB",)
     # Never-texted numbers the clinic texts in an hour before it pauses them (0: no ceiling).
     new_numbers_per_hour: int = 0
+    # The clinic's time zone, the one texts show times in: "today" and "tomorrow" are its days.
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
 
 
 def backoff(attempt: int, retry_after_s: float | None = None) -> timedelta:
@@ -437,9 +441,21 @@ def _start_batch(
             if settled is not None:
                 outcomes[message.id] = settled
             else:
+                _word_for_now(message, policy.zone, now)
                 sms = OutgoingSms(message.to_phone, message.body, status_callback_url)
                 attempts.append(_Attempt(message.id, sms, deadline=deadline))
     return outcomes, attempts
+
+
+def _word_for_now(message: OutboundMessage, zone: ZoneInfo, now: datetime) -> None:
+    """Make a planned text's day word true as it goes: a reminder worded "tomorrow" that
+    waited past midnight (daily cap, retries) says "today" (docs/messaging.md)."""
+    if message.planned_for is None or message.kind not in MOVES_EARLIER:
+        return  # only reminders are worded ahead of time; everything else goes as it is planned
+    body = reword_day(message.body, message.planned_for.astimezone(zone), now)
+    if body != message.body:
+        message.body = body
+        message.segments = segment_count(body)
 
 
 def _call_provider_for_all(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from scheduler.models import MessageKind
 
@@ -44,7 +44,7 @@ TEMPLATES: dict[MessageKind, str] = {
         "Hi {first_name}, a short questionnaire from {clinic_name} is ready for you: {manage_url}"
     ),
     MessageKind.REMINDER_2H: (
-        "Hi {first_name}, see you at {time} today at {clinic_name}. "
+        "Hi {first_name}, see you at {time} {day} at {clinic_name}. "
         "Running late? Call {clinic_phone}"
     ),
     MessageKind.NEW_LINK: (
@@ -115,6 +115,8 @@ class MessageContext:
     clinic_phone: str
     manage_url: str
     expires: datetime | None = None
+    # When the text is due to go (any zone): "today" and "tomorrow" are worded for that moment.
+    sends_at: datetime | None = None
 
 
 # A name goes into a text from the clinic's number only when it cannot read as a link or a
@@ -168,10 +170,44 @@ def placeholder_values(ctx: MessageContext) -> dict[str, str]:
         "first_name": greeting_name(ctx.first_name) or NO_NAME,
         "when": f"{ctx.local_start:%a} {ctx.local_start.day} {ctx.local_start:%b at %H:%M}",
         "time": f"{ctx.local_start:%H:%M}",
+        "day": day_word(ctx.local_start, ctx.sends_at),
         "clinic_name": ctx.clinic_name,
         "clinic_phone": ctx.clinic_phone,
         "manage_url": ctx.manage_url,
     }
+
+
+def day_word(local_start: datetime, sends_at: datetime | None) -> str:
+    """The visit's day as read when the text arrives: "today", "tomorrow", or "on Tue 3 Dec".
+
+    Both days are taken in the zone of ``local_start`` (the clock the text shows the time in).
+    With no send time known, the dated form, which is true whenever it is read.
+    """
+    visit_day = local_start.date()
+    if sends_at is not None:
+        send_day = sends_at.astimezone(local_start.tzinfo).date()
+        if visit_day == send_day:
+            return "today"
+        if visit_day == send_day + timedelta(days=1):
+            return "tomorrow"
+    return f"on {local_start:%a} {local_start.day} {local_start:%b}"
+
+
+def reword_day(body: str, local_start: datetime, sends_at: datetime) -> str:
+    """``body`` with its day word made true for a text going at ``sends_at``.
+
+    A text is worded for its due time when it is planned; if it then goes on another day
+    (deferred by quiet hours, the daily cap or a retry), the word it carries ("today",
+    "tomorrow" or "on Tue 3 Dec") is swapped for the one true now. Text without one is kept.
+    """
+    true_word = day_word(local_start, sends_at)
+    if re.search(rf"\b{re.escape(true_word)}\b", body):
+        return body
+    for stale in ("today", "tomorrow", day_word(local_start, None)):
+        pattern = re.compile(rf"\b{re.escape(stale)}\b")
+        if pattern.search(body):
+            return pattern.sub(true_word, body, count=1)
+    return body
 
 
 def render(kind: MessageKind, ctx: MessageContext, wording: str | None = None) -> str:

@@ -18,7 +18,7 @@ from scheduler.models import MessageKind, MessageTemplate
 KIND_VALUES = frozenset(k.value for k in MessageKind)
 LONGEST = 480  # three GSM-7 segments: anything longer is not a text message any more
 BASIC = frozenset({"first_name", "clinic_name", "clinic_phone"})
-VISIT = BASIC | {"when", "time"}
+VISIT = BASIC | {"when", "time", "day"}
 
 # What each kind's text may use: only what its message actually knows.
 SUPPORTED: dict[MessageKind, frozenset[str]] = {

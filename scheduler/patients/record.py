@@ -17,7 +17,15 @@ from scheduler.clinical.questionnaire_schedule import ScoredResponse, scores_for
 from scheduler.courses.read_model import CourseView, courses_of
 from scheduler.errors import NotFound, ValidationFailed
 from scheduler.messaging.monitor import ThreadEntry, patient_thread
-from scheduler.models import Appointment, Consent, Patient, PatientNote, SafetyScreen, StaffUser
+from scheduler.models import (
+    Appointment,
+    Consent,
+    ConsentKind,
+    Patient,
+    PatientNote,
+    SafetyScreen,
+    StaffUser,
+)
 from scheduler.phones import InvalidPhone, to_e164
 from scheduler.records.audit_history import AuditEntry, history
 
@@ -56,6 +64,7 @@ class PatientRecord:
 
     patient: Patient
     consents: list[Consent]
+    diary_prompts: str  # whether prompts go, in words, as the consent ledger and STOP decide
     courses: list[CourseView]
     visits: list[VisitRecord]
     thread: list[ThreadEntry]
@@ -81,6 +90,7 @@ def load_record(
     return PatientRecord(
         patient=patient,
         consents=list(patient.consents),
+        diary_prompts=diary_prompts_text(patient),
         courses=courses,
         visits=[VisitRecord(a, visit_history.get(a.id, [])) for a in appointments],
         thread=patient_thread(session, patient, show_diary=clinical),
@@ -88,6 +98,20 @@ def load_record(
         safety_flags=list(patient.safety_flags or []) if clinical else None,
         notes=notes_of(session, patient_id) if clinical else None,
     )
+
+
+def diary_prompts_text(patient: Patient) -> str:
+    """Whether diary prompts are sent, in words: the latest consent answer and a STOP overrule
+    the chosen frequency, so staff never read "daily" for a patient who gets none."""
+    if patient.sms_opted_out_at is not None:
+        return "Off: texts stopped (STOP)"
+    if not patient.consents_to(ConsentKind.DIARY_PROMPTS):
+        answered = any(c.kind == ConsentKind.DIARY_PROMPTS for c in patient.consents)
+        return "Off: declined" if answered else "Off: not asked for"
+    if patient.diary_frequency == "off":
+        return "Off: turned off"
+    time = patient.diary_prompt_time.strftime("%H:%M")
+    return f"{patient.diary_frequency.capitalize()} at {time}"
 
 
 def _patient(session: Session, patient_id: int) -> Patient:

@@ -25,7 +25,8 @@ from scheduler.messaging.outbox import (
     plan_visit_messages,
     plan_visit_notice,
 )
-from scheduler.models import Appointment, MessageKind, Patient, Practitioner
+from scheduler.messaging.sending import reason_not_to_send
+from scheduler.models import Appointment, MessageKind, MessageStatus, Patient, Practitioner
 from scheduler.patients.links import issue_link_token
 from scheduler.visits.booking import check_time, flush_or_conflict, start_errors
 from scheduler.visits.cancellation import CANCELLABLE
@@ -37,12 +38,15 @@ class NotMovable(DomainError):
 
 @dataclass(frozen=True)
 class Move:
-    """A moved visit, the time it gave up, whether the move was late, and what follows."""
+    """A moved visit, the time it gave up, whether the move was late, and what follows;
+    ``texted`` says whether a "moved" text is planned that will go (a page promises one only
+    then)."""
 
     visit: Appointment
     freed: FreedTime
     late: bool
     follow_ups: tuple[FollowUp, ...]
+    texted: bool = False
 
 
 def _own_visit(
@@ -87,8 +91,8 @@ def reschedule_visit(
     late = visit.starts_at - now < policy.late_cancellation
     _place(visit, practitioner.id, room_id, new_start, now, late)
     flush_or_conflict(session)
-    _replan_texts(session, visit, settings, now)
-    return Move(visit, freed, late, what_follows(visit, now, freed))
+    texted = _replan_texts(session, visit, settings, now)
+    return Move(visit, freed, late, what_follows(visit, now, freed), texted)
 
 
 def _policy(session: Session, by_staff: bool) -> BookingPolicy:
@@ -180,13 +184,19 @@ def _place(
         visit.planning_note = note[:300]
 
 
-def _replan_texts(session: Session, visit: Appointment, settings: Settings, now: datetime) -> None:
-    """Texts for the old time are cancelled; a booked visit's patient is told and reminded."""
+def _replan_texts(session: Session, visit: Appointment, settings: Settings, now: datetime) -> bool:
+    """Texts for the old time are cancelled; a booked visit's patient is told and reminded.
+    Whether the "moved" text is planned and would go (consent, opt-out, a number we text)."""
     cancel_unsent_for_visit(session, visit.id, now)
-    if visit.status != "proposed":
-        url = settings.manage_url(issue_link_token(session, visit.patient, now))
-        plan_visit_notice(session, visit, MessageKind.RESCHEDULED, url, settings, now)
-        plan_visit_messages(session, visit, manage_url=url, settings=settings, now=now)
+    if visit.status == "proposed":
+        return False  # a held course visit is not booked yet: nothing to tell
+    url = settings.manage_url(issue_link_token(session, visit.patient, now))
+    notice = plan_visit_notice(session, visit, MessageKind.RESCHEDULED, url, settings, now)
+    plan_visit_messages(session, visit, manage_url=url, settings=settings, now=now)
+    if notice is None:
+        return False
+    status, _reason = reason_not_to_send(session, notice, settings.sms_regions)
+    return status == MessageStatus.SENDING
 
 
 def _room(

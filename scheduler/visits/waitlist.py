@@ -364,6 +364,7 @@ def _take(offer: WaitlistOffer, now: datetime) -> Appointment:
     visit = offer.appointment
     visit.status = AppointmentStatus.BOOKED
     visit.hold_expires_at = None
+    visit.planning_note = ""  # "Held for you" is no longer true once it is booked
     visit.updated_at = now
     offer.status = OfferStatus.ACCEPTED
     offer.entry.status = WaitlistStatus.FULFILLED
@@ -408,6 +409,42 @@ def decline_offer(
     """
     return release_offer(
         session, _open_offer(session, offer_id, patient, now), OfferStatus.DECLINED, now
+    )
+
+
+def answer_offer(
+    session: Session,
+    offer_id: int,
+    *,
+    accept: bool,
+    settings: Settings,
+    now: datetime,
+    patient: Patient,
+) -> Accepted | Released:
+    """The patient's own yes or no to an offer (the page's and the API's buttons): accepting
+    books the held time, declining releases it to the next one waiting.
+
+    :raise NotFound: if there is no such offer for that patient.
+    :raise OfferClosed: if it has expired, been declined or taken; nothing changes.
+    """
+    if accept:
+        return accept_offer(session, offer_id, settings=settings, now=now, patient=patient)
+    return decline_offer(session, offer_id, now=now, patient=patient)
+
+
+def open_offers(session: Session, patient: Patient, now: datetime) -> list[WaitlistOffer]:
+    """The patient's offers still open to answer at ``now``, soonest hold end first."""
+    return list(
+        session.scalars(
+            select(WaitlistOffer)
+            .join(WaitlistEntry, WaitlistOffer.entry_id == WaitlistEntry.id)
+            .where(
+                WaitlistEntry.patient_id == patient.id,
+                WaitlistOffer.status == OfferStatus.OPEN,
+                WaitlistOffer.expires_at > now,
+            )
+            .order_by(WaitlistOffer.expires_at)
+        )
     )
 
 

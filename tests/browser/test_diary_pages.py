@@ -120,7 +120,9 @@ def test_the_progress_page_shows_charts_with_their_numbers(
     page.goto(diary_url)
     page.get_by_role("link", name="Progress").click()
     page.get_by_role("heading", name="Your progress").wait_for()
-    assert "headache days so far" in page.locator(".headline").inner_text()
+    assert "still being collected: 27 of 28 days so far, with 14 headache days." in (
+        page.locator(".headline").inner_text()
+    )
     charts = page.get_by_role("img")
     assert charts.count() == 3
     assert charts.first.is_visible()

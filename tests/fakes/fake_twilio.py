@@ -168,6 +168,8 @@ class _State:
     script: deque[Behaviour] = field(default_factory=deque)
     rejected: dict[str, Behaviour] = field(default_factory=dict)
     failing_until: float = 0.0
+    # A failing window armed but not started: it starts with the next create request.
+    failing_for: float = 0.0
     failing: Behaviour | None = None
     seq: int = 0
 
@@ -310,9 +312,12 @@ class FakeTwilio:
             self._state.rejected[to] = Behaviour.error(status, code, message)
 
     def fail_for(self, seconds: float, status: int = 500, code: int | None = None) -> None:
-        """Fail every create with `status` (plain text unless `code`) for the next `seconds`."""
+        """Fail every create with `status` (plain text unless `code`) for `seconds` from the next
+        create request: the window is measured from the first request it refuses, so a slow
+        start (a busy machine, a worker still booting) cannot let it pass unseen."""
         with self._lock:
-            self._state.failing_until = time.monotonic() + seconds
+            self._state.failing_for = seconds
+            self._state.failing_until = 0.0
             self._state.failing = Behaviour.error(status, code)
 
     def reset(self) -> None:
@@ -461,8 +466,13 @@ class FakeTwilio:
     def _create(self, request: Request) -> Response:
         with self._lock:
             state = self._state
-            behaviour = state.script.popleft() if state.script else Behaviour()
-            failing = state.failing if time.monotonic() < state.failing_until else None
+            now = time.monotonic()
+            if state.failing_for:
+                state.failing_until, state.failing_for = now + state.failing_for, 0.0
+            failing = state.failing if now < state.failing_until else None
+            # The script waits for a failing window to end, so phases come in the order set up.
+            scripted = state.script.popleft() if state.script and failing is None else None
+        behaviour = scripted or Behaviour()
         if not behaviour.accepted:
             self._stopping.wait(behaviour.delay)
             if behaviour.status is not None:

@@ -98,7 +98,7 @@ def at_the_plan(client: FlaskClient) -> tuple[int, str, str]:
 
 def test_the_start_page_offers_every_course_and_single_visit(client: FlaskClient) -> None:
     page = client.get("/").text
-    assert "Migraine prevention" in page and "2 a week for 4 weeks" in page
+    assert "Migraine prevention" in page and "Twice a week for 4 weeks: Acupuncture" in page
     assert 'href="/visit?service_id=' in page
 
 

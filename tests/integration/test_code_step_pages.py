@@ -261,6 +261,7 @@ def test_a_number_with_a_code_a_moment_ago_from_elsewhere_is_told_when_to_ask_ag
     post_visit(client, visit_form(client, db))
     stranger = app.test_client()
     refused = post_visit(stranger, visit_form(stranger, db, at="11:00"))
-    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 60
+    # About a minute: the header is counted on the real clock, less what the request took.
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 55
     assert "less than a minute ago" in refused.text
     assert codes_texted(db) == 1

@@ -159,7 +159,7 @@ def test_bad_answers_are_shown_next_to_their_question_and_nothing_is_written(
     assert "item_1-error" not in page and "item_B-error" not in page
     assert 'value="ninety"' in page and 'value="60"' in page  # what they typed stays
     assert 'aria-invalid="true"' in page
-    assert "Please check your answers" in page
+    assert "There is a problem" in page and 'href="#item_3"' in page
     assert stored(db) == []
 
 

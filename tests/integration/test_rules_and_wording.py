@@ -250,7 +250,7 @@ def test_rendering_uses_the_clinics_wording_once_saved_and_the_built_in_after_re
             MessageKind.REMINDER_48H,
             "Hi {first_name}, {when}. Change it: {manage_url} {expires}",
             "This text cannot use {expires}. It can use {clinic_name}, {clinic_phone}, "
-            "{first_name}, {manage_url}, {time}, {when}.",
+            "{day}, {first_name}, {manage_url}, {time}, {when}.",
         ),
         (
             MessageKind.DIARY_PROMPT,
@@ -261,7 +261,7 @@ def test_rendering_uses_the_clinics_wording_once_saved_and_the_built_in_after_re
             MessageKind.REMINDER_48H,
             "Hi {first_name.__class__}, {when}",
             "This text cannot use {first_name.__class__}. It can use {clinic_name}, "
-            "{clinic_phone}, {first_name}, {manage_url}, {time}, {when}.",
+            "{clinic_phone}, {day}, {first_name}, {manage_url}, {time}, {when}.",
         ),
         (MessageKind.REMINDER_48H, "Hi {first_name, {when}", None),
         (

@@ -381,7 +381,7 @@ def test_the_summary_while_the_first_month_is_recorded_and_with_no_diary() -> No
     entries = month(date(2026, 5, 20), 3, length=10)
     figures = diary_figures(entries, [], zone=LONDON, today=date(2026, 5, 29), first_treatment=None)
     assert figures.summary == (
-        "Your starting month is being recorded: 3 headache days so far (10 of 28 days recorded)."
+        "Your first 28 days are still being collected: 10 of 28 days so far, with 3 headache days."
     )
     empty = diary_figures([], [], zone=LONDON, today=TODAY, first_treatment=None)
     assert empty.summary == "No diary days recorded yet." and empty.windows == []

@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,8 +20,7 @@ from scheduler.visits.cancellation import NotCancellable, cancel_visit
 from scheduler.visits.rescheduling import Move, NotMovable, alternatives, reschedule_visit
 from scheduler.visits.waitlist import (
     OfferClosed,
-    accept_offer,
-    decline_offer,
+    answer_offer,
     join_waitlist,
     withdraw,
 )
@@ -42,6 +42,13 @@ blp = Blueprint(
 )
 
 BAD_LINK = "This link is not valid, or that is not yours."
+
+
+class MovedAppointmentSchema(AppointmentSchema):
+    text_planned = fields.Bool(
+        required=True,
+        metadata={"description": "Whether a text telling the patient of the new time will go."},
+    )
 
 
 def _patient(session: Session, token: str) -> Patient:
@@ -90,11 +97,12 @@ class RescheduleVisit(MethodView):
     @link_texts_limited
     @blp.alt_response(429, description="Too many changes through this link just now.")
     @blp.arguments(RescheduleInSchema)
-    @blp.response(200, AppointmentSchema)
+    @blp.response(200, MovedAppointmentSchema)
     @blp.alt_response(404, description="Unknown link, or not this patient's visit.")
     @blp.alt_response(409, description="The new time is taken, or the visit cannot move.")
     def post(self, data: dict[str, Any], token: str, appointment_id: int) -> dict[str, Any]:
-        """Move one of the patient's visits; texts are re-planned for the new time.
+        """Move one of the patient's visits; texts are re-planned for the new time, and
+        ``text_planned`` says whether a text about the new time will go.
 
         :raise 404: if the link is not valid or the visit is not this patient's.
         :raise 409: if the new time is taken or the visit can no longer move.
@@ -127,7 +135,10 @@ def _move(
         patient=_patient(session, token),
         practitioner_id=data.get("practitioner_id"),
     )
-    return move, presenters.appointment(move.visit, settings().zone)
+    return move, {
+        **presenters.appointment(move.visit, settings().zone),
+        "text_planned": move.texted,
+    }
 
 
 @blp.route("/appointments/<id:appointment_id>/alternatives")
@@ -254,7 +265,7 @@ class OfferAnswer(MethodView):
 def _answer_offer(
     session: Session, patient: Patient, offer_id: int, answer: str, now: datetime
 ) -> tuple[FollowUp, ...]:
-    if answer == "accept":
-        accepted = accept_offer(session, offer_id, settings=settings(), now=now, patient=patient)
-        return accepted.follow_ups
-    return decline_offer(session, offer_id, now=now, patient=patient).follow_ups
+    accept = answer == "accept"
+    return answer_offer(
+        session, offer_id, accept=accept, settings=settings(), now=now, patient=patient
+    ).follow_ups

@@ -26,6 +26,7 @@ from scheduler.visits.intake import book_visit_screened
 from scheduler.visits.repeat_booking import is_repeat_booking
 from web.context import clock, db, settings
 from web.limits import bookings_limited, code_checks_limited, code_requests_limited, requester
+from web.patient.booked import booked_message
 from web.patient.code_step import (
     CodeUrls,
     Waiting,
@@ -41,19 +42,22 @@ from web.patient.code_step import (
 from web.patient.forms import BookingForm
 from web.patient.intake_form import (
     details_form,
+    kept_answers,
     read_screen,
     request_from_form,
     safety_context,
     show_errors,
     stop_booking,
+    zone_choices,
 )
 
 bp = Blueprint("pages", __name__)
 
-REVIEW_MESSAGE = (
-    "You are booked. Because of your answers, your practitioner will look over them before "
-    "your first visit and call you if anything needs to change."
-)
+
+@bp.app_template_global("all_zones")
+def all_zones() -> list[tuple[str, str]]:
+    """Every time zone, for the booking forms' "not listed" choice."""
+    return zone_choices()
 
 
 def _int_arg(name: str, values: MultiDict[str, str] | None = None) -> int | None:
@@ -220,7 +224,7 @@ def _ask_for_code(posted: _Posted) -> Any:
     """Check the visit could be booked, text a code to its phone and go to the code step (the
     answers wait with the code). A refused answer shows the form again (422), a time just
     taken asks for another (409), too many codes say when to ask again (429)."""
-    payload = waiting_payload("visit", request.values)
+    payload = waiting_payload("visit", kept_answers(posted.form))
     try:
         sent = db().retrying(
             lambda session: text_code_for_visit(
@@ -323,10 +327,10 @@ def _booker(posted: _Posted, assessment: Assessment) -> Callable[[Session, str],
 
 
 def _booked(result: BookingResult | None, assessment: Assessment) -> Response:
-    """To the patient's page, told when their answers will be looked over first."""
+    """To the patient's page, told what is booked, whether a confirmation text is coming and
+    when their answers will be looked over first."""
     assert result is not None  # a right code books
-    if assessment.needs_review:
-        flash(REVIEW_MESSAGE, "ok")
+    flash(booked_message(result.appointment.id, review=assessment.needs_review), "ok")
     return redirect(url_for("manage.overview", token=result.manage_token), code=303)
 
 

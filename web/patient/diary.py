@@ -13,7 +13,9 @@ from werkzeug.datastructures import MultiDict
 
 from scheduler.clinical.diary import (
     EDIT_DAYS,
+    FUNCTION_UNSTATED,
     NOTES_MAX,
+    TURNED_DAYS,
     AttackForm,
     DayForm,
     attack_for,
@@ -234,7 +236,8 @@ def pain_free(token: str) -> Any:
         return _invalid_link()
     except ValidationFailed as exc:
         flash(exc.fields["day"][0], "error")
-        return redirect(url_for("diary.diary", token=token), code=303)
+        # Back to the day asked about when it is one the patient can change, else today.
+        return redirect(url_for("diary.diary", token=token, day=day or None), code=303)
     flash(f"Saved: {saved.strftime('%A %-d %B')}, pain-free.", "ok")
     return redirect(url_for("diary.diary", token=token, day=saved.isoformat()), code=303)
 
@@ -280,7 +283,7 @@ def _attack_values(attack: DiaryAttack | None, zone: ZoneInfo, today: date) -> A
         light_sound_sensitivity=attack.light_sound_sensitivity,
         aura=attack.aura,
         aura_minutes="" if attack.aura_minutes is None else str(attack.aura_minutes),
-        function=attack.function.value,
+        function="" if (attack.details or {}).get(FUNCTION_UNSTATED) else attack.function.value,
     )
 
 
@@ -361,20 +364,31 @@ def _save_attack(token: str, attack_id: int | None) -> Any:
     """Record the attack (or change ``attack_id``); a wrong field is shown next to it (422)."""
     form = _attack_form(request.form)
 
-    def work(session: Session) -> DiaryAttack:
+    def work(session: Session) -> list[str]:
         patient = _patient(session, token)
-        return record_attack(session, patient, form, now=clock().now(), attack_id=attack_id)
+        saved = record_attack(session, patient, form, now=clock().now(), attack_id=attack_id)
+        return list((saved.details or {}).get(TURNED_DAYS, []))
 
     try:
-        db().retrying(work)
+        turned = db().retrying(work)
     except NotFound:
         return _invalid_link()
     except ValidationFailed as exc:
         with db().session() as session:
             patient = _patient(session, token)
             return _render_attack(patient, token, form, attack_id, exc.fields, 422)
-    flash("The attack is saved.", "ok")
+    flash("The attack is saved." + turned_note(turned), "ok")
     return redirect(url_for("diary.diary", token=token), code=303)
+
+
+def turned_note(days: list[str]) -> str:
+    """Plain words for days recorded as pain-free that the attack made headache days."""
+    if not days:
+        return ""
+    names = [date.fromisoformat(d).strftime("%A %-d %B") for d in days]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    now = "it is now a headache day" if len(names) == 1 else "they are now headache days"
+    return f" You had recorded {listed} as pain-free; because of this attack {now}."
 
 
 def attack_summary(attack: DiaryAttack, zone: ZoneInfo) -> str:

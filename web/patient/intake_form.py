@@ -20,18 +20,64 @@ from web.booking_input import booking_request
 from web.context import clock, db, settings
 from web.patient.forms import BookingForm
 
+# The zones most patients of a UK clinic live or travel in, by a name they would look for.
+COMMON_ZONES = {
+    "Europe/London": "UK (London)",
+    "Europe/Dublin": "Ireland (Dublin)",
+    "Europe/Lisbon": "Portugal (Lisbon)",
+    "Europe/Madrid": "Spain (Madrid)",
+    "Europe/Paris": "France (Paris)",
+    "Europe/Berlin": "Germany (Berlin)",
+    "Europe/Warsaw": "Poland (Warsaw)",
+    "Europe/Athens": "Greece (Athens)",
+    "America/New_York": "US Eastern (New York)",
+    "America/Chicago": "US Central (Chicago)",
+    "America/Los_Angeles": "US Pacific (Los Angeles)",
+    "Asia/Dubai": "UAE (Dubai)",
+    "Asia/Kolkata": "India (Kolkata)",
+    "Australia/Sydney": "Australia (Sydney)",
+}
+OTHER = "other"
+
 
 @cache
 def zone_choices() -> list[tuple[str, str]]:
-    """Every IANA time zone, for the patient's own (the clinic's is the default)."""
+    """Every IANA time zone, for a patient whose zone is not in the short list."""
     return [(z, z.replace("_", " ")) for z in sorted(available_timezones()) if "/" in z]
+
+
+def short_zone_choices(clinic_zone: str) -> list[tuple[str, str]]:
+    """The clinic's zone first, then the common ones, then "Other…" (the full list)."""
+    clinic_label = COMMON_ZONES.get(clinic_zone, clinic_zone.replace("_", " "))
+    common = [(z, label) for z, label in COMMON_ZONES.items() if z != clinic_zone]
+    return [(clinic_zone, f"{clinic_label}, the clinic's time"), *common, (OTHER, "Other…")]
+
+
+def chosen_zone(short: str | None, other: str | None) -> str | None:
+    """The zone the patient chose: from the full list when they picked "Other…" or chose there,
+    else from the short list. "Other…" with nothing chosen stays "other", which the booking
+    refuses with a reason."""
+    if other and other in dict(zone_choices()):
+        return other
+    return short
+
+
+def kept_answers(form: BookingForm) -> MultiDict[str, str]:
+    """The answers posted, with the time zone as chosen (the short list and the full list read
+    as one), for the booking to wait with while its code is answered."""
+    values = request.values.copy()
+    values["time_zone"] = form.time_zone.data or ""
+    values.pop("time_zone_other", None)
+    return values
 
 
 def details_form(data: MultiDict[str, str] | None = None) -> BookingForm:
     """The patient's details as posted (or as kept in ``data`` while a code is awaited), their
     time zone the clinic's until they choose one."""
     form = BookingForm() if data is None else BookingForm(formdata=data)
-    form.time_zone.choices = zone_choices()
+    form.time_zone.choices = short_zone_choices(settings().clinic_timezone)
+    values = request.form if data is None else data
+    form.time_zone.data = chosen_zone(form.time_zone.data, values.get("time_zone_other"))
     if not form.time_zone.data:
         form.time_zone.data = settings().clinic_timezone
     return form

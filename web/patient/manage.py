@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from scheduler.calendar.availability import TimeOption, from_minutes
+from scheduler.calendar.visit_file import visit_calendar
 from scheduler.courses.read_model import courses_of
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
-from scheduler.models import Appointment, ConsentKind, Patient
+from scheduler.models import ACTIVE_STATUSES, Appointment, ConsentKind, Patient
 from scheduler.patients.consent_wording import WORDING
 from scheduler.patients.consents import record_consent_answers
 from scheduler.patients.links import patient_for_token
@@ -20,7 +21,16 @@ from scheduler.patients.read_model import overview_for_token
 from scheduler.visits.cancellation import LATE_CANCELLATION, NotCancellable, cancel_visit
 from scheduler.visits.confirmation import NotConfirmable, confirm_visit
 from scheduler.visits.rescheduling import Move, NotMovable, alternatives, reschedule_visit
-from scheduler.visits.waitlist import join_waitlist, waiting_entries, withdraw
+from scheduler.visits.waitlist import (
+    Accepted,
+    OfferClosed,
+    Released,
+    answer_offer,
+    join_waitlist,
+    open_offers,
+    waiting_entries,
+    withdraw,
+)
 from web.context import clock, db, settings
 from web.enqueue import enqueue_follow_ups
 from web.limits import link_texts_limited
@@ -65,7 +75,104 @@ def overview(token: str) -> Any:
             consents={k.value: view.patient.consents_to(k) for k in ConsentKind},
             opted_out=view.patient.sms_opted_out_at is not None,
             waiting=waiting_entries(session, view.patient),
+            offers=_offers_by_visit(session, view.patient),
         )
+
+
+def _offers_by_visit(session: Session, patient: Patient) -> dict[int, dict[str, Any]]:
+    """The patient's open offers by held visit: the offer, when its hold ends in the patient's
+    own zone, and the visit it would replace (cancelled on acceptance)."""
+    now = clock().now()
+    zone = ZoneInfo(patient.time_zone)
+    return {
+        offer.appointment_id: {
+            "id": offer.id,
+            "until": hold_end(offer.expires_at, zone, now),
+            "replaces": session.get(Appointment, offer.entry.appointment_id)
+            if offer.entry.appointment_id is not None
+            else None,
+        }
+        for offer in open_offers(session, patient, now)
+    }
+
+
+def hold_end(expires: datetime, zone: ZoneInfo, now: datetime) -> str:
+    """When a hold ends, in words for the patient: "14:25", or with its day if not today."""
+    local = expires.astimezone(zone)
+    if local.date() == now.astimezone(zone).date():
+        return f"{local:%H:%M}"
+    if local.date() == now.astimezone(zone).date() + timedelta(days=1):
+        return f"{local:%H:%M} tomorrow"
+    return f"{local:%H:%M} on {local:%A %-d %B}"
+
+
+OFFER_CLOSED = (
+    "That time is no longer held for you: the offer has ended or was already answered. "
+    "Nothing has changed."
+)
+
+
+@bp.post("/offers/<id:offer_id>/<any(accept, decline):answer>")
+@link_texts_limited
+def answer_held_time(token: str, offer_id: int, answer: str) -> Any:
+    """Accept or decline a time held from the waitlist, as replying Y does by text; an offer
+    that has expired or closed changes nothing and says so (404 if it is not the patient's)."""
+    try:
+        answered, message = db().retrying(
+            lambda session: _answer(session, token, offer_id, answer == "accept")
+        )
+    except NotFound:
+        return _invalid_link()
+    except OfferClosed:
+        flash(OFFER_CLOSED, "error")
+    else:
+        enqueue_follow_ups(answered.follow_ups)
+        flash(message, "ok")
+    return redirect(url_for("manage.overview", token=token), code=303)
+
+
+def _answer(
+    session: Session, token: str, offer_id: int, accept: bool
+) -> tuple[Accepted | Released, str]:
+    """The patient's answer to the offer, and the words that tell them what it did."""
+    patient = patient_for_token(session, token, clock().now())
+    if patient is None:
+        raise NotFound("no such link")
+    answered = answer_offer(
+        session, offer_id, accept=accept, settings=settings(), now=clock().now(), patient=patient
+    )
+    if not isinstance(answered, Accepted):
+        return answered, "You said no to that time. You are still on the list for an earlier time."
+    when = answered.visit.starts_at.astimezone(ZoneInfo(patient.time_zone))
+    return answered, f"You're booked for {when:%A %-d %B} at {when:%H:%M}."
+
+
+@bp.get("/visits/<id:appointment_id>.ics")
+def visit_file(token: str, appointment_id: int) -> Any:
+    """The visit as an add-to-calendar file; 404 for a visit of another patient, or one
+    cancelled or missed (it is no longer in anyone's diary)."""
+    with db().session() as session:
+        try:
+            _patient, visit = _visit(session, token, appointment_id)
+        except NotFound:
+            return _invalid_link()
+        if visit.status not in ACTIVE_STATUSES:
+            return _invalid_link()
+        body = visit_calendar(
+            visit,
+            clinic_name=settings().clinic_name,
+            base_url=settings().public_base_url,
+            now=clock().now(),
+        )
+    return Response(body, mimetype="text/calendar", headers=_file_headers(appointment_id))
+
+
+def _file_headers(appointment_id: int) -> dict[str, str]:
+    # no-store: the file names the patient's practitioner and time, behind a personal link.
+    return {
+        "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="visit-{appointment_id}.ics"',
+    }
 
 
 @bp.post("/texts")
@@ -201,7 +308,7 @@ def move(token: str, appointment_id: int) -> Any:
             error = _move_error(exc)
         else:
             enqueue_follow_ups(moved.follow_ups)
-            flash("Your visit is moved. We will text you about the new time.", "ok")
+            flash(_moved_message(moved), "ok")
             return redirect(url_for("manage.overview", token=token), code=303)
     return _move_page(token, appointment_id, error)
 
@@ -219,6 +326,13 @@ def _move(session: Session, token: str, appointment_id: int) -> Move:
         patient=patient,
         practitioner_id=int(request.form.get("practitioner_id", "0")) or None,
     )
+
+
+def _moved_message(moved: Move) -> str:
+    """The move's confirmation: a text is promised only when one is planned to go."""
+    if moved.texted:
+        return "Your visit is moved. We will text you about the new time."
+    return "Your visit is moved."
 
 
 def _move_error(exc: Exception) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.clinical.diary_export import diary_csv
 from scheduler.clinical.diary_figures import Baseline, DiaryFigures, Window
-from scheduler.clinical.progress import doctor_summary, figures_for
+from scheduler.clinical.progress import baseline_collecting, doctor_summary, figures_for
 from scheduler.clinical.questionnaire_schedule import ScoredResponse, scores_for
 from scheduler.errors import NotFound
 from scheduler.models import DiaryDay, Patient, QuestionnaireKind
@@ -48,8 +48,10 @@ def _count(window: Window, value: int) -> float | None:
 def progress_charts(figures: DiaryFigures, scores: list[ScoredResponse]) -> list[Markup]:
     """The progress page's charts, each with its table."""
     windows = figures.windows[-CHART_WINDOWS:]
+    # A baseline still being collected is no line to measure against.
+    baseline = None if baseline_collecting(figures) else figures.baseline
     return [
-        _headache_days_chart(windows, figures.baseline),
+        _headache_days_chart(windows, baseline),
         line_chart(
             "Worst pain each week",
             [Series("Worst pain", [(_short(w.start), w.worst_pain) for w in figures.weeks])],
@@ -107,6 +109,7 @@ def progress(token: str) -> Any:
             "progress.html",
             token=token,
             figures=figures,
+            collecting=baseline_collecting(figures),
             charts=progress_charts(figures, scores),
             scores=scores,
             names=QUESTIONNAIRE_NAMES,

@@ -17,6 +17,7 @@ from scheduler.calendar.availability import from_minutes
 from scheduler.clinical.safety import Assessment
 from scheduler.courses.booking import WEEKDAY_NAMES, CourseBooking, CourseRequest, plan_for_request
 from scheduler.courses.catalogue import bookable_course, offered_courses
+from scheduler.courses.phase_wording import describe_phase, phase_words
 from scheduler.courses.planning import PlannedVisit
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
 from scheduler.models import Cadence, CourseTemplate, Patient, Practitioner, Service, TemplatePhase
@@ -35,7 +36,8 @@ from web.limits import (
     course_requests_limited,
     requester,
 )
-from web.patient.booking import REVIEW_MESSAGE, already_booked, parse_slot, slot_choices
+from web.patient.booked import booked_message
+from web.patient.booking import already_booked, parse_slot, slot_choices
 from web.patient.code_step import (
     CodeUrls,
     Waiting,
@@ -50,6 +52,7 @@ from web.patient.code_step import (
 )
 from web.patient.intake_form import (
     details_form,
+    kept_answers,
     read_screen,
     request_from_form,
     safety_context,
@@ -145,7 +148,7 @@ def _template(session: Session, template_id: int) -> CourseTemplate:
 
 
 def phase_summary(template: CourseTemplate) -> list[str]:
-    """Each phase in plain words: "Acupuncture, 2 a week for 4 weeks"."""
+    """Each phase in plain words: "Twice a week for 4 weeks: Acupuncture"."""
     return [_phase_line(phase) for phase in template.phases]
 
 
@@ -153,17 +156,9 @@ def _phase_line(phase: TemplatePhase) -> str:
     service = phase.service.name
     if phase.then_service is not None:
         service += f" then {phase.then_service.name}"
-    if phase.cadence == Cadence.ONCE:
-        return f"{phase.name}: {service}, one visit"
     if phase.cadence == Cadence.MAINTENANCE:
-        return (
-            f"{phase.name}: {service} every {phase.interval_min_weeks}-"
-            f"{phase.interval_max_weeks} weeks, until you stop"
-        )
-    return (
-        f"{phase.name}: {service}, {phase.visits_per_week} a week "
-        f"for {phase.weeks} week{'s' if phase.weeks != 1 else ''}"
-    )
+        service += ", until you stop"
+    return f"{describe_phase(phase)}: {service}"
 
 
 @bp.get("/")
@@ -236,13 +231,16 @@ def _course_request(choice: Choice, booking: BookingRequest | None = None) -> Co
     )
 
 
-def _plan_rows(session: Session, plan: list[PlannedVisit]) -> list[dict[str, Any]]:
+def _plan_rows(
+    session: Session, plan: list[PlannedVisit], template_id: int
+) -> list[dict[str, Any]]:
     names = {p.id: p.name for p in session.scalars(select(Practitioner))}
+    words = phase_words(session, template_id)
     zone = settings().zone
     return [
         {
             "number": v.visit_number,
-            "phase": v.phase_name,
+            "phase": words.get(v.phase_position, ""),
             "service": v.service.name,
             "when": from_minutes(v.start).astimezone(zone) if v.start is not None else None,
             "practitioner": names.get(v.practitioner_id or 0, ""),
@@ -271,7 +269,7 @@ def _preview(session: Session, course_request: CourseRequest) -> dict[str, Any]:
     return {
         "prefs_days": [WEEKDAY_NAMES[d] for d in prefs.weekdays],
         "prefs_time": prefs.at.strftime("%H:%M"),
-        "rows": _plan_rows(session, plan),
+        "rows": _plan_rows(session, plan, course_request.template_id),
     }
 
 
@@ -422,7 +420,8 @@ def _booked(booked: CourseBooking | None, assessment: Assessment) -> Any:
     """Hand on what follows the booking, and go to the patient's page."""
     assert booked is not None  # a right code books
     enqueue_follow_ups(booked.follow_ups)
-    flash(REVIEW_MESSAGE if assessment.needs_review else "Your course is booked.", "ok")
+    first = booked.appointments[0].id
+    flash(booked_message(first, course=True, review=assessment.needs_review), "ok")
     return redirect(url_for("manage.overview", token=booked.manage_token), code=303)
 
 
@@ -441,7 +440,7 @@ def _ask_for_code(choice: Choice, form: Any, course_request: CourseRequest) -> A
     """Check the course could be booked, text a code to its phone and go to the code step
     (the answers wait with the code). A refused answer shows the plan again, a time just taken
     goes back to step two, too many codes say when to ask again (429)."""
-    payload = waiting_payload("course", request.values, template_id=choice.template_id)
+    payload = waiting_payload("course", kept_answers(form), template_id=choice.template_id)
     try:
         sent = db().retrying(
             lambda session: text_code_for_course(

@@ -6,6 +6,13 @@ from typing import Any
 
 from flask import flash, request
 
+from scheduler.setup.bank_holidays import (
+    BankHolidaysAdded,
+    Region,
+    add_bank_holidays,
+    bank_holiday_years,
+    regions_of,
+)
 from scheduler.setup.hours import AwayInput, add_closure, list_closures, remove_closure
 from scheduler.setup.services import (
     RoomInput,
@@ -180,6 +187,44 @@ def closures() -> Any:
             closures=list_closures(session, clock().now()),
             now=clock().now(),
             zone=settings().zone,
+            holiday_years=bank_holiday_years(clock().now().astimezone(settings().zone).date()),
+            region=_region(),
+            regions=regions_of(settings().clinic_country),
+        )
+
+
+def _region() -> Region:
+    return Region(settings().clinic_country, settings().clinic_subdivision)
+
+
+@bp.post("/closures/bank-holidays")
+@admin_only
+def add_clinic_bank_holidays() -> Any:
+    """Close the clinic on the bank holidays of the chosen year that are still to come, each
+    named after its holiday; those already closed are left as they are."""
+    year = field("year")
+    result, errors = attempt(
+        lambda s: add_bank_holidays(
+            s, year, region=_region(), zone=settings().zone, now=clock().now()
+        )
+    )
+    if result is None:
+        report(errors, "")
+    else:
+        _flash_bank_holidays(result)
+    return back_to("setup.closures")
+
+
+def _flash_bank_holidays(result: BankHolidaysAdded) -> None:
+    added, year = len(result.added), result.year
+    if added:
+        flash(f"{added} bank holiday(s) of {year} added as closures: no bookings then.", "ok")
+    else:
+        flash(f"No bank holidays of {year} to add: each one still to come is already closed.", "ok")
+    if result.clashes:
+        flash(
+            f"{result.clashes} visit(s) already booked fall on them: move them in the calendar.",
+            "warning",
         )
 
 
