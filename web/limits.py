@@ -4,8 +4,6 @@ every web process shares the counts; docs/security.md ("Limits") says why each n
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import math
 import time
 from collections.abc import Callable
@@ -16,6 +14,7 @@ from flask import Response, request
 from ops.embedded_redis import resolve_redis_url
 from scheduler.config import Settings
 from scheduler.phones import normalised
+from scheduler.redaction import keyed_hash
 from web.context import settings
 from web.extensions import limiter
 
@@ -90,8 +89,7 @@ def _phone_in_request() -> str:
 
 def _keyed(kind: str, value: str) -> str:
     """A hash of ``value`` under the app's secret: Redis holds no address, number or link."""
-    secret = settings().secret_key.encode()
-    return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(settings().secret_key, kind, value)
 
 
 def _wrote(response: Response) -> bool:

@@ -33,6 +33,7 @@ from scheduler.models import (
     PhoneVerification,
 )
 from scheduler.phones import InvalidPhone, to_e164
+from scheduler.redaction import keyed_hash
 
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=10)
@@ -128,10 +129,9 @@ class CodeCheck:
 
 
 def _keyed(settings: Settings, purpose: str, value: str) -> str:
-    """An HMAC-SHA256 of ``value`` keyed with the app's secret: a 6-digit code cannot be
-    found from its hash without the key, as it could from a plain hash."""
-    message = f"{purpose}:{value}".encode()
-    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
+    """A code, an address or a reference hashed under the app's secret: a 6-digit code cannot
+    be found from its hash without the key, as it could from a plain hash."""
+    return keyed_hash(settings.secret_key, purpose, value)
 
 
 def address_key(address: str, settings: Settings) -> str:

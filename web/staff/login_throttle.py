@@ -10,8 +10,6 @@ tests let the attempt through. Unlike a limited route, a refused sign-in re-show
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import math
 import time
@@ -25,6 +23,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from ops.embedded_redis import resolve_redis_url
+from scheduler.redaction import keyed_hash
 from web.context import settings
 from web.limits import (
     LOGIN_FAILURES_PER_ACCOUNT,
@@ -66,8 +65,7 @@ def _counted(email: str) -> Counted:
 
 def _account_key(email: str) -> str:
     """A hash of the email under the app's secret: Redis learns no one's email."""
-    secret = settings().secret_key.encode()
-    return hmac.new(secret, f"staff-login:{email}".encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(settings().secret_key, "staff-login", email)
 
 
 def _guarded(work: Callable[[], T], when_open: T) -> T:
