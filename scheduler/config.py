@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 import phonenumbers
+from babel import Locale, UnknownLocaleError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SMS_BACKENDS = ("console", "twilio")
@@ -61,6 +62,10 @@ class Settings:
     clinic_country: str = "GB"
     clinic_subdivision: str = ""
     public_base_url: str = "http://127.0.0.1:5000"
+    # How dates and times read on every page and text (a CLDR locale, formatted with Babel).
+    clinic_locale: str = "en_GB"
+    # Minutes an open safety alert may wait before it is escalated to every clinical account.
+    safety_alert_escalate_minutes: int = 30
     secret_key: str = ""
     dispatch_interval_s: float = 2.0
     dispatch_batch_size: int = 500
@@ -248,6 +253,18 @@ def _subdivision(env: Mapping[str, str], name: str, default: str) -> str:
     return known[code.upper()]
 
 
+def _locale(env: Mapping[str, str], name: str, default: str) -> str:
+    """A CLDR locale (en-GB or en_GB), spelt as Babel spells it.
+
+    :raise ConfigurationError: if Babel knows no such locale.
+    """
+    raw = env.get(name, default).strip().replace("-", "_")
+    try:
+        return str(Locale.parse(raw))
+    except (ValueError, UnknownLocaleError) as exc:
+        raise ConfigurationError(f"{name} {raw!r} is not a locale like en-GB or en-IE") from exc
+
+
 def _base_url(env: Mapping[str, str], name: str, default: str) -> str:
     return env.get(name, default).rstrip("/")
 
@@ -263,6 +280,8 @@ PLAIN_VALUES: tuple[tuple[str, str, Callable[[Mapping[str, str], str, Any], obje
     ("clinic_country", "CLINIC_COUNTRY", _country),
     ("clinic_subdivision", "CLINIC_SUBDIVISION", _subdivision),
     ("public_base_url", "PUBLIC_BASE_URL", _base_url),
+    ("clinic_locale", "CLINIC_LOCALE", _locale),
+    ("safety_alert_escalate_minutes", "SAFETY_ALERT_ESCALATE_MINUTES", _int),
     ("dispatch_interval_s", "DISPATCH_INTERVAL_SECONDS", _float),
     ("dispatch_batch_size", "DISPATCH_BATCH_SIZE", _int),
     ("send_batch_size", "SEND_BATCH_SIZE", _int),
