@@ -14,11 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import requests
+from sqlalchemy import func, select
 
 from ops.embedded_redis import EmbeddedRedis
 from scheduler.db import Database
+from scheduler.models import MessageStatus, OutboundMessage
 from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 from tests.support.fault_stack import seed_confirmations
 from tests.support.processes import ManagedProcess, celery_beat, celery_worker, wait_until
@@ -42,8 +45,10 @@ def fake_twilio_process() -> Iterator[str]:
         process.wait(10)
 
 
-def stats(url: str) -> dict[str, object]:
-    return requests.get(f"{url}/_fake/stats", timeout=30).json()  # type: ignore[no-any-return]
+def stats(url: str) -> dict[str, Any]:
+    """The fake Twilio's counts: see `FakeTwilio.stats`."""
+    reply: dict[str, Any] = requests.get(f"{url}/_fake/stats", timeout=30).json()
+    return reply
 
 
 def rss_mb(pid: int) -> float:
@@ -88,6 +93,20 @@ def _env(
     )
 
 
+class DispatchIncomplete(SystemExit):
+    """Some messages did not arrive exactly once: no figure is given, and the run ends with
+    this message and a non-zero status."""
+
+    def __init__(self, expected: int, accepted: int, distinct: int, unsettled: int) -> None:
+        lost, duplicated = expected - distinct, accepted - distinct
+        super().__init__(
+            f"dispatch benchmark failed: of {expected:,} messages, {lost:,} lost and "
+            f"{duplicated:,} duplicated at Twilio ({unsettled:,} rows not yet sent); "
+            "no figure reported"
+        )
+        self.lost, self.duplicated = lost, duplicated
+
+
 @dataclass
 class Dispatch:
     seconds: float
@@ -104,7 +123,11 @@ def run_dispatch(
     workdir: Path | None = None,
 ) -> Dispatch:
     """Seed ``messages`` due a few seconds ahead, start ``workers`` worker processes and beat,
-    and time the fake Twilio's acceptances from the due instant."""
+    and time the fake Twilio's acceptances from the due instant.
+
+    :raise DispatchIncomplete: when, by the deadline, not every message reached the fake Twilio
+        exactly once with every row recorded as sent.
+    """
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
     redis = EmbeddedRedis(workdir / "redis").start()
     db = Database(database_url)
@@ -118,15 +141,20 @@ def run_dispatch(
             processes.append(celery_beat(env, workdir))
             peak = 0.0
             deadline = time.monotonic() + 600
-            while stats(fake_url)["count"] < messages and time.monotonic() < deadline:  # type: ignore[operator]
+            while not _all_sent(db, fake_url, messages) and time.monotonic() < deadline:
                 peak = max(peak, rss_mb(processes[0].process.pid))  # type: ignore[union-attr]
                 time.sleep(0.2)
-            accepted = sorted(stats(fake_url)["accepted_at"])  # type: ignore[arg-type]
+            final = stats(fake_url)
+            unsettled = _unsent(db)
         finally:
             for process in processes:
                 process.stop()
             redis.stop()
             db.dispose()
+    accepted = sorted(final["accepted_at"])
+    distinct = int(final["distinct_bodies"])
+    if distinct != messages or len(accepted) != messages or unsettled:
+        raise DispatchIncomplete(messages, len(accepted), distinct, unsettled)
     late = [max(0.0, t - due) for t in accepted]
     span = accepted[-1] - max(due, accepted[0])
     return Dispatch(
@@ -135,6 +163,26 @@ def run_dispatch(
         per_second=len(accepted) / max(span, 1e-6),
         worker_rss_mb=peak,
     )
+
+
+def _unsent(db: Database) -> int:
+    """Rows not yet recorded as sent."""
+    with db.session() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(OutboundMessage)
+                .where(OutboundMessage.status != MessageStatus.SENT)
+            )
+            or 0
+        )
+
+
+def _all_sent(db: Database, fake_url: str, messages: int) -> bool:
+    """Every row recorded as sent, and the fake Twilio holding at least that many messages.
+
+    Once every row is `sent`, no requeue or reconciliation can send any of them again."""
+    return stats(fake_url)["count"] >= messages and _unsent(db) == 0
 
 
 def _floor_sender(url: str, start: int, count: int) -> None:
@@ -180,7 +228,7 @@ def run_rate_limit(database_url: str, rate: float = 10.0, messages: int = 200) -
             seed_confirmations(db, messages, datetime.now(UTC))
             processes.append(celery_beat(env, workdir))
             wait_until(lambda: stats(fake_url)["count"] >= messages, 120 + messages / rate, 0.5)
-            accepted = sorted(stats(fake_url)["accepted_at"])  # type: ignore[arg-type]
+            accepted = sorted(stats(fake_url)["accepted_at"])
         finally:
             for process in processes:
                 process.stop()

@@ -18,7 +18,7 @@ from ops.demo_staff import ensure_demo_staff
 from ops.embedded_redis import EmbeddedRedis
 from ops.migrations import upgrade_database
 from scheduler.clock import SystemClock
-from scheduler.config import Settings, load_settings
+from scheduler.config import ConfigurationError, Settings, load_settings
 from scheduler.db import Database
 from scheduler.demo import load_demo_clinic
 from scheduler.records.audit import register_audit_listener
@@ -79,14 +79,32 @@ def _embedded_redis(settings: Settings, env: dict[str, str]) -> EmbeddedRedis | 
     return server
 
 
-def _prepare_database(settings: Settings) -> str:
+DEMO_MODES = {"full": True, "empty": False}  # DEMO: whether the demo clinic has a history
+
+
+def demo_history(environ: Mapping[str, str]) -> bool:
+    """``DEMO=full`` (the default) loads the demo clinic with its history and the weeks ahead
+    booked; ``DEMO=empty`` its set-up only.
+
+    :raise ConfigurationError: for any other value, before anything is started or written.
+    """
+    mode = environ.get("DEMO", "").strip().lower() or "full"
+    if mode not in DEMO_MODES:
+        raise ConfigurationError(f"DEMO {environ['DEMO']!r} is not one of: full, empty")
+    return DEMO_MODES[mode]
+
+
+def _prepare_database(settings: Settings, history: bool) -> str:
     """Migrate, load the demo clinic and its staff when empty; returns the staff's sign-in lines."""
     upgrade_database(settings.database_url)
     register_audit_listener()
     db = Database(settings.database_url)
+    started = time.monotonic()
     with db.transaction() as session:
-        if load_demo_clinic(session, settings, SystemClock().now()):
-            print("database: demo clinic loaded", flush=True)
+        if load_demo_clinic(session, settings, SystemClock().now(), history=history):
+            what = "with its history" if history else "empty (set-up only)"
+            seconds = time.monotonic() - started
+            print(f"database: demo clinic loaded {what} in {seconds:.1f} s", flush=True)
     staff_lines = ensure_demo_staff(db, settings.instance_path)
     db.dispose()
     return staff_lines
@@ -131,11 +149,16 @@ def main() -> int:
     """Run the development stack until Ctrl-C, SIGTERM or a process dying (exit status 1)."""
     env = stack_env(os.environ)
     settings = load_settings(env)
+    try:
+        history = demo_history(env)
+    except ConfigurationError as exc:
+        print(f"make run: {exc}", file=sys.stderr, flush=True)
+        return 2
     redis_server = _embedded_redis(settings, env)
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stop = _StopRequest()
     try:
-        staff_lines = _prepare_database(settings)
+        staff_lines = _prepare_database(settings, history)
         port = int(env["PORT"])
         for name, command in _commands(port).items():
             processes[name] = subprocess.Popen(command, env=env, start_new_session=True)

@@ -31,6 +31,7 @@ class Task(StrEnum):
     PLAN_MAINTENANCE_DUE = "clinic.plan_maintenance_due"
     PLAN_QUESTIONNAIRE_LINKS = "clinic.plan_questionnaire_links"
     PURGE_PHONE_CODES = "clinic.purge_phone_codes"
+    ESCALATE_SAFETY_ALERTS = "clinic.escalate_safety_alerts"
 
 
 @dataclass(frozen=True)

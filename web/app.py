@@ -16,6 +16,7 @@ from scheduler.db import Database
 from scheduler.records.audit import register_audit_listener
 from scheduler.redaction import RedactTokens
 from web import security_headers
+from web.dates import init_babel
 from web.extensions import api, csrf, limiter
 from web.limits import limiter_options
 from web.staff.auth import current_permissions
@@ -42,6 +43,7 @@ def configure(app: Flask, settings: Settings, clock: Clock) -> None:
     app.extensions["clinic.settings"] = settings
     app.extensions["clinic.clock"] = clock
     app.extensions["clinic.db"] = Database(settings.database_url)
+    init_babel(app, settings)  # dates and times in the clinic's locale (web/dates.py)
     app.context_processor(_staff_permissions)
     app.context_processor(lambda: _clinic_details(settings))
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -120,10 +122,12 @@ def register_blueprints(app: Flask) -> None:
     check; each package says which of its blueprints are exempt from CSRF."""
     from web import api as json_api
     from web import patient, staff, webhooks
+    from web.favicon import register as register_favicon
     from web.health import bp as health
 
     json_api.register(app)
     app.register_blueprint(health)
+    register_favicon(app)
     patient.register(app)
     staff.register(app)
     webhooks.register(app)
@@ -138,9 +142,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from web import dev_texts_cli
     from web.commands import register
 
     register(app)
+    dev_texts_cli.register(app)
 
 
 def extension(app: Flask, name: str) -> Any:

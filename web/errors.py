@@ -1,6 +1,9 @@
-"""Error answers: JSON for the API and webhooks, a plain page for people."""
+"""Error answers: JSON for the API and webhooks, a page with a way back for people (the staff
+console's look under /staff, the patient pages' elsewhere)."""
 
 from __future__ import annotations
+
+import re
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_limiter import RateLimitExceeded
@@ -12,6 +15,28 @@ from web.extensions import api
 from web.limits import retry_after_seconds
 
 JSON_PREFIXES = ("/api/", "/healthz", "/webhooks/")
+PERSONAL_PAGE = re.compile(r"^/m/([A-Za-z0-9_-]{16,128})/.")
+
+# Plain words for the errors people meet; other codes keep Werkzeug's name and description.
+PLAIN: dict[int, tuple[str, str]] = {
+    400: ("Something was not right", "Please go back, reload the page and try again."),
+    403: (
+        "You cannot open this page",
+        "This page is not open to you. If you think it should be, ask the clinic.",
+    ),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. If you pasted it, check you "
+        "copied the whole address. A personal link from an old text may have ended.",
+    ),
+    405: ("This page cannot do that", "Please go back and use the page's own buttons."),
+}
+STAFF_PLAIN: dict[int, tuple[str, str]] = {
+    403: (
+        "Your role cannot open this page",
+        "Ask an administrator of the clinic if you need this page.",
+    ),
+}
 
 
 def wants_json() -> bool:
@@ -38,14 +63,25 @@ def _json_error(code: int, status: str, message: str | None = None) -> Response:
     return response
 
 
+def error_page(title: str, message: str, status: int) -> tuple[str, int]:
+    """A page saying what went wrong, with a way back: to the console home under /staff,
+    else to the patient's own page (when the address was under it) and to booking."""
+    if request.path.startswith("/staff/"):
+        from web.staff.auth import current_staff
+
+        page = render_template(
+            "staff/error.html", title=title, message=message, status=status, staff=current_staff()
+        )
+        return page, status
+    found = PERSONAL_PAGE.match(request.path)
+    token = found.group(1) if found else None
+    page = render_template("error.html", title=title, message=message, status=status, token=token)
+    return page, status
+
+
 def _expired_form(error: CSRFError) -> tuple[str, int]:
-    return (
-        render_template(
-            "error.html",
-            title="This form has expired",
-            message="Please go back, reload the page and try again.",
-        ),
-        400,
+    return error_page(
+        "This form has expired", "Please go back, reload the page and try again.", 400
     )
 
 
@@ -54,7 +90,17 @@ def _http_error(error: HTTPException) -> Response | tuple[str, int]:
     if wants_json():
         # flask-smorest's format: {"code", "status", "message"?, "errors"?: per field}.
         return api.handle_http_exception(error)
-    return render_template("error.html", title=error.name, message=error.description), status
+    title, message = _plain(status, error)
+    return error_page(title, message, status)
+
+
+def _plain(status: int, error: HTTPException) -> tuple[str, str]:
+    """The title and message of an error page: a view's own description when it gave one."""
+    own = error.description if error.description != type(error).description else None
+    words = PLAIN.get(status, (error.name, error.description or ""))
+    if request.path.startswith("/staff/"):
+        words = STAFF_PLAIN.get(status, words)
+    return words[0], own or words[1]
 
 
 def _too_many(error: RateLimitExceeded) -> Response | tuple[str, int, dict[str, str]]:
@@ -96,7 +142,7 @@ def _too_deep(error: RecursionError) -> Response | tuple[str, int]:
     # A body nested thousands deep exhausts the JSON parser: the body is at fault.
     if wants_json():
         return _json_error(400, "Bad Request", "The body is nested too deeply.")
-    return render_template("error.html", title="Bad request", message="Please try again."), 400
+    return error_page("Something was not right", "Please try again.", 400)
 
 
 def _unexpected(error: Exception) -> Response | tuple[str, int]:
@@ -104,4 +150,4 @@ def _unexpected(error: Exception) -> Response | tuple[str, int]:
     if wants_json():
         return _json_error(500, "Internal Server Error")
     message = "Something went wrong on our side. Nothing was booked; please try again."
-    return render_template("error.html", title="Sorry", message=message), 500
+    return error_page("Sorry, there is a problem", message, 500)

@@ -10,6 +10,7 @@ from celery.signals import task_prerun, worker_process_init
 
 from scheduler.config import Settings, load_settings
 from scheduler.follow_ups import Task
+from workers.quiet_logs import quiet_routine_runs
 from workers.runtime import broker_url, reset_runtime
 
 
@@ -33,6 +34,7 @@ def create_celery(settings: Settings) -> Celery:
         beat_schedule=beat_schedule(settings),
         beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
     )
+    quiet_routine_runs((entry, task) for entry, task, _period, _expires in _periodic_runs(settings))
     return app
 
 
@@ -62,6 +64,7 @@ def _periodic_runs(settings: Settings) -> list[tuple[str, Task, float, float]]:
         ("plan-maintenance-due", Task.PLAN_MAINTENANCE_DUE, 60 * 60, 1800),
         ("plan-questionnaire-links", Task.PLAN_QUESTIONNAIRE_LINKS, 15 * 60, 600),
         ("purge-phone-codes", Task.PURGE_PHONE_CODES, 60 * 60, 1800),
+        ("escalate-safety-alerts", Task.ESCALATE_SAFETY_ALERTS, 60, 120),
         ("worker-heartbeat", Task.HEARTBEAT, heartbeat, heartbeat * 3),
     ]
 

@@ -11,6 +11,7 @@ from celery import current_app, shared_task
 from sqlalchemy.exc import OperationalError
 
 from scheduler import follow_ups
+from scheduler.clinical.alerts import escalate_overdue
 from scheduler.courses import events as course_events
 from scheduler.follow_ups import FollowUp, FreedTime, Task
 from scheduler.health import record_heartbeat
@@ -215,3 +216,21 @@ def purge_phone_codes() -> dict[str, int]:
     with rt.db.transaction() as session:
         purged = purge_stale(session, rt.clock.now())
     return {"cleared": purged.cleared, "deleted": purged.deleted}
+
+
+@shared_task(name=Task.ESCALATE_SAFETY_ALERTS)
+def escalate_safety_alerts() -> int:
+    """Escalate the safety alerts nobody closed within ``SAFETY_ALERT_ESCALATE_MINUTES``: each
+    once (one atomic statement), so beat may run it as often as it likes. How many were."""
+    rt = runtime()
+    now = rt.clock.now()
+    open_since = now - timedelta(minutes=rt.settings.safety_alert_escalate_minutes)
+    with rt.db.transaction() as session:
+        escalated = escalate_overdue(session, open_since=open_since, now=now)
+    if escalated:
+        log.warning(
+            "escalated %d safety alert(s) open over %d minutes",
+            escalated,
+            rt.settings.safety_alert_escalate_minutes,
+        )
+    return escalated

@@ -27,8 +27,8 @@ class Question:
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "thunderclap",
-        "Did a headache come on suddenly and reach its worst within 5 minutes, "
-        "the worst pain you have ever had?",
+        "Now or in the past 7 days, did a headache come on suddenly and reach its worst within "
+        "5 minutes, the worst pain you have ever had?",
         SafetyTier.EMERGENT,
     ),
     Question(
@@ -36,8 +36,25 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "neuro_deficit",
-        "Do you have new weakness, numbness, trouble speaking or seeing, or confusion?",
+        "Now or in the past 7 days, have you had new weakness, numbness, trouble speaking or "
+        "seeing, or confusion?",
         SafetyTier.EMERGENT,
+    ),
+    # The same signs longer ago (DOMAIN.md section 4, the time frame): urgent until a doctor
+    # has checked them, review first once one has.
+    Question(
+        "earlier_episode_unchecked",
+        "More than 7 days ago, did you have a sudden worst-ever headache like that, or new "
+        "weakness, numbness, trouble speaking or seeing, or confusion, that a doctor has not "
+        "checked yet?",
+        SafetyTier.URGENT,
+    ),
+    Question(
+        "earlier_episode_checked",
+        "More than 7 days ago, did you have a sudden worst-ever headache like that, or new "
+        "weakness, numbness, trouble speaking or seeing, or confusion, that a doctor has "
+        "already checked?",
+        SafetyTier.REVIEW,
     ),
     Question(
         "papilledema",
@@ -227,11 +244,12 @@ def record_screen(
         session.flush()
     screen = _screen(patient, assessment, course_id, now)
     session.add(screen)
+    session.flush()  # the alert names the screen that raised it
     patient.safety_flags = list(assessment.flags)
     if assessment.stops_booking:
-        raise_stop_alert(session, patient, assessment.tier, now, zone)
+        raise_stop_alert(session, patient, assessment.tier, now, zone, screen=screen)
     elif assessment.tier in ALERT_TEXT:
-        session.add(_staff_alert(patient, assessment.tier, now))
+        session.add(_staff_alert(patient, screen, now))
     return screen
 
 
@@ -249,12 +267,13 @@ def _screen(
     )
 
 
-def _staff_alert(patient: Patient, tier: SafetyTier, now: datetime) -> StaffAlert:
-    """The alert that tells staff what a screen in ``tier`` asks of them."""
+def _staff_alert(patient: Patient, screen: SafetyScreen, now: datetime) -> StaffAlert:
+    """The alert that tells staff what ``screen``'s tier asks of them."""
     return StaffAlert(
-        kind=f"safety_{tier.value}",
+        kind=f"safety_{screen.tier.value}",
         patient_id=patient.id,
-        detail=ALERT_TEXT[tier],
+        screen_id=screen.id,
+        detail=ALERT_TEXT[screen.tier],
         created_at=now,
     )
 
@@ -265,19 +284,28 @@ def stop_alert_key(phone: str, day: date) -> str:
 
 
 def raise_stop_alert(
-    session: Session, patient: Patient, tier: SafetyTier, now: datetime, zone: ZoneInfo
+    session: Session,
+    patient: Patient,
+    tier: SafetyTier,
+    now: datetime,
+    zone: ZoneInfo,
+    *,
+    screen: SafetyScreen | None = None,
 ) -> StaffAlert:
     """The day's one alert for a stop from the patient's phone: new, or the one already raised
     today, made more serious when ``tier`` is (urgent then emergent asks for a call now).
+    ``screen`` is the answered screen behind the stop; the alert shows the most serious one's.
 
     A stop sent twice at once cannot raise two: the alert's unique dedupe key decides, and the
     loser of that race (its insert undone by a savepoint) updates the winner's alert instead.
+    Closing an alert frees its key, so a stop after that raises a new one.
     """
     key = stop_alert_key(patient.phone_e164, now.astimezone(zone).date())
     proven = _phone_proven(session, patient.phone_e164)
     alert = _alert_by_key(session, key)
     if alert is None:
         alert = _stop_alert(patient, tier, key, proven, now)
+        alert.screen_id = screen.id if screen is not None else None
         try:
             with session.begin_nested():
                 session.add(alert)
@@ -286,7 +314,7 @@ def raise_stop_alert(
             alert = _alert_by_key(session, key)
             if alert is None:  # refused for another reason than the day's alert
                 raise
-    _update_stop_alert(alert, tier, proven)
+    _update_stop_alert(alert, tier, proven, screen)
     return alert
 
 
@@ -304,11 +332,15 @@ def _stop_alert(
     )
 
 
-def _update_stop_alert(alert: StaffAlert, tier: SafetyTier, proven: bool) -> None:
-    """The day's alert after another stop: the more serious tier of the two, and the number's
-    proof as it stands now."""
+def _update_stop_alert(
+    alert: StaffAlert, tier: SafetyTier, proven: bool, screen: SafetyScreen | None
+) -> None:
+    """The day's alert after another stop: the more serious tier of the two (and the screen
+    that said so), and the number's proof as it stands now."""
     raised = SafetyTier(alert.kind.removeprefix("safety_"))
     serious = min(raised, tier, key=TIER_ORDER.index)
+    if screen is not None and serious == tier:
+        alert.screen_id = screen.id
     alert.kind = f"safety_{serious.value}"
     alert.detail = ALERT_TEXT[serious] + PROVEN_TEXT[proven]
     alert.phone_proven = proven

@@ -180,7 +180,8 @@ def after_visit_missed(
     """Plan a replacement for a cancelled or missed course visit, once.
 
     A weekly-phase visit is replaced in its own week if a day there keeps the gaps, else in the
-    days after; a maintenance visit a week later. The consultation is left to staff.
+    days after; a maintenance visit a week later. Never on the day given up, nor at a time the
+    patient has another visit. The consultation is left to staff.
     """
     found = _replaceable(session, appointment_id)
     if found is None:
@@ -188,6 +189,7 @@ def after_visit_missed(
     missed, course, phase = found
     visits = [v for v in _course_visits(session, course.id) if v.status in ACTIVE_STATUSES]
     planner = _planner(session, course, settings, now)
+    planner.patient_busy = _patient_times(session, missed.patient_id)
     if not _plan_replacement(planner, phase, missed, visits, settings, now):
         return []
     return _write_replacement(session, course, planner.visits, missed, visits, now)
@@ -211,6 +213,16 @@ def _replaceable(
     if phase.cadence == Cadence.ONCE or missed.service_id != phase.service_id:
         return None  # the consultation, or a follow-on whose main visit is replaced with it
     return missed, course, phase
+
+
+def _patient_times(session: Session, patient_id: int) -> list[tuple[int, int]]:
+    """The patient's active visits, as (start, end) epoch minutes."""
+    rows = session.execute(
+        select(Appointment.starts_at, Appointment.ends_at).where(
+            Appointment.patient_id == patient_id, Appointment.status.in_(ACTIVE_STATUSES)
+        )
+    )
+    return [(to_minutes(start), to_minutes(end)) for start, end in rows]
 
 
 def _plan_replacement(
@@ -242,7 +254,7 @@ def _plan_weekly_replacement(
     """A weekly visit in place of ``missed`` (and its follow-on); False when no day has room."""
     missed_day = missed.starts_at.astimezone(settings.zone).date()
     day = _replacement_day(
-        planner, spec.service, spec.min_gap_days, visits, missed_day, now, settings
+        planner, spec.service, spec.min_gap_days, visits, missed_day, now, settings, missed_day
     )
     if day is None:
         log.warning("no replacement day found for visit %s", missed.id)
@@ -282,18 +294,21 @@ def _replacement_day(
     from_day: date,
     now: datetime,
     settings: Settings,
+    given_up: date | None = None,
 ) -> date | None:
     """The first day from ``from_day`` on that keeps ``gap`` days from every other visit and
-    has a free time, trying the patient's preferred weekdays first."""
+    has a free time the patient is free at, trying the patient's preferred weekdays first;
+    never ``given_up``, the day of the visit being replaced."""
     taken = {v.starts_at.astimezone(settings.zone).date() for v in visits}
     start = max(from_day, now.astimezone(settings.zone).date() + timedelta(days=1))
     days = [start + timedelta(days=i) for i in range(REPLAN_SEARCH_DAYS)]
     days = [d for d in days if d.weekday() < 5 or d.weekday() in planner.prefs.weekdays]
     days.sort(key=lambda d: (d.weekday() not in planner.prefs.weekdays, d))
     for day in days:
-        if any(abs((day - other).days) < gap for other in taken):
+        if day == given_up or any(abs((day - other).days) < gap for other in taken):
             continue
-        if planner.best_on_day(day, service) is not None:
+        best = planner.best_on_day(day, service)
+        if best is not None and planner.patient_free(best[0], best[0] + service.duration):
             return day
     return None
 

@@ -83,6 +83,13 @@ class Planner:
     latest: int
     practitioners_by_service: dict[int, list[int]] = field(default_factory=dict)
     visits: list[PlannedVisit] = field(default_factory=list)
+    patient_busy: list[tuple[int, int]] = field(default_factory=list)
+
+    def patient_free(self, start: int, end: int) -> bool:
+        """Whether the patient has no other visit between ``start`` and ``end``."""
+        return all(
+            end <= busy_start or busy_end <= start for busy_start, busy_end in self.patient_busy
+        )
 
     def _who_gives(self, service: ServiceSpec) -> list[int]:
         ids = self.practitioners_by_service.get(service.id)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import String, case, cast, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.config import Settings
@@ -175,15 +175,27 @@ def _context(
     )
 
 
-def cancel_unsent_for_visit(session: Session, appointment_id: int, now: datetime) -> int:
-    """Cancel every message of a visit not yet handed to the provider; returns how many."""
+def cancel_unsent_for_visit(
+    session: Session, appointment_id: int, now: datetime, *, moving: bool = False
+) -> int:
+    """Cancel every message of a visit not yet handed to the provider; returns how many.
+
+    When the visit is ``moving``, the cancelled reminders and notices give up their dedupe keys
+    (the confirmation keeps its own), so a move back to the same time plans them afresh.
+    """
+    values: dict[str, object] = {"status": MessageStatus.CANCELLED, "updated_at": now}
+    if moving:
+        values["dedupe_key"] = case(
+            (OutboundMessage.kind == MessageKind.CONFIRMATION, OutboundMessage.dedupe_key),
+            else_=OutboundMessage.dedupe_key + ":cancelled:" + cast(OutboundMessage.id, String),
+        )
     result = session.execute(
         update(OutboundMessage)
         .where(
             OutboundMessage.appointment_id == appointment_id,
             OutboundMessage.status.in_(UNSENT),
         )
-        .values(status=MessageStatus.CANCELLED, updated_at=now)
+        .values(values)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -34,6 +34,8 @@ class Service(Base):
     buffer_min: Mapped[int] = mapped_column(default=0)
     needs_room: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # What one visit costs, in pence; None when the clinic does not publish a price.
+    price_pence: Mapped[int | None] = mapped_column(nullable=True)
 
 
 class Practitioner(Base):
@@ -141,3 +143,15 @@ class ClinicRules(Base):
     maintenance_notice_days: Mapped[int] = mapped_column(default=7, server_default="7")
     # A patient's link stays valid this long after their last visit.
     link_grace_days: Mapped[int] = mapped_column(default=90, server_default="90")
+
+
+class ClinicDetails(Base):
+    """What patients are told before they book: where the clinic is and its cancellation
+    policy in the clinic's own words (one row; the name and phone come from configuration)."""
+
+    __tablename__ = "clinic_details"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    map_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    cancellation_policy: Mapped[str] = mapped_column(String(1000), default="", server_default="")

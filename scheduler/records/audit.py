@@ -13,9 +13,14 @@ from typing import Any
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session, UOWTransaction
 
-from scheduler.models import Appointment, AuditEvent, Course, Patient
+from scheduler.models import Appointment, AuditEvent, Course, Patient, StaffAlert
 
-AUDITED: dict[type[Any], str] = {Appointment: "appointment", Course: "course", Patient: "patient"}
+AUDITED: dict[type[Any], str] = {
+    Appointment: "appointment",
+    Course: "course",
+    Patient: "patient",
+    StaffAlert: "staff_alert",
+}
 # Bookkeeping columns whose changes say nothing a reader needs.
 QUIET_FIELDS = {"id", "updated_at", "created_at"}
 

@@ -19,6 +19,7 @@ from scheduler.models import (
     Service,
     TemplatePhase,
 )
+from scheduler.setup.clinic_details import parse_price
 
 # Statuses of a visit still to come (a completed one is history).
 UPCOMING = (
@@ -50,6 +51,7 @@ class ServiceInput:
     buffer_min: str | int = 0
     needs_room: bool = True
     description: str = ""
+    price: str = ""  # optional: "45" or "45.50"
 
 
 def list_services(session: Session) -> list[Service]:
@@ -75,6 +77,7 @@ def _check_service(session: Session, data: ServiceInput, editing: int | None) ->
     description = errors.text("description", data.description, longest=500, required=False)
     duration = errors.whole_number("duration_min", data.duration_min, 5, 480)
     buffer = errors.whole_number("buffer_min", data.buffer_min, 0, 120)
+    price = parse_price(errors, "price", data.price)
     errors.raise_if_any()
     return {
         "name": name,
@@ -82,6 +85,7 @@ def _check_service(session: Session, data: ServiceInput, editing: int | None) ->
         "duration_min": duration,
         "buffer_min": buffer,
         "needs_room": bool(data.needs_room),
+        "price_pence": price,
     }
 
 
@@ -98,8 +102,8 @@ def unique_code(session: Session, name: str, model: type[Service] | type[CourseT
 def create_service(session: Session, data: ServiceInput) -> Service:
     """A new, active service.
 
-    :raise ValidationFailed: for an empty or taken name, a duration outside 5-480 minutes or a
-        buffer outside 0-120; nothing is written.
+    :raise ValidationFailed: for an empty or taken name, a duration outside 5-480 minutes, a
+        buffer outside 0-120 or a price that is not an amount; nothing is written.
     """
     values = _check_service(session, data, None)
     service = Service(code=unique_code(session, str(values["name"]), Service), **values)

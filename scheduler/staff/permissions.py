@@ -70,6 +70,11 @@ class Permissions:
         never the front desk."""
         return self.role in CLINICAL
 
+    def see_phone(self, practitioner_ids: Collection[int]) -> bool:
+        """A patient's mobile number where their visits are listed (today's list), to call
+        them: anyone who may open the patient's record, where the number is shown too."""
+        return self.see_patient(practitioner_ids)
+
     def edit_contact(self) -> bool:
         """Correcting a patient's name, mobile number or time zone: admins and the front desk."""
         return self.role in OFFICE
@@ -87,6 +92,11 @@ class Permissions:
         """The audit history of a record that no longer exists: admins only (for everyone
         else it is not found, since whose patient it was cannot be told)."""
         return self.role in ADMINS
+
+    def book_for_patients(self) -> bool:
+        """Booking a visit or a course on a patient's behalf (a phone call, a walk-in), for a
+        patient on record or a new one: admins and the front desk, whose work it is."""
+        return self.role in OFFICE
 
     # The calendar and visits
 
@@ -121,6 +131,33 @@ class Permissions:
         """Confirming a booking that waited for review is a clinical decision: admins and
         practitioners (their own visits), never the front desk."""
         return self.role in CLINICAL
+
+    # Safety alerts
+
+    def safety_alert_practitioner(self) -> int | None:
+        """Whose patients' open safety alerts the queue holds: None (every patient's) for
+        admins and the front desk, a practitioner's own patients' (those with a visit with
+        them); escalated alerts reach every clinical account whoever the patient's is."""
+        return None if self._whole_clinic() else self._own()
+
+    def see_unowned_safety_alerts(self) -> bool:
+        """Safety alerts without a patient record (contact details unusable): admins and the
+        front desk."""
+        return self._whole_clinic()
+
+    def see_safety_answers(self) -> bool:
+        """The answers that raised a safety alert: clinical roles; the front desk sees the
+        patient's name, phone and the alert's tier, not the answers."""
+        return self.role in CLINICAL
+
+    def close_safety_alert(
+        self, practitioner_ids: Collection[int], has_patient: bool, escalated: bool
+    ) -> bool:
+        """Seeing and closing one safety alert: admins and the front desk any; a practitioner
+        their own patients' and every escalated one."""
+        if self._whole_clinic() or (escalated and self.role in CLINICAL):
+            return True
+        return has_patient and self._own() in practitioner_ids
 
     # The dashboard
 
@@ -172,6 +209,11 @@ class Permissions:
 
     def retry_messages(self) -> bool:
         """Sending a failed text again: admins and the front desk."""
+        return self.role in OFFICE
+
+    def text_as_patient(self) -> bool:
+        """Texting the clinic as any patient, where that is offered (development only):
+        admins and the front desk, who see every patient's texts."""
         return self.role in OFFICE
 
     # Set-up and staff accounts

@@ -18,6 +18,7 @@ from scheduler.calendar.availability import (
 )
 from scheduler.calendar.snapshot import day_window, load_policy, load_snapshot
 from scheduler.config import Settings
+from scheduler.courses.integrity import CourseRuleBroken, Problem, course_check
 from scheduler.errors import DomainError, NotFound, SlotUnavailable, ValidationFailed
 from scheduler.follow_ups import FollowUp, FreedTime, what_follows
 from scheduler.messaging.outbox import (
@@ -40,13 +41,14 @@ class NotMovable(DomainError):
 class Move:
     """A moved visit, the time it gave up, whether the move was late, and what follows;
     ``texted`` says whether a "moved" text is planned that will go (a page promises one only
-    then)."""
+    then); ``warnings`` are the course rules a staff move broke."""
 
     visit: Appointment
     freed: FreedTime
     late: bool
     follow_ups: tuple[FollowUp, ...]
     texted: bool = False
+    warnings: tuple[Problem, ...] = ()
 
 
 def _own_visit(
@@ -76,23 +78,52 @@ def reschedule_visit(
     when given (else the first free room). Staff (``by_staff``) are not held to the online
     booking notice or horizon. A move under 24 hours before the old start is recorded as late.
     Unsent texts are cancelled and the patient is told of the new time; the old time follows.
+    A move that breaks the course rules (``scheduler.courses.integrity``) is refused to the
+    patient; staff may make it, and the ``Move`` carries the rules it broke as warnings.
 
     :raise NotFound: if there is no such visit (for that patient).
     :raise NotMovable: if it is past, under way or cancelled.
     :raise ValidationFailed: if the new time is not bookable, or the room is not one of ours.
     :raise SlotUnavailable: if the new time (or the room asked for) is taken.
+    :raise CourseRuleBroken: if not ``by_staff`` and the new time breaks the course rules.
     """
     policy = _policy(session, by_staff)
     visit = _own_visit(session, appointment_id, patient, now)
     practitioner = _practitioner(session, visit, practitioner_id)
     _check_start(visit, new_start, practitioner, settings=settings, policy=policy, now=now)
+    warnings = _course_problems(session, visit, new_start, settings, by_staff)
     room_id = _free_room(session, visit, practitioner.id, new_start, room_id, settings)
     freed = FreedTime.of(visit)
     late = visit.starts_at - now < policy.late_cancellation
     _place(visit, practitioner.id, room_id, new_start, now, late)
     flush_or_conflict(session)
     texted = _replan_texts(session, visit, settings, now)
-    return Move(visit, freed, late, what_follows(visit, now, freed), texted)
+    return Move(visit, freed, late, what_follows(visit, now, freed), texted, warnings)
+
+
+def _course_problems(
+    session: Session, visit: Appointment, new_start: datetime, settings: Settings, by_staff: bool
+) -> tuple[Problem, ...]:
+    """The course rules the move breaks, as staff warnings.
+
+    :raise CourseRuleBroken: if it breaks any and the patient is moving it.
+    """
+    check = course_check(session, visit, settings.zone)
+    problems = tuple(check.problems(new_start, "the patient's" if by_staff else "your"))
+    if problems and not by_staff:
+        raise CourseRuleBroken(problems)
+    return problems
+
+
+def move_warnings(
+    session: Session, appointment_id: int, new_start: datetime, *, settings: Settings
+) -> list[Problem]:
+    """The course rules a staff move of the visit to ``new_start`` would break (none for an
+    unknown visit: the move itself says so). Changes nothing."""
+    visit = session.get(Appointment, appointment_id)
+    if visit is None:
+        return []
+    return course_check(session, visit, settings.zone).problems(new_start, "the patient's")
 
 
 def _policy(session: Session, by_staff: bool) -> BookingPolicy:
@@ -187,7 +218,7 @@ def _place(
 def _replan_texts(session: Session, visit: Appointment, settings: Settings, now: datetime) -> bool:
     """Texts for the old time are cancelled; a booked visit's patient is told and reminded.
     Whether the "moved" text is planned and would go (consent, opt-out, a number we text)."""
-    cancel_unsent_for_visit(session, visit.id, now)
+    cancel_unsent_for_visit(session, visit.id, now, moving=True)
     if visit.status == "proposed":
         return False  # a held course visit is not booked yet: nothing to tell
     url = settings.manage_url(issue_link_token(session, visit.patient, now))
@@ -232,7 +263,9 @@ def alternatives(
     last_day: date,
     patient: Patient | None = None,
 ) -> list[TimeOption]:
-    """Free times a visit could move to, its own practitioner listed first at each time.
+    """Free times a visit could move to that keep the course rules. On a day its own
+    practitioner has such a time, only their times are offered (them first at each); another
+    practitioner's only on days theirs has none.
 
     :raise NotFound: if there is no such visit (for that patient).
     :raise NotMovable: if it is past, under way or cancelled.
@@ -245,7 +278,30 @@ def alternatives(
     window = day_window(first_day, last_day, settings.zone)
     snapshot = _without(load_snapshot(session, *window, settings.zone), visit)
     options = _free_times(snapshot, visit, policy, now, first_day, last_day)
-    return [o for o in options if o.start != to_minutes(visit.starts_at)]
+    check = course_check(session, visit, settings.zone)
+    kept = [
+        o
+        for o in options
+        if o.start != to_minutes(visit.starts_at) and not check.problems(from_minutes(o.start))
+    ]
+    return _own_practitioner_first(kept, visit.practitioner_id, settings)
+
+
+def _own_practitioner_first(
+    options: list[TimeOption], own: int, settings: Settings
+) -> list[TimeOption]:
+    """Per local day: the own practitioner's times if they have any, else everyone's."""
+    own_days = {
+        from_minutes(o.start).astimezone(settings.zone).date()
+        for o in options
+        if own in o.practitioner_ids
+    }
+    return [
+        o
+        for o in options
+        if own in o.practitioner_ids
+        or from_minutes(o.start).astimezone(settings.zone).date() not in own_days
+    ]
 
 
 def _free_times(

@@ -1,11 +1,15 @@
-"""A live server of the app and headless Chromium (Debian's), driven by Playwright."""
+"""A live server of the app and headless Chromium (Debian's), driven by Playwright. Every page
+a test opens with ``page.goto``, and the page it ends on, is checked with axe-core: a serious
+or critical accessibility violation fails the test (``BROWSER_AXE=0`` turns the check off, to
+measure what it costs)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,10 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from tests.conftest import ARTIFACTS
+
+FAILING_IMPACTS = ("serious", "critical")
+AXE_CHECKS = os.environ.get("BROWSER_AXE", "1") != "0"
+AXE_SECONDS: list[float] = []  # time spent in axe by this process, for the summary
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -84,10 +92,52 @@ def sized_page(
     page = context.new_page()
     refused: list[str] = []
     page.on("console", lambda message: _note_csp_refusal(message, refused))
+    if AXE_CHECKS:
+        page.goto = _checked_goto(page, page.goto)
     yield page
     screenshot(page, request.node.name)
+    final_page_problems = accessibility_problems(page) if AXE_CHECKS else []
     context.close()
     assert refused == [], "the Content Security Policy refused something the page needs"
+    assert final_page_problems == [], "\n".join(final_page_problems)
+
+
+def accessibility_problems(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on ``page`` as it is now, one line per
+    rule: its id, impact, help and the first few elements at fault ([] when the page is not
+    an HTML page of the app, or has none)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    if page.is_closed() or not page.url.startswith(("http", "about:blank", "data:")):
+        return []
+    started = time.perf_counter()
+    response = Axe().run(page).response
+    AXE_SECONDS.append(time.perf_counter() - started)
+    return [
+        f"{page.url}: {v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(node["target"]) for node in v["nodes"][:5])
+        + f" ({' '.join(v['nodes'][0].get('failureSummary', '').split())})"
+        for v in response["violations"]
+        if v["impact"] in FAILING_IMPACTS
+    ]
+
+
+def assert_accessible(page: Any) -> None:
+    """Fail with axe-core's serious and critical violations on the page as it is now."""
+    problems = accessibility_problems(page)
+    assert problems == [], "accessibility violations:\n" + "\n".join(problems)
+
+
+def _checked_goto(page: Any, goto: Callable[..., Any]) -> Callable[..., Any]:
+    """``page.goto`` that checks each HTML page it opens with axe-core."""
+
+    def checked(url: str, **options: Any) -> Any:
+        response = goto(url, **options)
+        if response is not None and "text/html" in response.headers.get("content-type", ""):
+            assert_accessible(page)
+        return response
+
+    return checked
 
 
 def _note_csp_refusal(message: Any, refused: list[str]) -> None:

@@ -5,35 +5,37 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import requests
 from sqlalchemy import select
 
+from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.models import DiaryDay, MedicationClass, Patient
-from tests.support.booking_requests import proof_over_http
-from tests.support.factories import api_booking, demo_clinic, ids
+from tests.conftest import MONDAY_8AM
+from tests.support.factories import book, demo_clinic
 
 
 @pytest.fixture
-def diary_url(live_server: str, db: Database) -> str:
+def diary_url(live_server: str, db: Database, settings: Settings) -> str:
+    """A patient's personal link, booked through the use case rather than over HTTP: the pages
+    are what is tested here, and a setup request racing a client timeout on a busy machine
+    made these tests fail now and then before any page was opened."""
     demo_clinic(db)
-    service_id, practitioner_id = ids(db)
-    created = requests.post(
-        f"{live_server}/api/v1/bookings",
-        json=api_booking(
-            service_id,
-            practitioner_id,
-            "2026-03-04T10:00:00+00:00",
-            phone_proof=proof_over_http(live_server, db),
-        ),
-        timeout=5,
-    ).json()
-    return f"{live_server}/m/{created['manage_token']}"
+    booked = book(db, settings, MONDAY_8AM, datetime(2026, 3, 4, 10, 0, tzinfo=UTC))
+    return f"{live_server}/m/{booked.manage_token}"
 
 
 def saved_days(db: Database) -> list[DiaryDay]:
     with db.session() as session:
         return list(session.scalars(select(DiaryDay).order_by(DiaryDay.day)))
+
+
+def open_by_clicking(page, target) -> None:  # type: ignore[no-untyped-def]
+    """Click a link or button that loads a new page, and return once that page has loaded in
+    full. A heading near the top can be there while Chromium is still parsing the rest of the
+    document, and what does not wait (``count()``, ``is_visible()``, ``bounding_box()``) would
+    then see only part of the page."""
+    with page.expect_navigation(wait_until="load"):
+        target.click()
 
 
 def fits_the_phone(page) -> bool:  # type: ignore[no-untyped-def]
@@ -43,9 +45,9 @@ def fits_the_phone(page) -> bool:  # type: ignore[no-untyped-def]
 def test_a_pain_free_day_takes_one_tap(phone_page, diary_url: str, db: Database) -> None:  # type: ignore[no-untyped-def]
     page = phone_page
     page.goto(diary_url)
-    page.get_by_role("link", name="Diary").click()
+    open_by_clicking(page, page.get_by_role("link", name="Diary"))
     page.get_by_role("heading", name="Your diary").wait_for()
-    page.get_by_role("button", name="Pain-free today").click()
+    open_by_clicking(page, page.get_by_role("button", name="Pain-free today"))
     page.locator(".flash.ok").wait_for()
     assert "pain-free" in page.locator(".flash.ok").inner_text()
     assert [(d.day, d.headache, d.worst_pain, d.source) for d in saved_days(db)] == [
@@ -58,7 +60,7 @@ def test_a_pain_free_day_takes_one_tap(phone_page, diary_url: str, db: Database)
 def test_a_day_with_pain_with_a_mistake_corrected(phone_page, diary_url: str, db: Database) -> None:  # type: ignore[no-untyped-def]
     page = phone_page
     page.goto(f"{diary_url}/diary")
-    page.get_by_role("link", name="Yesterday").click()
+    open_by_clicking(page, page.get_by_role("link", name="Yesterday"))
     page.get_by_role("heading", name="Yesterday, Sunday 1 March").wait_for()
     page.locator("label.pain-option", has_text="7").click()
     page.get_by_label("Hours with a headache").fill("-2")
@@ -67,7 +69,7 @@ def test_a_day_with_pain_with_a_mistake_corrected(phone_page, diary_url: str, db
     page.get_by_text("More about the day (optional)").click()
     page.get_by_label("Hours of sleep last night").fill("5.5")
     page.get_by_label("Weather").check()
-    page.get_by_role("button", name="Save this day").click()
+    open_by_clicking(page, page.get_by_role("button", name="Save this day"))
 
     error = page.locator("#hours-error")
     error.wait_for()
@@ -77,7 +79,7 @@ def test_a_day_with_pain_with_a_mistake_corrected(phone_page, diary_url: str, db
     assert hours.get_attribute("aria-invalid") == "true"
     assert saved_days(db) == []
     hours.fill("4")  # everything else was kept
-    page.get_by_role("button", name="Save this day").click()
+    open_by_clicking(page, page.get_by_role("button", name="Save this day"))
     page.locator(".flash.ok").wait_for()
     (day,) = saved_days(db)
     assert (day.day, day.worst_pain, day.hours, day.medication_class) == (
@@ -118,7 +120,7 @@ def test_the_progress_page_shows_charts_with_their_numbers(
     two_months_of_diary(db)
     page = phone_page
     page.goto(diary_url)
-    page.get_by_role("link", name="Progress").click()
+    open_by_clicking(page, page.get_by_role("link", name="Progress"))
     page.get_by_role("heading", name="Your progress").wait_for()
     assert "still being collected: 27 of 28 days so far, with 14 headache days." in (
         page.locator(".headline").inner_text()
@@ -138,7 +140,7 @@ def test_the_summary_for_a_doctor_fits_a_phone(phone_page, diary_url: str, db: D
     two_months_of_diary(db)
     page = phone_page
     page.goto(f"{diary_url}/progress")
-    page.get_by_role("link", name="A one-page summary of the last 3 months").click()
+    open_by_clicking(page, page.get_by_role("link", name="A one-page summary of the last 3 months"))
     page.get_by_role("heading", name="Headache diary summary").wait_for()
     assert page.locator("table.summary-table tbody tr").count() >= 4
     assert fits_the_phone(page)

@@ -131,6 +131,9 @@ def test_the_front_desk_drags_visits_and_marks_a_no_show(
     assert page.locator("#calendar-fallback").is_hidden()
 
     drag_to(page, clinic_week["ana"], "2026-03-05", "14:00")
+    page.get_by_role("dialog", name="Move this visit?").get_by_role(
+        "button", name="Move the visit"
+    ).click()
     message = page.locator("#calendar-message")
     message.filter(has_text="is moved to").wait_for()
     assert "Ana Silva is moved to Thu 5 Mar 14:00 with Dr Mei Lin" in message.inner_text()

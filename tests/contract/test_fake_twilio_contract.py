@@ -535,6 +535,28 @@ def test_a_plain_500_raises_a_rest_exception_whose_code_is_the_http_status(
     assert len(fake.messages) == 1
 
 
+def test_a_failing_window_then_a_script_answer_in_that_order_and_each_answer_is_labelled(
+    fake: FakeTwilio, client: Client
+) -> None:
+    fake.fail_for(1.0, status=500)
+    fake.script(Behaviour.error(429, 20429), Behaviour.accepted_but_slow(0.05))
+    began = time.monotonic()
+    for _ in range(2):  # the window runs from the first request; the script waits for its end
+        with pytest.raises(TwilioRestException):
+            send(client, body="refused")
+    time.sleep(max(0.0, began + 1.1 - time.monotonic()))
+    with pytest.raises(TwilioRestException):
+        send(client, body="throttled")
+    send(client, body="late")
+    send(client, body="plain")
+    answers = fake.answers()
+    assert answers[-3:] == ["scripted 429", "scripted 201 after 0.05s", "201"]
+    assert answers[:-3] == ["failing 500", "failing 500"]
+    stats = fake.stats()
+    assert stats["answers"]["failing 500"] == 2
+    assert (stats["count"], stats["distinct_bodies"]) == (2, 2)
+
+
 def test_a_client_timeout_may_hide_a_lost_request_or_a_late_acceptance(
     fake: FakeTwilio,
 ) -> None:

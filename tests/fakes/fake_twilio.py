@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -172,6 +172,8 @@ class _State:
     failing_for: float = 0.0
     failing: Behaviour | None = None
     seq: int = 0
+    # One label per create request, in the order they were answered: see `FakeTwilio.answers`.
+    answers: list[str] = field(default_factory=list)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -196,9 +198,10 @@ class FakeTwilio:
     - `GET  /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json` -> 200 message resource
 
     and, without auth, control endpoints for out-of-process use: `GET /_fake/messages`,
-    `GET /_fake/requests`, `POST /_fake/reset`, `POST /_fake/script` (JSON list of
-    `Behaviour.to_dict()` objects) and `POST /_fake/deliver` (JSON `{"sid", "status",
-    "error_code"}` -> `{"status": <callback HTTP status>}`).
+    `GET /_fake/requests`, `GET /_fake/stats` (see `stats`), `POST /_fake/reset`,
+    `POST /_fake/script` (JSON list of `Behaviour.to_dict()` objects) and
+    `POST /_fake/deliver` (JSON `{"sid", "status", "error_code"}` -> `{"status": <callback
+    HTTP status>}`).
 
     A created message is `queued` (`accepted` when sent through a Messaging Service without
     `From`) and has `date_sent` set at creation, like the spec's examples; it changes only
@@ -333,6 +336,14 @@ class FakeTwilio:
         with self._lock:
             return [copy.deepcopy(m.resource) for m in self._state.messages]
 
+    def answers(self) -> list[str]:
+        """How each create request was answered, in the order they came: `failing 500` (a
+        `fail_for` window), `scripted 429`, `scripted 201 after 4s` (a `Behaviour` from the
+        script, its delay if any), or the plain status (`201`, `400`, ...); `""` while a
+        request is still being answered."""
+        with self._lock:
+            return list(self._state.answers)
+
     @property
     def requests(self) -> list[dict[str, Any]]:
         """Every API request seen (not `/_fake/*`): `method`, `path`, and dicts of str `query`,
@@ -343,10 +354,19 @@ class FakeTwilio:
     # -- status callbacks ------------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
-        """How many messages were accepted, and when (``time.time()``), in order."""
+        """How many messages were accepted, and when (``time.time()``), in order; how many
+        times each body was accepted more than once; and how many create requests got each
+        answer (the labels of `answers`)."""
         with self._lock:
             times = [stored.accepted_at for stored in self._state.messages]
-        return {"count": len(times), "accepted_at": times}
+            bodies = Counter(stored.resource["body"] for stored in self._state.messages)
+            answers = Counter(self._state.answers)
+        return {
+            "count": len(times),
+            "accepted_at": times,
+            "distinct_bodies": len(bodies),
+            "answers": dict(answers),
+        }
 
     def deliver(
         self,
@@ -472,7 +492,22 @@ class FakeTwilio:
             failing = state.failing if now < state.failing_until else None
             # The script waits for a failing window to end, so phases come in the order set up.
             scripted = state.script.popleft() if state.script and failing is None else None
-        behaviour = scripted or Behaviour()
+            place = len(state.answers)  # kept in the order requests came, filled in when answered
+            state.answers.append("")
+        reply = self._answer(request, scripted or Behaviour(), failing)
+        label = f"{reply.status_code}"
+        if failing is not None:
+            label = f"failing {label}"
+        elif scripted is not None:
+            label = f"scripted {label}" + (f" after {scripted.delay:g}s" if scripted.delay else "")
+        with self._lock:
+            if state is self._state:  # not reset meanwhile
+                state.answers[place] = label
+        return reply
+
+    def _answer(
+        self, request: Request, behaviour: Behaviour, failing: Behaviour | None
+    ) -> Response:
         if not behaviour.accepted:
             self._stopping.wait(behaviour.delay)
             if behaviour.status is not None:

@@ -103,12 +103,16 @@ def test_only_admins_open_the_clinic_set_up(
     app: Flask, client: FlaskClient, accounts: None, email: str
 ) -> None:
     sign_in(client, email)
-    for rule in staff_rules(app):
-        if rule.rule.startswith("/staff/setup") and "GET" in (rule.methods or set()):
-            url = sample_url(rule)
-            if url == "/staff/setup/practitioners":
-                continue  # the licence list is open to every signed-in member of staff
-            assert client.get(url).status_code == 403, url
+    # The licence list is open to every signed-in member of staff; every other set-up page is not.
+    urls = [
+        sample_url(rule)
+        for rule in staff_rules(app)
+        if rule.rule.startswith("/staff/setup") and "GET" in (rule.methods or set())
+    ]
+    refused = [url for url in urls if url != "/staff/setup/practitioners"]
+    assert "/staff/setup" in refused and len(refused) >= 5, urls
+    for url in refused:
+        assert client.get(url).status_code == 403, url
 
 
 def test_a_practitioner_is_refused_another_practitioners_patient_and_calendar(

@@ -31,9 +31,10 @@ def test_downgrade_to_nothing_and_upgrade_again(database_url: str) -> None:
     engine.dispose()
 
 
+# Exclusion constraints exist on PostgreSQL only: collected for it alone, never skipped.
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_postgresql_has_the_overlap_constraints(db: Database) -> None:
-    if not db.is_postgresql:
-        pytest.skip("exclusion constraints exist on PostgreSQL only")
+    assert db.is_postgresql
     with db.engine.connect() as connection:
         names = set(
             connection.exec_driver_sql(

@@ -490,7 +490,8 @@ def test_the_worker_plans_questionnaire_texts_once_however_often_it_runs(
     with db.transaction() as session:
         book_course(session, request, settings=settings, now=now)
     env = process_env(database_url, redis_url, tmp_path / "instance", None)
-    processes.append(celery_worker(env, tmp_path))
+    # A periodic task's runs are logged at DEBUG (routine work stays out of INFO logs).
+    processes.append(celery_worker(env, tmp_path, loglevel="DEBUG"))
     client = task_client(redis_url)
     for _ in range(3):
         client.send_task("clinic.plan_questionnaire_links", queue="clinic")

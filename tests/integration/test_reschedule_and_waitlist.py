@@ -86,15 +86,28 @@ def test_a_moved_visit_gets_reminders_for_the_new_time_only(
     assert sorted(cancelled) == sorted(
         [MessageKind.CONFIRMATION, MessageKind.REMINDER_48H, MessageKind.REMINDER_2H]
     )
-    # The old time is free again.
-    book(db, settings, MONDAY_8AM, WEDNESDAY_10AM, phone="07400123450")
+    # The old time is free again: another patient books it.
+    taken = book(db, settings, MONDAY_8AM, WEDNESDAY_10AM, phone="07400123450").appointment
+    with db.session() as session:
+        newcomer = session.get_one(Appointment, taken.id)
+        assert (newcomer.starts_at, newcomer.status) == (WEDNESDAY_10AM, AppointmentStatus.BOOKED)
+        assert newcomer.patient_id != visit.patient_id
 
 
 def test_a_visit_can_move_within_its_own_time(db: Database, settings: Settings) -> None:
     visit = book(db, settings, MONDAY_8AM, WEDNESDAY_10AM).appointment
     later = WEDNESDAY_10AM + timedelta(minutes=15)  # overlaps only itself
     with db.transaction() as session:
-        reschedule_visit(session, visit.id, later, settings=settings, now=MONDAY_8AM)
+        move = reschedule_visit(session, visit.id, later, settings=settings, now=MONDAY_8AM)
+        assert not move.late
+    with db.session() as session:
+        moved = session.get_one(Appointment, visit.id)
+        assert (moved.starts_at, moved.status) == (later, AppointmentStatus.BOOKED)
+        assert moved.blocked_until == later + timedelta(minutes=55)
+        visits = session.scalars(
+            select(Appointment.id).where(Appointment.patient_id == visit.patient_id)
+        ).all()
+    assert visits == [visit.id]  # moved, not copied
 
 
 def test_a_move_under_24_hours_is_recorded_as_late(db: Database, settings: Settings) -> None:

@@ -638,7 +638,7 @@ def test_the_week_page_lists_visits_with_escaped_names_a_legend_and_buttons(
     page = response.get_data(as_text=True)
     assert "Carl &lt;b&gt;Bold&lt;/b&gt;" in page and "<b>Bold</b>" not in page
     assert 'class="cal-legend"' in page and "Pending review" in page
-    assert "Wednesday 4 March" in page
+    assert "Wednesday, 4 March 2026" in page  # the clinic's locale, en-GB
     assert f'action="/staff/visits/{week["ana"]}/cancel"' in page
     assert "vendor/fullcalendar/index.global.min.js" in page
     assert 'data-view="timeGridWeek"' in page

@@ -1,19 +1,26 @@
 """A whole sending system under test: PostgreSQL, its own Redis, fake Twilio, workers and beats.
 
-Counts what the fake Twilio accepted against what was due: delivered, duplicated and lost.
+Counts what the fake Twilio accepted against what was due (delivered, duplicated and lost), once
+every timer that could still send something has run out.
 """
 
 from __future__ import annotations
 
+import ast
+import os
+import re
 import signal
+import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from ops.embedded_redis import EmbeddedRedis
+from scheduler.config import Settings, load_settings
 from scheduler.db import Database
 from scheduler.models import (
     Consent,
@@ -25,8 +32,18 @@ from scheduler.models import (
 )
 from scheduler.patients.consent_wording import WORDING
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.support.processes import ManagedProcess, celery_beat, celery_worker, wait_until
+from tests.support.processes import (
+    ManagedProcess,
+    celery_beat,
+    celery_worker,
+    child_pids,
+    connected_to,
+    wait_until,
+)
 from tests.support.stack import process_env
+
+# What a reconciliation run logs when it settled rows: {'found': n, 'requeued': n, ...}.
+RECONCILED = re.compile(r"reconciled stuck sends: (\{[^}]*\})")
 
 
 @dataclass
@@ -124,6 +141,24 @@ class FaultStack:
             **self.extra_env,
         )
 
+    @property
+    def settings(self) -> Settings:
+        """What every worker and beat of this stack runs with."""
+        return load_settings(self.env)
+
+    @property
+    def settle_seconds(self) -> float:
+        """How long after the last claim any timer may still move a message: a lost claim is
+        handed back at the first dispatch past REQUEUE_AFTER_SECONDS, an unknown send looked
+        up at the first reconciliation past RECONCILE_AFTER_SECONDS, and a call started just
+        before may take the whole request timeout; then one more round of reconciliation."""
+        s = self.settings
+        timers = max(
+            s.requeue_after_s + s.dispatch_interval_s,
+            s.reconcile_after_s + s.reconcile_interval_s,
+        )
+        return timers + s.twilio.request_timeout_s + s.reconcile_interval_s
+
     def seed(self, count: int) -> None:
         """``count`` confirmations due now, each to its own consenting patient."""
         seed_confirmations(self.db, count, datetime.now(UTC))
@@ -134,8 +169,8 @@ class FaultStack:
         self.processes.append(process)
         return process
 
-    def beat(self, name: str = "beat") -> ManagedProcess:
-        process = celery_beat(self.env, self.logs, name=name)
+    def beat(self, name: str = "beat", loglevel: str = "INFO") -> ManagedProcess:
+        process = celery_beat(self.env, self.logs, name=name, loglevel=loglevel)
         self.processes.append(process)
         return process
 
@@ -160,6 +195,52 @@ class FaultStack:
 
     def wait_until_all_sent(self, timeout: float) -> None:
         wait_until(lambda: self.sent() >= self.expected, timeout, 0.5, "every message sent")
+
+    def wait_until_settled(self, timeout: float) -> None:
+        """Every message sent, then past every requeue and reconcile timer the last claim could
+        have started (``settle_seconds``): a late resend would be counted too."""
+        self.wait_until_all_sent(timeout)
+        quiet_from = self.last_claim() + timedelta(seconds=self.settle_seconds)
+        while (left := (quiet_from - datetime.now(UTC)).total_seconds()) > 0:
+            time.sleep(min(left, 1.0))
+        assert self.sent() == self.expected, "rows moved after every message was sent"
+
+    def database_started(self) -> datetime:
+        """When the PostgreSQL server last started."""
+        with self.db.session() as session:
+            started: datetime = session.execute(
+                text("SELECT pg_postmaster_start_time()")
+            ).scalar_one()
+        return started
+
+    def last_claim(self) -> datetime:
+        with self.db.session() as session:
+            claimed = session.scalar(select(func.max(OutboundMessage.claimed_at)))
+        return claimed or datetime.now(UTC)
+
+    def reconciled(self) -> Counter[str]:
+        """Rows reconciliation settled, over every worker's log: found, requeued, unresolved."""
+        total: Counter[str] = Counter()
+        for process in self.processes:
+            for counts in RECONCILED.findall(process.log()):
+                total.update(ast.literal_eval(counts))
+        return total
+
+    def logged(self, text: str) -> int:
+        """How many times ``text`` appears in the logs of every process of the stack."""
+        return sum(process.log().count(text) for process in self.processes)
+
+    def sending_child(self, worker: ManagedProcess) -> int | None:
+        """A pool child of ``worker`` with a request to Twilio open right now, if any."""
+        assert worker.process is not None
+        port = urlsplit(self.fake.base_url).port
+        assert port is not None
+        busy = connected_to(child_pids(worker.process.pid), port)
+        return busy[0] if busy else None
+
+    def kill_child(self, child: int) -> None:
+        """SIGKILL one pool child only; its worker's main process lives on."""
+        os.kill(child, signal.SIGKILL)
 
     def report(self) -> Report:
         bodies = Counter(m["body"] for m in self.fake.messages)

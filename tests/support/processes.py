@@ -88,13 +88,17 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
 
 
 def celery_worker(
-    env: Mapping[str, str], log_dir: Path, concurrency: int = 2, name: str = "worker"
+    env: Mapping[str, str],
+    log_dir: Path,
+    concurrency: int = 2,
+    name: str = "worker",
+    loglevel: str = "INFO",
 ):
     process = ManagedProcess(
         name,
         [
             str(BIN / "celery"), "-A", "workers.celery_app", "worker",
-            "--loglevel", "INFO", "--concurrency", str(concurrency), "-Q", "clinic",
+            "--loglevel", loglevel, "--concurrency", str(concurrency), "-Q", "clinic",
             "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle",
         ],
         env,
@@ -105,14 +109,60 @@ def celery_worker(
     return process
 
 
-def celery_beat(env: Mapping[str, str], log_dir: Path, name: str = "beat") -> ManagedProcess:
+def celery_beat(
+    env: Mapping[str, str], log_dir: Path, name: str = "beat", loglevel: str = "INFO"
+) -> ManagedProcess:
+    """Beat, logging at ``loglevel`` (DEBUG shows each periodic run it sends)."""
     schedule = log_dir / f"{name}-schedule"
     return ManagedProcess(
         name,
         [
             str(BIN / "celery"), "-A", "workers.celery_app", "beat",
-            "--loglevel", "INFO", "--schedule", str(schedule),
+            "--loglevel", loglevel, "--schedule", str(schedule),
         ],
         env,
         log_dir,
     ).start()  # fmt: skip
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of ``pid`` (a Celery worker's prefork pool), from /proc."""
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    return [int(child) for child in found]
+
+
+def connected_to(pids: list[int], port: int) -> list[int]:
+    """Those of ``pids`` holding an open TCP connection to 127.0.0.1:``port`` right now."""
+    inodes = _established_inodes(port)
+    if not inodes:
+        return []
+    return [pid for pid in pids if _socket_inodes(pid) & inodes]
+
+
+def _established_inodes(port: int) -> set[str]:
+    """Socket inodes of established IPv4 connections whose far end is ``port`` on this host."""
+    remote = f"0100007F:{port:04X}"
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[2] == remote and fields[3] == "01":  # 01: ESTABLISHED
+            inodes.add(fields[9])
+    return inodes
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue  # closed meanwhile
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except FileNotFoundError:
+        pass  # the process has gone
+    return inodes

@@ -113,5 +113,5 @@ def test_beat_starts_only_named_tasks(tmp_path: Path) -> None:
         check=True,
     )
     started = json.loads(result.stdout.strip().splitlines()[-1])
-    assert len(started) == 9
+    assert len(started) == 10
     assert set(started) <= {task.value for task in Task}

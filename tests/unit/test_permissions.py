@@ -27,7 +27,10 @@ TABLE: dict[str, tuple[str, tuple[object, ...], tuple[bool, bool, bool]]] = {
     "see a patient without visits": ("see_patient", (frozenset(),), (Y, Y, N)),
     "see the clinical sections": ("see_clinical", (), (Y, N, Y)),
     "edit contact details": ("edit_contact", (), (Y, Y, N)),
+    "see their own patient's phone": ("see_phone", ({OWN},), (Y, Y, Y)),
+    "see another practitioner's patient's phone": ("see_phone", ({OTHER},), (Y, Y, N)),
     "add a note": ("add_note", (), (Y, N, Y)),
+    "book on a patient's behalf": ("book_for_patients", (), (Y, Y, N)),
     "revoke their own patient's links": ("revoke_links", ({OWN},), (Y, Y, Y)),
     "revoke another practitioner's patient's links": ("revoke_links", ({OTHER},), (Y, Y, N)),
     "read the history of a removed record": ("see_history_of_removed_records", (), (Y, N, N)),
@@ -43,6 +46,28 @@ TABLE: dict[str, tuple[str, tuple[object, ...], tuple[bool, bool, bool]]] = {
     "hand a visit to another practitioner": ("give_visit_to", (OTHER,), (Y, Y, N)),
     "confirm a review": ("confirm_review", (), (Y, N, Y)),
     "see the whole clinic's dashboard": ("see_whole_dashboard", (), (Y, Y, N)),
+    "see safety alerts without a patient": ("see_unowned_safety_alerts", (), (Y, Y, N)),
+    "see the answers that raised a safety alert": ("see_safety_answers", (), (Y, N, Y)),
+    "close their own patient's safety alert": (
+        "close_safety_alert",
+        ({OWN}, True, False),
+        (Y, Y, Y),
+    ),
+    "close another practitioner's patient's safety alert": (
+        "close_safety_alert",
+        ({OTHER}, True, False),
+        (Y, Y, N),
+    ),
+    "close an escalated alert of another's patient": (
+        "close_safety_alert",
+        ({OTHER}, True, True),
+        (Y, Y, Y),
+    ),
+    "close a safety alert without a patient": (
+        "close_safety_alert",
+        (frozenset(), False, False),
+        (Y, Y, N),
+    ),
     "export the appointments": ("export", (), (Y, Y, N)),
     "keep calendar feeds": ("keep_feeds", (), (Y, N, Y)),
     "keep every practitioner's feed": ("keep_every_feed", (), (Y, N, N)),
@@ -50,6 +75,7 @@ TABLE: dict[str, tuple[str, tuple[object, ...], tuple[bool, bool, bool]]] = {
     "keep another practitioner's feed": ("keep_feed_of", (OTHER,), (Y, N, N)),
     "see the messaging monitor": ("see_messages", (), (Y, Y, N)),
     "retry a failed message": ("retry_messages", (), (Y, Y, N)),
+    "text the clinic as a patient in development": ("text_as_patient", (), (Y, Y, N)),
     "read the practitioner list": ("see_practitioner_list", (), (Y, Y, Y)),
     "run the clinic's set-up": ("run_setup", (), (Y, N, N)),
     "administer staff accounts": ("administer_staff", (), (Y, N, N)),
@@ -60,6 +86,7 @@ SCOPES = {
     "calendar_practitioner",
     "dashboard_practitioner",
     "feed_practitioners",
+    "safety_alert_practitioner",
 }
 
 
@@ -90,6 +117,13 @@ def test_the_patient_list_and_the_dashboard_are_narrowed_for_a_practitioner_only
         assert STAFF[who].dashboard_practitioner() is None
     assert STAFF["practitioner"].patient_list_practitioner() == OWN
     assert STAFF["practitioner"].dashboard_practitioner() == OWN
+
+
+def test_the_safety_alert_queue_is_narrowed_for_a_practitioner_only() -> None:
+    for who in ("admin", "front desk"):
+        assert STAFF[who].safety_alert_practitioner() is None
+    assert STAFF["practitioner"].safety_alert_practitioner() == OWN
+    assert Permissions(Role.PRACTITIONER).safety_alert_practitioner() == NOBODY
 
 
 def test_a_practitioner_is_shown_their_own_calendar_whatever_they_ask_for() -> None:

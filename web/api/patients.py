@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.calendar.availability import TimeOption
+from scheduler.courses.integrity import CourseRuleBroken
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
 from scheduler.follow_ups import FollowUp
-from scheduler.models import Patient, WaitlistEntry, WaitlistOffer
+from scheduler.models import Patient, Practitioner, WaitlistEntry, WaitlistOffer
 from scheduler.patients.links import patient_for_token
 from scheduler.visits.cancellation import NotCancellable, cancel_visit
 from scheduler.visits.rescheduling import Move, NotMovable, alternatives, reschedule_visit
@@ -30,6 +31,7 @@ from web.api.schemas import (
     AppointmentSchema,
     AvailabilitySchema,
     RescheduleInSchema,
+    SlotSchema,
     WaitlistEntrySchema,
     WaitlistInSchema,
 )
@@ -49,6 +51,16 @@ class MovedAppointmentSchema(AppointmentSchema):
         required=True,
         metadata={"description": "Whether a text telling the patient of the new time will go."},
     )
+
+
+class MoveSlotSchema(SlotSchema):
+    practitioner = fields.Str(
+        required=True, metadata={"description": "The name of the practitioner suggested."}
+    )
+
+
+class AlternativesSchema(AvailabilitySchema):
+    slots = fields.List(fields.Nested(MoveSlotSchema), required=True)
 
 
 def _patient(session: Session, token: str) -> Patient:
@@ -99,13 +111,18 @@ class RescheduleVisit(MethodView):
     @blp.arguments(RescheduleInSchema)
     @blp.response(200, MovedAppointmentSchema)
     @blp.alt_response(404, description="Unknown link, or not this patient's visit.")
-    @blp.alt_response(409, description="The new time is taken, or the visit cannot move.")
+    @blp.alt_response(
+        409,
+        description="The new time is taken, the visit cannot move, or the new time breaks its "
+        "course's rules (``errors.rules``: course_order, course_gap, own_visit_overlap).",
+    )
     def post(self, data: dict[str, Any], token: str, appointment_id: int) -> dict[str, Any]:
         """Move one of the patient's visits; texts are re-planned for the new time, and
         ``text_planned`` says whether a text about the new time will go.
 
         :raise 404: if the link is not valid or the visit is not this patient's.
-        :raise 409: if the new time is taken or the visit can no longer move.
+        :raise 409: if the new time is taken, the visit can no longer move, or the new time
+            puts the course out of order, too close to its neighbours, or over another visit.
         :raise 422: if the new time is not bookable.
         """
         now = clock().now()
@@ -115,12 +132,20 @@ class RescheduleVisit(MethodView):
             )
         except NotFound:
             abort(404, message=BAD_LINK)
+        except CourseRuleBroken as exc:
+            _broken(exc)
         except ValidationFailed as exc:
             _invalid(exc)
         except (SlotUnavailable, NotMovable) as exc:
             abort(409, message=str(exc))
         enqueue_follow_ups(move.follow_ups)
         return body
+
+
+def _broken(exc: CourseRuleBroken) -> NoReturn:
+    messages = [p.message for p in exc.problems]
+    rules = [p.rule.value for p in exc.problems]
+    abort(409, message=" ".join(messages), errors={"start": messages, "rules": rules})
 
 
 def _move(
@@ -144,10 +169,12 @@ def _move(
 @blp.route("/appointments/<id:appointment_id>/alternatives")
 class Alternatives(MethodView):
     @blp.arguments(AlternativesQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, AvailabilitySchema)
+    @blp.response(200, AlternativesSchema)
     @blp.alt_response(404, description="Unknown link, or not this patient's visit.")
     def get(self, token: str, appointment_id: int, from_: Any, to: Any) -> dict[str, Any]:
-        """Free times the visit could move to (its practitioner first at each time).
+        """Free times the visit could move to, each with the practitioner suggested: its own
+        practitioner's times, another's only on days theirs has none; never a time that puts
+        its course out of order, too close to another course visit, or over another visit.
 
         :raise 404: if the link is not valid or the visit is not this patient's.
         :raise 409: if the visit can no longer move.
@@ -155,7 +182,7 @@ class Alternatives(MethodView):
         """
         try:
             with db().session() as session:
-                service_id, options = _options(session, token, appointment_id, from_, to)
+                service_id, options, names = _options(session, token, appointment_id, from_, to)
         except NotFound:
             abort(404, message=BAD_LINK)
         except NotMovable as exc:
@@ -165,14 +192,20 @@ class Alternatives(MethodView):
         return {
             "service_id": service_id,
             "time_zone": settings().clinic_timezone,
-            "slots": [presenters.slot(o, settings().zone) for o in options],
+            "slots": [
+                {
+                    **presenters.slot(o, settings().zone),
+                    "practitioner": names[o.practitioner_ids[0]],
+                }
+                for o in options
+            ],
         }
 
 
 def _options(
     session: Session, token: str, appointment_id: int, first_day: date, last_day: date
-) -> tuple[int, list[TimeOption]]:
-    """The visit's service and the free times it could move to."""
+) -> tuple[int, list[TimeOption], dict[int, str]]:
+    """The visit's service, the free times it could move to, and practitioners' names."""
     options = alternatives(
         session,
         appointment_id,
@@ -182,7 +215,8 @@ def _options(
         last_day=last_day,
         patient=_patient(session, token),
     )
-    return presenters.visit_service_id(session, appointment_id), options
+    names = {p.id: p.name for p in session.scalars(select(Practitioner))}
+    return presenters.visit_service_id(session, appointment_id), options, names
 
 
 @blp.route("/waitlist")

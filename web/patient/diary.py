@@ -172,16 +172,28 @@ def _render_diary(
     """The diary page on ``day``: its form (as given, or as recorded) and the recent records."""
     now = clock().now()
     recent = _recent_days(session, patient, day, now)
+    attacks = _recent_attacks(session, patient, now)
     return render_template(
         "diary.html",
         token=token,
         day=day,
         values=form or _values_of(recent["entry"], day),
         errors=errors or {},
+        day_attacks=attacks_on_day(attacks["attacks"], day, attacks["zone"]),
         **recent,
-        **_recent_attacks(session, patient, now),
+        **attacks,
         **DAY_FORM_CHOICES,
     ), status
+
+
+def attacks_on_day(
+    attacks: list[tuple[DiaryAttack, str, bool]], day: date, zone: ZoneInfo
+) -> list[str]:
+    """The words of each recent attack that touched the local ``day``: such a day is a
+    headache day, so it is never offered as pain-free."""
+    start = datetime.combine(day, datetime.min.time(), zone)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+    return [text for a, text, _open in attacks if a.started_at < end and a.ended_at > start]
 
 
 @bp.get("/diary")

@@ -7,13 +7,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.calendar.availability import TimeOption, from_minutes
 from scheduler.calendar.visit_file import visit_calendar
+from scheduler.courses.integrity import CourseRuleBroken
 from scheduler.courses.read_model import courses_of
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
-from scheduler.models import ACTIVE_STATUSES, Appointment, ConsentKind, Patient
+from scheduler.messaging.sending import CONSENT_FOR
+from scheduler.models import (
+    ACTIVE_STATUSES,
+    Appointment,
+    ConsentKind,
+    MessageStatus,
+    OutboundMessage,
+    Patient,
+    Practitioner,
+)
 from scheduler.patients.consent_wording import WORDING
 from scheduler.patients.consents import record_consent_answers
 from scheduler.patients.links import patient_for_token
@@ -59,6 +70,12 @@ def _visit(session: Session, token: str, appointment_id: int) -> tuple[Patient, 
 @bp.get("")
 def overview(token: str) -> Any:
     """Visits, the course plan and the texts, with cancel and move for upcoming visits."""
+    return _overview_page(token)
+
+
+def _overview_page(token: str, errors: dict[str, list[str]] | None = None) -> Any:
+    """The personal page; after a refused form (``errors`` by the id of the place each names)
+    a 422 whose error summary at the top links to each."""
     with db().session() as session:
         try:
             view = overview_for_token(session, token, clock().now())
@@ -76,7 +93,27 @@ def overview(token: str) -> Any:
             opted_out=view.patient.sms_opted_out_at is not None,
             waiting=waiting_entries(session, view.patient),
             offers=_offers_by_visit(session, view.patient),
-        )
+            message_words={m.id: message_status(m, view.patient) for m in view.messages},
+            errors=errors or {},
+        ), (422 if errors else 200)
+
+
+# The words of the patient's own choices on this page, by the consent a text needs.
+SAID_NO = {
+    ConsentKind.REMINDERS: "you said no to appointment texts",
+    ConsentKind.DIARY_PROMPTS: "you said no to diary prompts",
+}
+
+
+def message_status(message: OutboundMessage, patient: Patient) -> str:
+    """A text's status as it will really turn out: one still to go that the patient's STOP or
+    choices will hold back (the sending rules) reads "Not sent: ...", not "pending"."""
+    if message.status not in (MessageStatus.PENDING, MessageStatus.QUEUED):
+        return "not sent" if message.status == MessageStatus.SKIPPED else message.status.value
+    if patient.sms_opted_out_at is not None:
+        return "Not sent: you replied STOP"
+    needed = CONSENT_FOR.get(message.kind, ConsentKind.REMINDERS)
+    return "planned" if patient.consents_to(needed) else f"Not sent: {SAID_NO[needed]}"
 
 
 def _offers_by_visit(session: Session, patient: Patient) -> dict[int, dict[str, Any]]:
@@ -182,9 +219,13 @@ def texts(token: str) -> Any:
         ConsentKind.REMINDERS: request.form.get("reminders") == "yes",
         ConsentKind.DIARY_PROMPTS: request.form.get("diary_prompts") == "yes",
     }
-    if not all(request.form.get(k) in ("yes", "no") for k in ("reminders", "diary_prompts")):
-        flash("Choose yes or no for both kinds of text.", "error")
-        return redirect(url_for("manage.overview", token=token), code=303)
+    unanswered = {
+        field: [f"Choose yes or no for {kind}."]
+        for field, kind in (("reminders", "appointment texts"), ("diary_prompts", "diary prompts"))
+        if request.form.get(field) not in ("yes", "no")
+    }
+    if unanswered:
+        return _overview_page(token, unanswered)
     with db().transaction() as session:
         patient = patient_for_token(session, token, clock().now())
         if patient is None:
@@ -265,10 +306,18 @@ def ask_earlier(token: str, appointment_id: int) -> Any:
     except NotFound:
         return _invalid_link()
     except ValidationFailed as exc:
-        flash(next(iter(exc.fields.values()))[0], "error")
-    else:
-        flash("You are on the list. We will text you if an earlier time frees up.", "ok")
+        return _overview_page(token, {f"visit-{appointment_id}": [_earlier_refusal(exc.fields)]})
+    flash("You are on the list. We will text you if an earlier time frees up.", "ok")
     return redirect(url_for("manage.overview", token=token), code=303)
+
+
+def _earlier_refusal(fields: dict[str, list[str]]) -> str:
+    """Why an earlier time cannot be asked for, in the patient's words."""
+    if "appointment_id" in fields:
+        return "This visit is no longer booked, so there is no earlier time to ask for."
+    if "latest" in fields:
+        return "An earlier time can be asked for only for a visit still ahead, within 90 days."
+    return "This visit can no longer be changed online. Please call the clinic."
 
 
 @bp.post("/waitlist/<id:entry_id>/withdraw")
@@ -338,6 +387,8 @@ def _moved_message(moved: Move) -> str:
 def _move_error(exc: Exception) -> str:
     if isinstance(exc, ValueError):
         return "Choose one of the times shown."
+    if isinstance(exc, CourseRuleBroken):
+        return " ".join(p.message for p in exc.problems) + " Please choose another time."
     if isinstance(exc, SlotUnavailable):
         return "That time is no longer free. Please choose another."
     return str(exc)
@@ -359,7 +410,7 @@ def _move_page(token: str, appointment_id: int, error: str | None) -> Any:
         return render_template(
             "move.html",
             visit=visit,
-            by_day=_by_day(options, zone),
+            by_day=_by_day(options, zone, _names(session)),
             zone=zone,
             token=token,
             error=error,
@@ -383,11 +434,19 @@ def _free_times(
     return visit, options
 
 
-def _by_day(options: list[TimeOption], zone: ZoneInfo) -> dict[date, list[dict[str, Any]]]:
+def _names(session: Session) -> dict[int, str]:
+    return {p.id: p.name for p in session.scalars(select(Practitioner))}
+
+
+def _by_day(
+    options: list[TimeOption], zone: ZoneInfo, names: dict[int, str]
+) -> dict[date, list[dict[str, Any]]]:
+    """Each day's choices: the time, and the practitioner it would be with."""
     by_day: dict[date, list[dict[str, Any]]] = {}
     for option in options:
         local = from_minutes(option.start).astimezone(zone)
+        who = option.practitioner_ids[0]
         by_day.setdefault(local.date(), []).append(
-            {"start": option.start, "time": f"{local:%H:%M}", "who": option.practitioner_ids[0]}
+            {"start": option.start, "time": f"{local:%H:%M}", "who": who, "name": names[who]}
         )
     return by_day

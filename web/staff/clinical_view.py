@@ -1,5 +1,5 @@
 """The clinical sections of a patient's record as the page shows them: the diary's figures
-and questionnaire scores, with their charts."""
+and questionnaire scores, with their charts, and every safety screen and alert."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import date, datetime
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from scheduler.clinical.alerts import AlertEntry, ScreenEntry, alert_history, screen_history
 from scheduler.clinical.diary_figures import DiaryFigures, Window
 from scheduler.clinical.questionnaire_schedule import ScoredResponse
 from scheduler.clinical.questionnaires import HIT6_MAX
@@ -25,6 +26,8 @@ YEAR_SPAN = 300  # days
 class ClinicalSections:
     record: ClinicalRecord
     charts: dict[str, Markup] = field(default_factory=dict)
+    screens: list[ScreenEntry] = field(default_factory=list)
+    alerts: list[AlertEntry] = field(default_factory=list)
 
     @property
     def latest_screen(self) -> SafetyScreen | None:
@@ -110,6 +113,12 @@ def score_charts(scores: list[ScoredResponse]) -> dict[str, Markup]:
 
 
 def clinical_sections(session: Session, patient_id: int, now: datetime) -> ClinicalSections:
-    """The patient's clinical record with a chart for each figure that has data."""
+    """The patient's clinical record with a chart for each figure that has data, and every
+    safety screen and safety alert of theirs."""
     record = load_clinical(session, patient_id, now)
-    return ClinicalSections(record, {**diary_charts(record.figures), **score_charts(record.scores)})
+    return ClinicalSections(
+        record,
+        {**diary_charts(record.figures), **score_charts(record.scores)},
+        screens=screen_history(session, patient_id),
+        alerts=alert_history(session, patient_id),
+    )

@@ -1,20 +1,25 @@
-"""The staff console's own pages: sign in and out, password, and the messaging monitor."""
+"""The staff console's own pages: the home, sign in and out, password, the messaging monitor."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from babel.dates import format_skeleton, format_time
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from scheduler.calendar.day_overview import day_overview, long_day
 from scheduler.errors import ValidationFailed
 from scheduler.messaging.monitor import monitor
 from scheduler.models import StaffUser
 from scheduler.staff.accounts import authenticate, change_password
 from scheduler.staff.permissions import Permissions
 from scheduler.staff.sessions import end_sessions
-from web.context import clock, db
+from web.context import clock, db, settings
 from web.redirects import safe_next
+from web.staff.alerts import safety_alert_queue
 from web.staff.auth import current_staff, keep_signed_in, sign_in, sign_out, staff_required
+from web.staff.calendar.presentation import STATUS_LABELS
 from web.staff.login_throttle import ThrottleUnavailable, record_failure, seconds_to_wait
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -26,8 +31,37 @@ PAUSED_SECONDS = 30
 @bp.get("")
 @staff_required()
 def home() -> Any:
-    """Where a signed-in staff member starts: what the policy lets them open."""
-    return render_template("staff/home.html", staff=current_staff())
+    """Where a signed-in staff member starts: today's visits by status and the next ones,
+    pending reviews, held waitlist times and failed or stuck texts, each linking to where it
+    is handled; a practitioner sees their own work only."""
+    user = current_staff()
+    assert user is not None
+    zone = settings().zone
+    with db().session() as session:
+        overview = day_overview(session, Permissions.of(user), clock().now(), zone)
+        alert_queue = safety_alert_queue(session, user)
+    return render_template(
+        "staff/home.html",
+        staff=user,
+        overview=overview,
+        alert_queue=alert_queue,
+        zone=zone,
+        day_heading=long_day(overview.day, settings().clinic_locale),
+        status_labels=STATUS_LABELS,
+        time_of=_time_of,
+        day_of=_day_of,
+    )
+
+
+def _time_of(moment: datetime) -> str:
+    """An instant as the clinic's wall-clock time in its locale (10:00)."""
+    return format_time(moment, "short", tzinfo=settings().zone, locale=settings().clinic_locale)
+
+
+def _day_of(moment: datetime) -> str:
+    """An instant's day in the clinic, short, in its locale (Mon 2 Mar)."""
+    local = settings().clinic_locale
+    return format_skeleton("MMMEd", moment, tzinfo=settings().zone, locale=local, fuzzy=True)
 
 
 @bp.route("/login", methods=["GET", "POST"])

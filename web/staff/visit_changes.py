@@ -34,6 +34,8 @@ DONE = {
     VisitAction.CONFIRM_REVIEW: "{name}'s booking is confirmed; the patient is texted.",
 }
 
+TEXTED = {True: "The patient is texted the new time.", False: "No text goes to the patient."}
+
 
 @dataclass(frozen=True)
 class Moved:
@@ -41,6 +43,8 @@ class Moved:
     patient_name: str
     starts_at: datetime
     practitioner_name: str
+    warnings: tuple[str, ...] = ()
+    texted: bool = True  # whether a "moved" text to the patient is planned and would go
 
 
 def move_as(
@@ -99,6 +103,8 @@ def _moved(move: Move) -> Moved:
         f"{patient.first_name} {patient.last_name}",
         move.visit.starts_at,
         move.visit.practitioner.name,
+        tuple(p.message for p in move.warnings),
+        move.texted,
     )
 
 
@@ -110,7 +116,7 @@ def moved_message(moved: Moved) -> str:
     when = moved.starts_at.astimezone(settings().zone)
     return (
         f"{moved.patient_name} is moved to {when:%a %-d %b %H:%M} with "
-        f"{moved.practitioner_name}. The patient is texted the new time."
+        f"{moved.practitioner_name}. {TEXTED[moved.texted]}"
     )
 
 
@@ -135,5 +141,5 @@ def apply_action(
         return name, recorded.follow_ups
     if action == VisitAction.CANCEL:
         return name, cancel_visit(session, appointment_id, now).follow_ups
-    confirm_review(session, appointment_id, settings=settings(), now=now)
+    confirm_review(session, appointment_id, settings=settings(), now=now, reviewed_by_id=user.id)
     return name, ()

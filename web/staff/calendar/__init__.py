@@ -8,7 +8,7 @@ server. The JSON endpoints under ``/staff/calendar/events`` answer errors as
 Without JavaScript the same pages are server-rendered lists with a form per action.
 """
 
-from web.staff.calendar import actions, feed, move_form, pages  # noqa: F401  (routes)
+from web.staff.calendar import actions, feed, move_form, pages, preview  # noqa: F401  (routes)
 from web.staff.calendar.blueprint import bp
 
 __all__ = ["bp"]

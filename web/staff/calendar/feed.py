@@ -42,7 +42,8 @@ def events() -> Response:
         visits = visits_between(
             session, span.start, span.end, include_cancelled=cancelled, **wanted
         )
-    now, wall, may = to_minutes(clock().now()), WallClock(zone), Permissions.of(user)
+    now, may = to_minutes(clock().now()), Permissions.of(user)
+    wall = WallClock(zone, settings().clinic_locale)
     found = [event(v, permitted_actions(may, v, now), wall) for v in visits]
     # Compact and unsorted: a busy week is a thousand events.
     return Response(json.dumps(found, separators=(",", ":")), mimetype="application/json")
@@ -91,4 +92,10 @@ def _move_refused(exc: Exception) -> Response:
 
 def _moved_answer(moved: Moved) -> dict[str, Any]:
     start = wall_time(moved.starts_at, settings().zone)
-    return {"id": moved.visit_id, "start": start, "message": moved_message(moved)}
+    return {
+        "id": moved.visit_id,
+        "start": start,
+        "message": moved_message(moved),
+        "warnings": list(moved.warnings),
+        "texted": moved.texted,
+    }

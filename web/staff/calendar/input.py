@@ -120,12 +120,13 @@ def clock_time(value: str | None) -> time:
     return parsed
 
 
-def days_shown(day: date, view: str) -> tuple[date, date]:
-    """The first and last day of a day view, or of the Monday-to-Sunday week holding ``day``."""
+def days_shown(day: date, view: str, week_start: int = 0) -> tuple[date, date]:
+    """The first and last day of a day view, or of the week holding ``day`` that starts on
+    ``week_start`` (0 Monday, as ``date.weekday`` counts; the clinic's locale says which)."""
     if view == "day":
         return day, day
-    monday = day - timedelta(days=day.weekday())
-    return monday, monday + timedelta(days=6)
+    first = day - timedelta(days=(day.weekday() - week_start) % 7)
+    return first, first + timedelta(days=6)
 
 
 def local_bounds(first: date, last: date, zone: ZoneInfo) -> Range:

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from scheduler.errors import NotFound, SlotUnavailable, ValidationFailed
 from scheduler.models import Appointment, StaffUser
 from scheduler.staff.permissions import Permissions
-from scheduler.visits.rescheduling import NotMovable
+from scheduler.visits.rescheduling import NotMovable, move_warnings
 from web.context import db, settings
 from web.redirects import safe_next
 from web.staff.auth import staff_required
@@ -27,18 +27,21 @@ MOVE_FIELDS = {"start": "time", "practitioner_id": "practitioner_id", "room_id":
 
 @dataclass
 class Outcome:
-    """Why the form is shown again: messages per field, or a conflict, with the status."""
+    """Why the form is shown again: messages per field, a conflict, or the course rules the
+    new time would break (shown before saving), with the status."""
 
     status: int = 200
     errors: dict[str, str] = field(default_factory=dict)
     conflict: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @bp.route("/visits/<id:appointment_id>/move", methods=["GET", "POST"])
 @staff_required()
 def move_visit(appointment_id: int) -> Any:
     """Move a visit by form: a new day and time, and optionally another practitioner or room.
-    The same rules and messages as dragging it on the calendar.
+    The same rules and messages as dragging it on the calendar. A time that breaks the course
+    rules is shown with its warnings first, and moved only when sent again as it is.
 
     :raise 403: for another practitioner's visit. :raise 404: if there is no such visit.
     """
@@ -48,13 +51,17 @@ def move_visit(appointment_id: int) -> Any:
     asked, errors = _read(request.form)
     if errors:
         return _form(user, appointment_id, Outcome(422, errors))
+    warnings = _unaccepted_warnings(user, appointment_id, asked[0])
+    if warnings:
+        return _form(user, appointment_id, Outcome(warnings=warnings))
     try:
         moved = move_as(user, appointment_id, *asked)
     except NotFound:
         abort(404, "No such visit.")
     except (NotMovable, SlotUnavailable, ValidationFailed) as exc:
         return _form(user, appointment_id, _refused(exc))
-    flash(moved_message(moved), "ok")
+    broken = (" Check the course plan: " + " ".join(moved.warnings)) if moved.warnings else ""
+    flash(moved_message(moved) + broken, "ok")
     local_day = moved.starts_at.astimezone(settings().zone).date()
     fallback = url_for("calendar.calendar_page", date=local_day.isoformat())
     return redirect(safe_next(request.form.get("next"), fallback), code=303)
@@ -70,6 +77,16 @@ def _read(
     practitioner_id, room_id = read_ids(errors, form)
     start = datetime.combine(day, at, tzinfo=settings().zone) if not errors else datetime.min
     return (start, practitioner_id, room_id), errors
+
+
+def _unaccepted_warnings(user: StaffUser, appointment_id: int, start: datetime) -> list[str]:
+    """The course rules the new time breaks, unless the form was sent again to accept them."""
+    if request.form.get("accepted_start") == start.isoformat():
+        return []
+    with db().session() as session:
+        _visit_for_form(session, user, appointment_id)
+        found = move_warnings(session, appointment_id, start, settings=settings())
+    return [p.message for p in found]
 
 
 def _refused(exc: Exception) -> Outcome:
@@ -105,10 +122,17 @@ def _form(user: StaffUser, appointment_id: int, outcome: Outcome) -> Any:
             "staff/move_visit.html",
             staff=user, visit=visit, zone=settings().zone, givers=givers,
             rooms=load_choices(session).rooms, errors=outcome.errors,
-            conflict=outcome.conflict, values=_values(visit),
+            conflict=outcome.conflict, values=_values(visit), warnings=outcome.warnings,
+            accepted_start=_asked_start() if outcome.warnings else "",
             next=safe_next(request.values.get("next"), ""),
         )  # fmt: skip
     return page, outcome.status
+
+
+def _asked_start() -> str:
+    """The start the form asked for, as the hidden field that accepts its warnings."""
+    (start, _practitioner_id, _room_id), _errors = _read(request.form)
+    return start.isoformat()
 
 
 def _values(visit: Appointment) -> dict[str, str]:

@@ -9,13 +9,16 @@ from flask import render_template, request
 from werkzeug.datastructures import MultiDict
 
 from scheduler.calendar.availability import to_minutes
+from scheduler.calendar.day_overview import long_day, patient_phones, readable_phone
 from scheduler.calendar.read_model import CalendarVisit, VisitAction, visits_between
-from scheduler.models import StaffUser
+from scheduler.models import AppointmentStatus, StaffUser
 from scheduler.staff.permissions import Permissions
 from web.context import clock, db, settings
+from web.staff.alerts import safety_alert_queue
 from web.staff.auth import staff_required
 from web.staff.calendar.blueprint import bp, read_field, read_ids, scope, signed_in
 from web.staff.calendar.choices import load_choices
+from web.staff.calendar.columns import calendar_words, column_kind, columns_for, week_start
 from web.staff.calendar.input import day_of, days_shown, local_bounds
 from web.staff.calendar.presentation import (
     ACTION_LABELS,
@@ -45,6 +48,7 @@ def calendar_page() -> Any:
         context["errors"]["view"] = view_error
         status = 400
     context.update(_calendar_extras(view, context))
+    status = 400 if context["errors"] else status
     return render_template("staff/calendar.html", **context), status
 
 
@@ -52,16 +56,51 @@ def calendar_page() -> Any:
 @staff_required()
 def today() -> Any:
     """Today's visits in time order (one practitioner's with ``practitioner_id``; a
-    practitioner sees their own), with one-click buttons for what happens at each."""
+    practitioner sees their own; only those in ``status`` when given), each name linking to
+    the record, with the phone for those who may see it and one-click buttons for what
+    happens at each."""
     context, status = _listing("day")
-    return render_template("staff/today.html", **context), status
+    wanted_status = _status_filter(request.args.get("status"), context["errors"])
+    rows = context["days"].get(context["day"], [])
+    if wanted_status is not None:
+        rows = [row for row in rows if row[0].status == wanted_status]
+    phones = _phones(context["staff"], rows)
+    context.update(rows=rows, wanted_status=wanted_status, phones=phones, spaced=readable_phone)
+    context["day_heading"] = long_day(context["day"], settings().clinic_locale)
+    with db().session() as session:
+        context["alert_queue"] = safety_alert_queue(session, context["staff"])
+    return render_template("staff/today.html", **context), (400 if context["errors"] else status)
+
+
+def _status_filter(raw: str | None, errors: dict[str, str]) -> AppointmentStatus | None:
+    """The status Today is narrowed to (None: every status), with a message for a bad one."""
+    if not raw:
+        return None
+    try:
+        return AppointmentStatus(raw)
+    except ValueError:
+        errors["status"] = "Choose a status from the list, or show every visit."
+        return None
+
+
+def _phones(user: StaffUser, rows: list[Row]) -> dict[int, str]:
+    """The mobile numbers the policy lets this staff member see, by patient id."""
+    may = Permissions.of(user)
+    shown = {v.patient_id for v, _ in rows if may.see_phone({v.practitioner_id})}
+    with db().session() as session:
+        return patient_phones(session, shown)
 
 
 def _calendar_extras(view: str, context: dict[str, Any]) -> dict[str, Any]:
     """What the calendar page adds to the listing: FullCalendar's view, paging, every day."""
     step = timedelta(days=1 if view == "day" else 7)
     first, last = context["first"], context["last"]
+    kind = column_kind(request.args.get("columns"), context["errors"])
     return {
+        "column_kind": kind,
+        "columns": columns_for(view, kind, context["wanted"], context["choices"]),
+        "new_booking_url": request.script_root + "/staff/bookings/new",
+        **calendar_words(first, last, settings().clinic_locale),
         "fc_view": VIEWS[view],
         "all_days": [first + timedelta(days=n) for n in range((last - first).days + 1)],
         "earlier": first - step,
@@ -86,7 +125,7 @@ def _listing(view: str) -> tuple[dict[str, Any], int]:
     today = now.astimezone(zone).date()
     asked, errors = _filters(request.args, today)
     wanted = scope(user, asked["practitioner_id"], asked["room_id"])
-    first, last = days_shown(asked["day"], view)
+    first, last = days_shown(asked["day"], view, week_start(settings().clinic_locale))
     cancelled = request.args.get("cancelled") == "1"
     with db().session() as session:
         choices = load_choices(session)

@@ -11,6 +11,7 @@ from scheduler.calendar.availability import from_minutes
 from scheduler.calendar.read_model import CalendarVisit, VisitAction, possible_actions
 from scheduler.models import AppointmentStatus
 from scheduler.staff.permissions import Permissions
+from web.dates import day_and_span, time_span
 
 STATUS_LABELS = {
     AppointmentStatus.PENDING_REVIEW: "Pending review",
@@ -55,9 +56,19 @@ class WallClock:
     visits formats in well under a millisecond.
     """
 
-    def __init__(self, zone: ZoneInfo) -> None:
+    def __init__(self, zone: ZoneInfo, locale: str = "en_GB") -> None:
         self.zone = zone
+        self.locale = locale
         self._hours: dict[int, str | None] = {}
+
+    def words(self, visit: CalendarVisit) -> dict[str, str]:
+        """The visit's times in the clinic's locale: "12:00-12:45" (an en dash in
+        en-GB), and the whole date too."""
+        start, end = visit.starts_at.astimezone(self.zone), visit.ends_at.astimezone(self.zone)
+        return {
+            "time": time_span(start.time(), end.time(), self.locale),
+            "when": day_and_span(start.date(), start.time(), end.time(), self.locale),
+        }
 
     def iso(self, minutes: int) -> str:
         hour, minute = divmod(minutes, 60)
@@ -92,8 +103,11 @@ def event(
             "status_label": STATUS_LABELS[visit.status],
             "service": visit.service_name,
             "practitioner": visit.practitioner_name,
+            "practitioner_id": visit.practitioner_id,
             "room": visit.room_name,
+            "room_id": visit.room_id,
             "patient_id": visit.patient_id,
             "actions": actions,
+            **wall.words(visit),
         },
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from web.staff.setup import (
     accounts,
+    clinic_details,
     courses,
     emergency_phrases,
     index,
@@ -18,6 +19,7 @@ from web.staff.setup.base import bp
 __all__ = [
     "accounts",
     "bp",
+    "clinic_details",
     "courses",
     "emergency_phrases",
     "index",

@@ -42,6 +42,7 @@ from web.staff.setup.base import (
     submit,
     text_values,
 )
+from web.staff.setup.clinic_details import price_text
 
 SERVICE_DEFAULTS = {"duration_min": "45", "buffer_min": "0", "needs_room": "1"}
 
@@ -53,6 +54,7 @@ def _service_input() -> ServiceInput:
         buffer_min=field("buffer_min"),
         needs_room=checked("needs_room"),
         description=field("description"),
+        price=field("price"),
     )
 
 
@@ -99,6 +101,7 @@ def service(service_id: int) -> Any:
                 "duration_min": found.duration_min,
                 "buffer_min": found.buffer_min,
                 "needs_room": "1" if found.needs_room else "",
+                "price": price_text(found.price_pence),
             }
         )
         return form_page("service_form.html", errors, stored, service=found)

@@ -1,4 +1,4 @@
-"""Demo clinic data for development: the services of DOMAIN.md, practitioners, rooms, hours."""
+"""The demo clinic's set-up: the services of DOMAIN.md, practitioners, rooms, hours, holidays."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from scheduler.config import Settings
 from scheduler.courses.templates import load_default_templates
 from scheduler.models import Practitioner, Room, Service, WorkingHours
+from scheduler.models.clinic import ClinicDetails
 from scheduler.setup.bank_holidays import Region, add_coming_bank_holidays
 
 SERVICES = [
@@ -21,6 +22,11 @@ SERVICES = [
     ("maintenance", "Maintenance visit", 45, 10, True, "Acupuncture in the maintenance phase."),
     ("telehealth", "Telehealth check-in", 20, 0, False, "A video call; no room needed."),
 ]
+
+# What one visit costs, in pence (shown on the booking pages), and where the clinic is.
+PRICES = {"initial": 7500, "acupuncture": 5500, "tuina": 4000, "dry_needling": 5000}
+PRICES |= {"maintenance": 5500, "telehealth": 2500}
+ADDRESS = "12 Clearwater Lane, London N1 9GU"
 
 PRACTITIONERS = [
     # name, title, licence, services
@@ -54,6 +60,7 @@ def add_services(session: Session) -> dict[str, Service]:
             buffer_min=buffer,
             needs_room=needs_room,
             description=description,
+            price_pence=PRICES.get(code),
         )
         for code, name, minutes, buffer, needs_room, description in SERVICES
     }
@@ -65,16 +72,12 @@ def clinic_is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Service))
 
 
-def load_demo_clinic(
-    session: Session, settings: Settings | None = None, now: datetime | None = None
-) -> bool:
-    """Add the demo clinic when there are no services yet; returns whether it did. Given the
-    settings and the time, it is closed on the bank holidays of this year and the next for
-    the clinic's country (tests leave them out, to keep their calendars open)."""
-    if not clinic_is_empty(session):
-        return False
+def add_setup(session: Session, settings: Settings | None, now: datetime | None) -> None:
+    """Services, rooms, practitioners with their hours, the course templates and, given the
+    settings and the time, the bank holidays of this year and the next."""
     services = add_services(session)
     session.add_all(Room(name=name) for name in ("Room 1", "Room 2", "Room 3"))
+    session.add(ClinicDetails(id=1, address=ADDRESS))
     for name, title, licence, codes in PRACTITIONERS:
         practitioner = Practitioner(
             name=name,
@@ -89,7 +92,6 @@ def load_demo_clinic(
     load_default_templates(session)
     if settings is not None and now is not None:
         _close_on_bank_holidays(session, settings, now)
-    return True
 
 
 def _close_on_bank_holidays(session: Session, settings: Settings, now: datetime) -> None:
