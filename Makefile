@@ -8,7 +8,7 @@ LOCKS := requirements.lock requirements-dev.lock
 LOCK_TARGET := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
 LOCK_FLAGS ?=
 
-.PHONY: run test test-faults bench lint format install lock chromium clean
+.PHONY: run test test-all-cases test-faults bench lint format install lock chromium clean
 
 # The locked versions (hashes checked), then the project itself without resolving again;
 # redone whenever a lock file or pyproject.toml changes.
@@ -43,8 +43,8 @@ run: $(STAMP)
 
 ## Everything: Chromium when missing, lint, types, import contracts, then unit, contract,
 ## integration (SQLite and PostgreSQL), browser, hostile input in parallel processes (each with
-## its own Redis and PostgreSQL), then the end-to-end stack and the fault scenarios on their own,
-## as they time real processes.
+## its own Redis and PostgreSQL), then the end-to-end stack and the fault scenarios apart from
+## them, two at a time (each starts its own processes and mostly waits on their timers).
 TEST_WORKERS ?= 3
 test: chromium $(STAMP)
 	$(BIN)/ruff check .
@@ -52,7 +52,13 @@ test: chromium $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest -n $(TEST_WORKERS) --ignore=tests/e2e --ignore=tests/faults
-	$(BIN)/pytest tests/e2e tests/faults
+	$(BIN)/pytest -n 2 tests/e2e tests/faults
+
+## As `make test`, with every input case of a parametrised test on PostgreSQL too (by
+## default the further cases run on SQLite only: they differ in Python's checks, not the
+## database's behaviour).
+test-all-cases:
+	TEST_ALL_CASES_ON_POSTGRES=1 $(MAKE) test
 
 ## The fault scenarios at full size (10,000 messages each); `make test` runs them with 1,000.
 test-faults: $(STAMP)

@@ -29,6 +29,30 @@ from web.limits import storage_options
 MONDAY_8AM = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 BACKENDS = ["sqlite", "postgresql"]
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts"))
+# Every case of a test parametrised over inputs runs on SQLite; on PostgreSQL the first case
+# does, unless this is set (the cases differ in what the Python code checks, not in what the
+# database does; `make test-all-cases` runs every case on both).
+ALL_CASES_ON_POSTGRES = os.environ.get("TEST_ALL_CASES_ON_POSTGRES") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the further input cases of a parametrised test on PostgreSQL (see above)."""
+    if ALL_CASES_ON_POSTGRES:
+        return
+    seen: set[tuple[str, str]] = set()
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", None)
+        if not params or params.get("backend") != "postgresql" or len(params) == 1:
+            kept.append(item)
+            continue
+        test = (str(item.path), getattr(item, "originalname", item.name))
+        (left_out if test in seen else kept).append(item)
+        seen.add(test)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session", autouse=True)

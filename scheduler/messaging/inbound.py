@@ -36,7 +36,7 @@ from scheduler.models import (
 )
 from scheduler.patients.consent_wording import WORDING
 from scheduler.patients.links import issue_link_token
-from scheduler.visits.cancellation import LATE_CANCELLATION, NotCancellable, cancel_visit
+from scheduler.visits.cancellation import NotCancellable, cancel_visit, is_late, late_hours
 from scheduler.visits.confirmation import confirm_visit
 from scheduler.visits.waitlist import OfferClosed, accept_offer
 
@@ -216,8 +216,11 @@ def _cancel(ctx: _Context, _reply: Reply) -> str:
         return render_reply("no_visit", **ctx.values(manage_url=ctx.link()))
     if not _asked_to_cancel(ctx):
         ctx.result.understood_as = "cancel_ask"
-        late = visit.starts_at - ctx.now < LATE_CANCELLATION
-        return render_reply("cancel_ask_late" if late else "cancel_ask", **ctx.values(visit))
+        hours = late_hours(ctx.session)
+        kind = "cancel_ask_late" if is_late(ctx.session, visit, ctx.now) else "cancel_ask"
+        if hours == 0:
+            kind = "cancel_ask_any_time"
+        return render_reply(kind, **ctx.values(visit, late_hours=str(hours)))
     try:
         cancelled = cancel_visit(ctx.session, visit.id, ctx.now, patient=ctx.patient)
     except NotCancellable:

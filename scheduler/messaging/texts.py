@@ -241,13 +241,14 @@ REPLIES = {
     "reschedule": "To choose a new time for {when}: {manage_url}",
     "no_visit": "You have no upcoming visit with us. To book: {manage_url}",
     "cancel_ask": (
-        "Reply X again to cancel your visit on {when}. Within 24 hours of it this counts "
-        "as a late cancellation."
+        "Reply X again to cancel your visit on {when}. Within {late_hours} hours of it this "
+        "counts as a late cancellation."
     ),
     "cancel_ask_late": (
-        "Reply X again to cancel your visit on {when}. It is within 24 hours, so it will "
-        "count as a late cancellation."
+        "Reply X again to cancel your visit on {when}. It is within {late_hours} hours, so it "
+        "will count as a late cancellation."
     ),
+    "cancel_ask_any_time": "Reply X again to cancel your visit on {when}.",
     "cancelled": "Your visit on {when} is cancelled.",
     "diary_saved": "Thank you, saved for {day}.",
     "diary_no_day": "Thank you. To say which day that was for, use your diary: {manage_url}",

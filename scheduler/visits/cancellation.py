@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.calendar.snapshot import load_policy
 from scheduler.errors import DomainError, NotFound
 from scheduler.follow_ups import FollowUp, FreedTime, what_follows
 from scheduler.messaging.outbox import cancel_unsent_for_visit
 from scheduler.models import Appointment, AppointmentStatus, Patient
 
-LATE_CANCELLATION = timedelta(hours=24)
 FOLLOW_ON_WINDOW = timedelta(minutes=30)
 CANCELLABLE = (
     AppointmentStatus.PROPOSED,
@@ -41,7 +41,8 @@ def cancel_visit(
 ) -> Cancelled:
     """Cancel a visit and every message about it not yet handed to the provider.
 
-    Under 24 hours before the start it is recorded as a late cancellation. With ``patient``
+    Under the clinic's late-cancellation hours before the start (set-up's rules, 24 unless
+    changed) it is recorded as a late cancellation. With ``patient``
     given, only that patient's visits can be found. Follows: a course visit's replacement, and
     the time offered to the waitlist.
 
@@ -49,7 +50,7 @@ def cancel_visit(
     :raise NotCancellable: if the visit is past, under way, or already cancelled.
     """
     visit = _cancellable(session, appointment_id, patient, now)
-    late = visit.starts_at - now < LATE_CANCELLATION
+    late = is_late(session, visit, now)
     status = AppointmentStatus.CANCELLED_LATE if late else AppointmentStatus.CANCELLED
     for cancelled in (visit, *_follow_ons(session, visit)):
         cancelled.status = status
@@ -58,6 +59,16 @@ def cancel_visit(
         cancel_unsent_for_visit(session, cancelled.id, now)
     session.flush()
     return Cancelled(visit, late, what_follows(visit, now, FreedTime.of(visit)))
+
+
+def late_hours(session: Session) -> int:
+    """The clinic's rule: a cancellation or move under this many hours before a visit is late."""
+    return int(load_policy(session).late_cancellation.total_seconds() // 3600)
+
+
+def is_late(session: Session, visit: Appointment, now: datetime) -> bool:
+    """Whether giving up ``visit`` at ``now`` counts as late under the clinic's rule."""
+    return visit.starts_at - now < timedelta(hours=late_hours(session))
 
 
 def _cancellable(

@@ -76,7 +76,8 @@ def reschedule_visit(
 ) -> Move:
     """Move a visit (with ``patient``, only one of theirs) to ``new_start``, into ``room_id``
     when given (else the first free room). Staff (``by_staff``) are not held to the online
-    booking notice or horizon. A move under 24 hours before the old start is recorded as late.
+    booking notice or horizon. A move under the clinic's late-cancellation hours before the old
+    start is recorded as late.
     Unsent texts are cancelled and the patient is told of the new time; the old time follows.
     A move that breaks the course rules (``scheduler.courses.integrity``) is refused to the
     patient; staff may make it, and the ``Move`` carries the rules it broke as warnings.
@@ -95,7 +96,8 @@ def reschedule_visit(
     room_id = _free_room(session, visit, practitioner.id, new_start, room_id, settings)
     freed = FreedTime.of(visit)
     late = visit.starts_at - now < policy.late_cancellation
-    _place(visit, practitioner.id, room_id, new_start, now, late)
+    late_hours = int(policy.late_cancellation.total_seconds() // 3600) if late else None
+    _place(visit, practitioner.id, room_id, new_start, now, late_hours)
     flush_or_conflict(session)
     texted = _replan_texts(session, visit, settings, now)
     return Move(visit, freed, late, what_follows(visit, now, freed), texted, warnings)
@@ -201,8 +203,9 @@ def _place(
     room_id: int | None,
     new_start: datetime,
     now: datetime,
-    late: bool,
+    late_hours: int | None,
 ) -> None:
+    """The visit at its new time; a late move (``late_hours`` is the clinic's rule) is noted."""
     held = visit.service.duration_min + visit.service.buffer_min
     visit.practitioner_id = practitioner_id
     visit.room_id = room_id
@@ -210,8 +213,8 @@ def _place(
     visit.ends_at = new_start + timedelta(minutes=visit.service.duration_min)
     visit.blocked_until = from_minutes(to_minutes(new_start) + held)
     visit.updated_at = now
-    if late:
-        note = "Moved under 24 hours before the visit. " + visit.planning_note
+    if late_hours is not None:
+        note = f"Moved under {late_hours} hours before the visit. " + visit.planning_note
         visit.planning_note = note[:300]
 
 

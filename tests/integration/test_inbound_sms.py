@@ -23,6 +23,7 @@ from scheduler.messaging.sms.console import ConsoleBackend
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
+    ClinicRules,
     DiaryDay,
     InboundMessage,
     MessageKind,
@@ -140,6 +141,19 @@ def test_a_cancel_by_text_within_24_hours_is_late(
 ) -> None:
     clock.advance(timedelta(days=1, hours=12))
     assert "late cancellation" in text(client, "X")[1]
+    text(client, "X")
+    assert status_of(db, visit.id) == AppointmentStatus.CANCELLED_LATE
+
+
+def test_the_clinics_own_late_cancellation_hours_decide_and_the_text_names_them(
+    client: FlaskClient, db: Database, visit: Appointment
+) -> None:
+    with db.transaction() as session:
+        rules = session.get(ClinicRules, 1) or ClinicRules(id=1)
+        rules.late_cancellation_hours = 72
+        session.merge(rules)
+    ask = text(client, "X")[1]
+    assert "within 72 hours" in ask and "24" not in ask
     text(client, "X")
     assert status_of(db, visit.id) == AppointmentStatus.CANCELLED_LATE
 

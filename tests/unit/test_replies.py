@@ -305,6 +305,7 @@ def test_each_reply_fits_one_segment_and_names_no_condition(name: str) -> None:
         "emergency": "999",
         "when": "Wed 11 Mar at 10:15",
         "day": "Wed 11 Mar",
+        "late_hours": "168",
         "manage_url": "https://book.clearwaterclinic.co.uk/m/" + "A" * 22 + "/visits/123/move",
     }
     text = render_reply(name, **values)

@@ -29,7 +29,7 @@ from scheduler.patients.consent_wording import WORDING
 from scheduler.patients.consents import record_consent_answers
 from scheduler.patients.links import patient_for_token
 from scheduler.patients.read_model import overview_for_token
-from scheduler.visits.cancellation import LATE_CANCELLATION, NotCancellable, cancel_visit
+from scheduler.visits.cancellation import NotCancellable, cancel_visit, is_late, late_hours
 from scheduler.visits.confirmation import NotConfirmable, confirm_visit
 from scheduler.visits.rescheduling import Move, NotMovable, alternatives, reschedule_visit
 from scheduler.visits.waitlist import (
@@ -261,9 +261,13 @@ def _cancel_page(token: str, appointment_id: int) -> Any:
             _patient, visit = _visit(session, token, appointment_id)
         except NotFound:
             return _invalid_link()
-        late = visit.starts_at - clock().now() < LATE_CANCELLATION
         return render_template(
-            "cancel.html", visit=visit, late=late, zone=settings().zone, token=token
+            "cancel.html",
+            visit=visit,
+            late=is_late(session, visit, clock().now()),
+            late_hours=late_hours(session),
+            zone=settings().zone,
+            token=token,
         )
 
 
