@@ -28,6 +28,7 @@ def init_babel(app: Flask, settings: Settings) -> None:
         locale_selector=lambda: settings.clinic_locale,
         timezone_selector=lambda: settings.zone.key,
     )
+    app.add_template_filter(lambda at: clock_time(at, settings.clinic_locale), "clock")
 
 
 @lru_cache(maxsize=512)

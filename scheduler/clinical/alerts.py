@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.clinical.safety import BY_CODE, TIER_ORDER
@@ -120,15 +121,27 @@ def _scoped(query: Select[StaffAlert], scope: QueueScope) -> Select[StaffAlert]:
     return query.where(or_(StaffAlert.patient_id.in_(own), StaffAlert.escalated_at.is_not(None)))
 
 
-def open_safety_alerts(session: Session, scope: QueueScope) -> list[AlertItem]:
-    """The open safety alerts ``scope`` allows: escalated first, then the most serious, then
-    the oldest; with each patient's name and phone, and the answers when ``scope`` says."""
-    alerts = session.scalars(_scoped(_open_query(), scope).limit(QUEUE_MAX)).all()
-    items = [_item(session, alert, scope.answers) for alert in alerts]
-    return sorted(
-        items,
-        key=lambda i: (not i.escalated, TIER_ORDER.index(i.tier), i.created_at, i.id),
+def _queue_order() -> tuple[Any, ...]:
+    """Escalated first, then the most serious, then the oldest: in the database, so that the
+    first ``QUEUE_MAX`` are the ones that matter most however many are open."""
+    seriousness = case(
+        {kind: TIER_ORDER.index(tier) for kind, tier in TIER_OF_KIND.items()},
+        value=StaffAlert.kind,
     )
+    return (
+        case((StaffAlert.escalated_at.is_(None), 1), else_=0),
+        seriousness,
+        StaffAlert.created_at,
+        StaffAlert.id,
+    )
+
+
+def open_safety_alerts(session: Session, scope: QueueScope) -> list[AlertItem]:
+    """The open safety alerts ``scope`` allows (at most ``QUEUE_MAX``): escalated first, then
+    the most serious, then the oldest; with each patient's name and phone, and the answers
+    when ``scope`` says."""
+    query = _scoped(_open_query(), scope).order_by(*_queue_order()).limit(QUEUE_MAX)
+    return [_item(session, alert, scope.answers) for alert in session.scalars(query)]
 
 
 def _item(session: Session, alert: StaffAlert, answers: bool) -> AlertItem:

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from scheduler.db import Database
-from scheduler.models import MessageKind
+from scheduler.models import Appointment, MessageKind, Practitioner
 from tests.integration.test_staff_calendar import (
     WEDNESDAY,
     accounts,
@@ -145,3 +145,29 @@ def test_the_week_and_its_words_follow_the_clinics_locale(
     ana = next(e for e in feed if e["id"] == str(week["ana"]))
     assert ana["extendedProps"]["time"] == "10:00\u201310:45"
     assert ana["extendedProps"]["when"] == "Wednesday, 4 March 2026, 10:00\u201310:45"
+
+
+def test_no_visit_of_the_day_is_left_without_a_column(
+    client: FlaskClient, db: Database, accounts: dict[str, str], week: dict[str, int]
+) -> None:
+    with db.transaction() as session:
+        session.get_one(Practitioner, week["novak"]).active = False
+        session.get_one(Appointment, week["ana"]).room_id = None
+    sign_in(client, accounts["desk"])
+    page = client.get("/staff/calendar?view=day&date=2026-03-04").get_data(as_text=True)
+    assert '<h3 class="cal-column-head">Sara Novak (inactive)</h3>' in page
+    assert f'data-practitioner-id="{week["novak"]}"' in page
+    assert page.count('class="cal-column"') == 3, "two active practitioners and Sara Novak"
+    assert page.count('data-takes-drops=""') == 1, "nothing is dropped on an inactive column"
+    rooms = client.get("/staff/calendar?view=day&date=2026-03-04&columns=rooms")
+    assert '<h3 class="cal-column-head">No room</h3>' in rooms.get_data(as_text=True)
+    assert 'data-no-room="1" data-takes-drops=""' in rooms.get_data(as_text=True)
+    feed = client.get(
+        "/staff/calendar/events?start=2026-03-04T00:00:00&end=2026-03-05T00:00:00&no_room=1"
+    ).get_json()
+    assert [e["id"] for e in feed] == [str(week["ana"])]
+    novaks = client.get(
+        "/staff/calendar/events?start=2026-03-04T00:00:00&end=2026-03-05T00:00:00"
+        f"&practitioner_id={week['novak']}"
+    ).get_json()
+    assert [e["id"] for e in novaks] == [str(week["ben"])]

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from scheduler.clinical.alerts import (
+    QUEUE_MAX,
     AlertClosed,
     QueueScope,
     close_alert,
@@ -142,6 +143,29 @@ def test_admins_and_the_front_desk_see_every_open_alert_most_serious_first(
 ) -> None:
     for who in ("admin", "desk"):
         assert queue_ids(db, staff[who]) == [alerts.ben, alerts.nobody, alerts.cy, alerts.ana]
+
+
+def test_with_more_open_alerts_than_the_queue_holds_the_most_serious_still_come_first(
+    db: Database, clock: FrozenClock
+) -> None:
+    old = clock.now() - timedelta(days=3)
+    with db.transaction() as session:
+        reviews = [
+            StaffAlert(kind="safety_review", detail="review", created_at=old + timedelta(minutes=i))
+            for i in range(QUEUE_MAX)
+        ]
+        emergent = StaffAlert(kind="safety_emergent", detail="call", created_at=clock.now())
+        escalated = StaffAlert(
+            kind="safety_review", detail="late", created_at=clock.now(), escalated_at=clock.now()
+        )
+        session.add_all([*reviews, emergent, escalated])
+        session.flush()
+        first = (escalated.id, emergent.id, reviews[0].id)
+    scope = QueueScope(practitioner_id=None, unowned=True, answers=False)
+    with db.session() as session:
+        queue = open_safety_alerts(session, scope)
+    assert len(queue) == QUEUE_MAX
+    assert tuple(item.id for item in queue[:3]) == first
 
 
 def test_a_practitioner_sees_only_their_own_patients_alerts(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from scheduler.calendar.read_model import CalendarVisit
+from scheduler.models import AppointmentStatus
 from web.staff.calendar.choices import Choices
 from web.staff.calendar.columns import (
     Column,
@@ -62,3 +64,22 @@ def test_fullcalendar_is_handed_every_word_it_shows() -> None:
     assert options["days"]["2026-03-04"] == "Wed 4 Mar"
     assert options["slots"]["07:00"] == "07:00" and options["slots"]["19:45"] == "19:45"
     assert words["day_words"][date(2026, 3, 4)] == "Wednesday, 4 March 2026"
+
+
+def _visit(practitioner: tuple[int, str], room: tuple[int | None, str | None]) -> CalendarVisit:
+    return CalendarVisit(
+        1, 0, 45, AppointmentStatus.BOOKED, 1, "Ana Silva", "Massage", *practitioner, *room, None
+    )
+
+
+def test_a_visit_of_an_inactive_practitioner_or_room_or_of_no_room_keeps_a_column() -> None:
+    visits = [_visit((9, "Old Hand"), (8, "Room 9")), _visit((1, "Dr Mei Lin"), (None, None))]
+    assert columns_for("day", "practitioners", EVERYONE, CHOICES, visits)[2:] == [
+        Column("Old Hand (inactive)", practitioner_id=9, takes_drops=False)
+    ]
+    assert columns_for("day", "rooms", EVERYONE, CHOICES, visits) == [
+        Column("Room 1", room_id=7),
+        Column("Room 9 (inactive)", room_id=8, takes_drops=False),
+        Column("No room", no_room=True, takes_drops=False),
+    ]
+    assert columns_for("day", "rooms", EVERYONE, CHOICES, visits[:1])[-1].label != "No room"

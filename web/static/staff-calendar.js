@@ -139,7 +139,7 @@
     if (column.label) text += " · " + column.label;
     var link = node("a", "button cal-new-booking", "New booking");
     var query = "?start=" + encodeURIComponent(when.slice(0, 16));
-    if (column.practitionerId) query += "&practitioner_id=" + encodeURIComponent(column.practitionerId);
+    if (column.practitionerId && column.takesDrops) query += "&practitioner_id=" + encodeURIComponent(column.practitionerId);
     link.href = data.newBooking + query;
     openPanel(node("h2", null, "Free time"), [node("p", null, text), link]);
   }
@@ -252,11 +252,14 @@
     var column = {
       practitionerId: section.dataset.practitionerId,
       roomId: section.dataset.roomId,
+      noRoom: section.dataset.noRoom === "1",
+      takesDrops: section.dataset.takesDrops === "1",
       label: section.getAttribute("aria-label") || ""
     };
     var extra = {};
     if (column.practitionerId) extra.practitioner_id = column.practitionerId;
     if (column.roomId) extra.room_id = column.roomId;
+    if (column.noRoom) extra.no_room = "1";
     if (data.cancelled) extra.cancelled = "1";
     var isDay = data.view === "timeGridDay";
     var calendar = new FullCalendar.Calendar(section.querySelector(".cal-fc"), {
@@ -280,7 +283,9 @@
       height: "auto",
       nowIndicator: true,
       editable: true, // each visit says whether it may move (startEditable from the feed)
-      droppable: true, // a visit may be dropped here from another column
+      // A visit may be dropped here from another column, except on a column of visits that
+      // take no room or of a practitioner or room no longer active.
+      droppable: column.takesDrops,
       eventDurationEditable: false,
       events: {
         url: data.eventsUrl,
@@ -296,7 +301,7 @@
         info.jsEvent.preventDefault();
         showVisit(info.event);
       },
-      dateClick: function (info) { if (isDay) showFreeTime(info.date, column); },
+      dateClick: function (info) { if (isDay && data.newBooking) showFreeTime(info.date, column); },
       eventDragStart: function (info) { dragFrom = wallTime(info.event.start); },
       eventDrop: function (info) {
         var props = info.event.extendedProps;

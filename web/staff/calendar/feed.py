@@ -25,7 +25,8 @@ from web.staff.visit_changes import Moved, conflict_message, move_as, moved_mess
 @staff_required(api=True)
 def events() -> Response:
     """The visits between ``start`` and ``end`` (at most 42 days; dates without an offset are
-    the clinic's time) as FullCalendar events, for one practitioner or room, or for everyone.
+    the clinic's time) as FullCalendar events, for one practitioner or room, or for everyone;
+    with ``no_room=1``, only the visits that take no room.
 
     :raise 400: for a missing or malformed date, a reversed or too long range, a bad id.
     :raise 403: if a practitioner asks for another's calendar.
@@ -42,6 +43,8 @@ def events() -> Response:
         visits = visits_between(
             session, span.start, span.end, include_cancelled=cancelled, **wanted
         )
+    if args.get("no_room") == "1":
+        visits = [v for v in visits if v.room_id is None]
     now, may = to_minutes(clock().now()), Permissions.of(user)
     wall = WallClock(zone, settings().clinic_locale)
     found = [event(v, permitted_actions(may, v, now), wall) for v in visits]

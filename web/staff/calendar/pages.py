@@ -98,8 +98,19 @@ def _calendar_extras(view: str, context: dict[str, Any]) -> dict[str, Any]:
     kind = column_kind(request.args.get("columns"), context["errors"])
     return {
         "column_kind": kind,
-        "columns": columns_for(view, kind, context["wanted"], context["choices"]),
-        "new_booking_url": request.script_root + "/staff/bookings/new",
+        "columns": columns_for(
+            view,
+            kind,
+            context["wanted"],
+            context["choices"],
+            (v for v, _ in context["days"].get(context["day"], [])),
+        ),
+        # A free time offers a new booking only to those who may make one.
+        "new_booking_url": (
+            request.script_root + "/staff/bookings/new"
+            if Permissions.of(signed_in()).book_for_patients()
+            else ""
+        ),
         **calendar_words(first, last, settings().clinic_locale),
         "fc_view": VIEWS[view],
         "all_days": [first + timedelta(days=n) for n in range((last - first).days + 1)],
