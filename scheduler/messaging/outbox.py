@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, case, cast, select, update
+from sqlalchemy import String, case, cast, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.config import Settings
@@ -118,12 +118,22 @@ def plan_visit_notice(
     settings: Settings,
     now: datetime,
 ) -> OutboundMessage | None:
-    """One message about a change to a visit, due now; once per visit and time."""
+    """One message about a change to a visit, due now; one per change.
+
+    Its key carries the visit's time and how many messages of the kind the visit had before, so
+    a move back to a time the patient was told of once is told again, while planning twice in
+    one change (the count read under the visit's row lock) adds nothing.
+    """
+    earlier = session.scalar(
+        select(func.count(OutboundMessage.id)).where(
+            OutboundMessage.appointment_id == appointment.id, OutboundMessage.kind == kind
+        )
+    )
     return write_message(
         session,
         appointment.patient,
         kind,
-        visit_dedupe_key(appointment, kind),
+        f"{visit_dedupe_key(appointment, kind)}:{int(earlier or 0) + 1}",
         render(
             kind,
             _context(appointment, manage_url, settings, now),

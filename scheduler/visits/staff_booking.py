@@ -15,7 +15,8 @@ from scheduler.errors import ValidationFailed
 from scheduler.messaging.outbox import plan_visit_messages
 from scheduler.models import Appointment, Patient
 from scheduler.patients.links import issue_link_token
-from scheduler.phones import to_e164
+from scheduler.patients.verification import proven_owner
+from scheduler.phones import InvalidPhone, to_e164
 from scheduler.visits.booking import (
     BookingRequest,
     BookingResult,
@@ -25,9 +26,39 @@ from scheduler.visits.booking import (
     patient_answer_errors,
     validate_booking,
 )
-from scheduler.visits.intake import SafetyStop, book_course_screened
+from scheduler.visits.intake import SafetyStop, book_course_screened, book_visit_screened
 
 NO_SUCH_PATIENT = "No such patient: find them again."
+NUMBER_ON_RECORD = "This number belongs to {name} already: find them under Find a patient."
+
+
+class NumberOnRecord(ValidationFailed):
+    """The number staff typed for a new patient is one a patient on record has proven: the
+    booking is for them (found under Find a patient), or needs another number."""
+
+
+def number_on_record_errors(
+    session: Session, request: BookingRequest, settings: Settings
+) -> dict[str, list[str]]:
+    """The phone's error when a patient on record has proven the number typed for a new
+    patient (the booking would otherwise go on that patient's record); none for a number no
+    one has proven, or one that is no number (its own check says so)."""
+    try:
+        phone = to_e164(request.patient.phone, settings.default_phone_region, settings.sms_regions)
+    except InvalidPhone:
+        return {}
+    owner = proven_owner(session, phone)
+    if owner is None:
+        return {}
+    initial = f"{owner.last_name.strip()[:1]}." if owner.last_name.strip() else ""
+    name = " ".join(part for part in (owner.first_name.strip(), initial) if part)
+    return {"phone": [NUMBER_ON_RECORD.format(name=name)]}
+
+
+def _refuse_number_on_record(session: Session, request: BookingRequest, settings: Settings) -> None:
+    """:raise NumberOnRecord: if a patient on record has proven the new patient's number."""
+    if errors := number_on_record_errors(session, request, settings):
+        raise NumberOnRecord(errors)
 
 
 def on_record(session: Session, patient_id: int) -> Patient:
@@ -108,6 +139,41 @@ def _claimed_visit(
     )
 
 
+def book_visit_for_new_patient(
+    session: Session,
+    request: BookingRequest,
+    assessment: Assessment,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> BookingResult:
+    """Book one visit for a new patient from the details staff took (the number counts as
+    proven), as ``book_visit_screened`` books one online.
+
+    :raise NumberOnRecord: if a patient on record has proven that number; nothing is written.
+    :raise SafetyStop, ValidationFailed, SlotUnavailable: as ``book_visit_screened``.
+    """
+    _refuse_number_on_record(session, request, settings)
+    return book_visit_screened(session, request, assessment, settings=settings, now=now)
+
+
+def book_course_for_new_patient(
+    session: Session,
+    request: CourseRequest,
+    assessment: Assessment,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> CourseBooking:
+    """Book a course for a new patient from the details staff took, as ``book_course_screened``.
+
+    :raise NumberOnRecord: if a patient on record has proven that number; nothing is written.
+    :raise SafetyStop, ValidationFailed, SlotUnavailable: as ``book_course_screened``.
+    """
+    _refuse_number_on_record(session, request.booking, settings)
+    return book_course_screened(session, request, assessment, settings=settings, now=now)
+
+
 def book_course_for_patient(
     session: Session,
     patient_id: int,
@@ -146,12 +212,14 @@ def keep_stopped_screen(
     patient's record is made from the details staff took (the number counts as proven).
 
     :raise ValidationFailed: if the patient is not on record, or their details are wrong.
+    :raise NumberOnRecord: if a patient on record has proven the new patient's number.
     """
     if patient_id is not None:
         patient = on_record(session, patient_id)
     else:
         if errors := patient_answer_errors(request, settings):
             raise ValidationFailed(errors)
+        _refuse_number_on_record(session, request, settings)
         phone = to_e164(request.patient.phone, settings.default_phone_region, settings.sms_regions)
         proven = replace(request, phone_proven=True)
         patient = booking_patient(session, proven, phone, settings, now)

@@ -266,3 +266,72 @@ def test_the_front_desk_finds_a_patient_by_phone_and_sees_new_booking_in_the_men
     assert "Book for Ana Silva" in found.text and "New booking" in found.text
     link = f"/staff/bookings/new/screen?patient_id={earlier.patient.id}"
     assert link in found.text.replace("&amp;", "&")
+
+
+def proven_patient(db: Database, settings: Settings, clock: FrozenClock) -> int:
+    """Bea Jones, on record with a visit and the number ``NEW`` gives, which she has proven."""
+    earlier = book(
+        db,
+        settings,
+        clock.now(),
+        datetime(2026, 3, 4, 10, 0, tzinfo=UTC),
+        first_name="Bea",
+        last_name="Jones",
+    )
+    with db.transaction() as session:
+        session.get_one(Patient, earlier.patient.id).phone_verified_at = clock.now()
+    return earlier.patient.id
+
+
+def counts(db: Database) -> list[int]:
+    models = (Patient, Appointment, Consent, OutboundMessage, SafetyScreen, StaffAlert)
+    return [count(db, model) for model in models]
+
+
+@pytest.mark.parametrize(
+    ("step", "tier"),
+    [
+        ("patient", None),
+        ("screen", SafetyTier.URGENT),
+        ("visit", None),
+        ("course/confirm", None),
+    ],
+)
+def test_a_new_patient_with_a_number_another_patient_proved_is_refused_writing_nothing(
+    client: FlaskClient,
+    db: Database,
+    desk: str,
+    settings: Settings,
+    clock: FrozenClock,
+    step: str,
+    tier: SafetyTier | None,
+) -> None:
+    proven_patient(db, settings, clock)
+    before = counts(db)
+    form = {**NEW, **slot(db), **answers(tier), "csrf_token": desk}
+    form["service_id"] = str(ids(db, Service, "Acupuncture"))
+    form["template_id"] = str(ids(db, CourseTemplate, "Migraine prevention"))
+    refused = client.post(f"/staff/bookings/new/{step}", data=form)
+    assert refused.status_code == 422
+    assert "This number belongs to Bea J. already: find them under Find a patient." in refused.text
+    assert 'aria-describedby="new-phone-error"' in refused.text  # on the new patient's phone
+    assert counts(db) == before
+
+
+def test_a_patient_whose_number_is_refused_as_new_is_booked_when_found(
+    client: FlaskClient, db: Database, desk: str, settings: Settings, clock: FrozenClock
+) -> None:
+    patient_id = proven_patient(db, settings, clock)
+    refused = client.post("/staff/bookings/new/patient", data={**NEW, "csrf_token": desk})
+    assert refused.status_code == 422
+    found = client.get("/staff/bookings/new", query_string={"q": NEW["phone"]})
+    assert found.status_code == 200 and "Bea Jones" in found.text
+    form = {"patient_id": str(patient_id), **slot(db), **answers(), "csrf_token": desk}
+    form["service_id"] = str(ids(db, Service, "Acupuncture"))
+    booked = client.post("/staff/bookings/new/visit", data=form)
+    assert booked.status_code == 303
+    assert booked.headers["Location"] == f"/staff/patients/{patient_id}"
+    assert count(db, Patient) == 1
+    with db.session() as session:
+        visit = session.scalars(select(Appointment).where(Appointment.starts_at == STARTS_AT)).one()
+        assert visit.patient_id == patient_id and visit.booked_via == "staff"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ops.devstack import stack_env
 from scheduler.calendar.availability import to_minutes
@@ -186,3 +186,38 @@ def test_the_api_says_whether_a_text_about_the_move_is_planned(
     assert response.status_code == 200, response.json
     assert response.json["text_planned"] is consent
     assert response.json["start"].startswith("2026-03-05T10:00")
+
+
+def test_a_visit_moved_there_back_and_there_again_is_texted_each_move(
+    db: Database, settings: Settings, staff: dict[str, str]
+) -> None:
+    visit = book(db, settings, MONDAY_8AM, WEDNESDAY_9AM).appointment
+    moves = []
+    for start in (THURSDAY_10AM, WEDNESDAY_9AM, THURSDAY_10AM):
+        with db.transaction() as session:
+            move = reschedule_visit(session, visit.id, start, settings=settings, now=MONDAY_8AM)
+            moves.append(move.texted)
+            session.execute(  # the "moved" text goes before the next move
+                update(OutboundMessage)
+                .where(
+                    OutboundMessage.appointment_id == visit.id,
+                    OutboundMessage.kind == MessageKind.RESCHEDULED,
+                    OutboundMessage.status == MessageStatus.PENDING,
+                )
+                .values(status=MessageStatus.SENT)
+            )
+    assert moves == [True, True, True]
+    with db.session() as session:
+        moved = session.scalars(
+            select(OutboundMessage.planned_for)
+            .where(
+                OutboundMessage.appointment_id == visit.id,
+                OutboundMessage.kind == MessageKind.RESCHEDULED,
+            )
+            .order_by(OutboundMessage.id)
+        ).all()
+    assert [when.replace(tzinfo=UTC) for when in moved] == [
+        THURSDAY_10AM,
+        WEDNESDAY_9AM,
+        THURSDAY_10AM,
+    ]

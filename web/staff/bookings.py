@@ -34,11 +34,14 @@ from scheduler.patients.directory import QUERY_MAX, search_patients
 from scheduler.patients.record import time_zone_choices
 from scheduler.staff.permissions import Permissions
 from scheduler.visits.booking import BookingResult, patient_answer_errors
-from scheduler.visits.intake import book_course_screened, book_visit_screened
 from scheduler.visits.staff_booking import (
+    NumberOnRecord,
+    book_course_for_new_patient,
     book_course_for_patient,
+    book_visit_for_new_patient,
     book_visit_for_patient,
     keep_stopped_screen,
+    number_on_record_errors,
 )
 from web.context import clock, db, settings
 from web.enqueue import enqueue_follow_ups
@@ -124,9 +127,14 @@ def _find_page(status: int = 200, **context: Any) -> tuple[str, int]:
 @may_book
 def new_patient() -> Any:
     """A new patient's details and consents as they give them; when right, step two (the
-    screen). Nothing is written yet: the record is made when the booking is."""
+    screen). A number a patient on record has proven is refused: the booking is theirs, found
+    under Find a patient. Nothing is written yet: the record is made when the booking is."""
     who = Who(None, request.form)
-    errors = patient_answer_errors(visit_request(who, request.form, 0, settings().zone), settings())
+    wanted = visit_request(who, request.form, 0, settings().zone)
+    errors = patient_answer_errors(wanted, settings())
+    if not errors:
+        with db().session() as session:
+            errors = number_on_record_errors(session, wanted, settings())
     if errors:
         return _find_page(422, errors=errors, found=None)
     return _screen_page(who)
@@ -287,7 +295,7 @@ def book_visit() -> Any:
 
     def book(session: Session) -> BookingResult:
         if who.patient_id is None:
-            return book_visit_screened(
+            return book_visit_for_new_patient(
                 session, booking, assessment, settings=cfg, now=clock().now()
             )
         return book_visit_for_patient(
@@ -296,6 +304,8 @@ def book_visit() -> Any:
 
     try:
         result = db().retrying(book)
+    except NumberOnRecord as exc:
+        return _find_page(422, errors=exc.fields, found=None)
     except ValidationFailed as exc:
         return _refused(who, "visit", exc.fields)
     except SlotUnavailable:
@@ -370,7 +380,7 @@ def book_course() -> Any:
 
     def book(session: Session) -> CourseBooking:
         if who.patient_id is None:
-            return book_course_screened(
+            return book_course_for_new_patient(
                 session, wanted, assessment, settings=cfg, now=clock().now()
             )
         return book_course_for_patient(
@@ -379,6 +389,8 @@ def book_course() -> Any:
 
     try:
         booked = db().retrying(book)
+    except NumberOnRecord as exc:
+        return _find_page(422, errors=exc.fields, found=None)
     except ValidationFailed as exc:
         return _refused(who, "course", exc.fields)
     except SlotUnavailable:
