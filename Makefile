@@ -51,7 +51,7 @@ test: chromium $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
-	$(BIN)/pytest -n $(TEST_WORKERS) --ignore=tests/e2e --ignore=tests/faults
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --ignore=tests/e2e --ignore=tests/faults
 	$(BIN)/pytest -n 2 tests/e2e tests/faults
 
 ## As `make test`, with every input case of a parametrised test on PostgreSQL too (by

@@ -197,7 +197,8 @@ def test_a_drag_asks_first_moves_and_texts_and_undo_puts_it_back(
     message.filter(has_text="is moved to").wait_for()
     assert "with Sara Novak. The patient is texted the new time." in message.inner_text()
     assert starts_at(db, ana) == datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
-    assert column(page, "Sara Novak").locator(f'.fc-event[data-visit-id="{ana}"]').count() == 1
+    # The columns fetch their visits again after the move: wait for the visit in its new one.
+    column(page, "Sara Novak").locator(f'.fc-event[data-visit-id="{ana}"]').wait_for()
     assert moved_texts(db, ana) == [(datetime(2026, 3, 4, 15, 0, tzinfo=UTC), "pending")]
     screenshot(page, "clinic_calendar_moved_with_undo")
 
