@@ -375,6 +375,45 @@ def book_visit(
     )
     slot = _claim_slot(session, request.starts_at, service, practitioner, settings.zone)
     patient = booking_patient(session, request, phone, settings, now)
+    return _book_slot(session, slot, patient, request, settings=settings, now=now)
+
+
+def book_visit_on_record(
+    session: Session,
+    patient: Patient,
+    request: BookingRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> BookingResult:
+    """Book one visit for a patient already on record, as ``book_visit`` books one: their
+    details and consents stay as kept (the request's patient fields are not read).
+
+    :raise ValidationFailed: with every field of the visit that is wrong; nothing is written.
+    :raise SlotUnavailable: if the practitioner or every room is taken at that time.
+    """
+    _, service, practitioner = validate_booking(
+        session,
+        request,
+        settings=settings,
+        now=now,
+        policy=load_policy(session),
+        with_patient=False,
+    )
+    slot = _claim_slot(session, request.starts_at, service, practitioner, settings.zone)
+    return _book_slot(session, slot, patient, request, settings=settings, now=now)
+
+
+def _book_slot(
+    session: Session,
+    slot: _Slot,
+    patient: Patient,
+    request: BookingRequest,
+    *,
+    settings: Settings,
+    now: datetime,
+) -> BookingResult:
+    """The visit in the claimed slot, a personal link for its texts, and the texts planned."""
     appointment = _add_visit(session, slot, patient, request, now)
     token = issue_link_token(session, patient, now)
     flush_or_conflict(session)

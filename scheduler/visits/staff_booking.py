@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from scheduler.calendar.snapshot import load_policy, load_snapshot
 from scheduler.clinical.safety import Assessment, record_screen
 from scheduler.config import Settings
 from scheduler.courses.booking import CourseBooking, CourseRequest
 from scheduler.errors import ValidationFailed
-from scheduler.messaging.outbox import plan_visit_messages
-from scheduler.models import Appointment, Patient
+from scheduler.models import Patient
 from scheduler.patients.links import issue_link_token
 from scheduler.patients.verification import proven_owner
 from scheduler.phones import InvalidPhone, to_e164
 from scheduler.visits.booking import (
     BookingRequest,
     BookingResult,
+    book_visit_on_record,
     booking_patient,
-    claim_time,
-    flush_or_conflict,
     patient_answer_errors,
-    validate_booking,
 )
 from scheduler.visits.intake import SafetyStop, book_course_screened, book_visit_screened
 
@@ -72,124 +68,58 @@ def on_record(session: Session, patient_id: int) -> Patient:
     return patient
 
 
-def book_visit_for_patient(
+def book_visit_by_staff(
     session: Session,
-    patient_id: int,
+    patient_id: int | None,
     request: BookingRequest,
     assessment: Assessment,
     *,
     settings: Settings,
     now: datetime,
 ) -> BookingResult:
-    """Book one visit for a patient on record, after the safety screen they answered by phone
-    or at the desk: review-first answers book it ``pending_review``. Their details and consents
-    stay as kept (the request's patient fields are not read); a new personal link goes in the
-    confirmation text.
+    """Book one visit after the safety screen staff asked by phone or at the desk:
+    review-first answers book it ``pending_review``. For a patient on record (``patient_id``)
+    their details and consents stay as kept and a new personal link goes in the confirmation
+    text; for a new patient (None) the details staff took make the record, as
+    ``book_visit_screened`` makes one online, the number counting as proven.
 
     :raise SafetyStop: for emergent or urgent answers (``keep_stopped_screen`` afterwards).
+    :raise NumberOnRecord: if a new patient's number is one a patient on record has proven.
     :raise ValidationFailed: with every field that is wrong, or no such patient.
     :raise SlotUnavailable: if the practitioner or every room is taken at that time.
     """
+    if patient_id is None:
+        _refuse_number_on_record(session, request, settings)
+        return book_visit_screened(session, request, assessment, settings=settings, now=now)
     if assessment.stops_booking:
         raise SafetyStop(assessment)
     patient = on_record(session, patient_id)
     screened = replace(request, pending_review=assessment.needs_review)
-    visit = _claimed_visit(session, screened, patient, settings=settings, now=now)
-    session.add(visit)
-    token = issue_link_token(session, patient, now)
-    flush_or_conflict(session)
-    url = settings.manage_url(token)
-    messages = plan_visit_messages(session, visit, manage_url=url, settings=settings, now=now)
+    result = book_visit_on_record(session, patient, screened, settings=settings, now=now)
     record_screen(session, patient, assessment, now, zone=settings.zone)
-    return BookingResult(visit, patient, token, messages)
+    return result
 
 
-def _claimed_visit(
+def book_course_by_staff(
     session: Session,
-    request: BookingRequest,
-    patient: Patient,
-    *,
-    settings: Settings,
-    now: datetime,
-) -> Appointment:
-    """The visit the request asks for, its time checked free on the calendar around it.
-
-    :raise ValidationFailed, SlotUnavailable: as ``book_visit``.
-    """
-    policy = load_policy(session)
-    _, service, practitioner = validate_booking(
-        session, request, settings=settings, now=now, policy=policy, with_patient=False
-    )
-    start = request.starts_at
-    window = (start - timedelta(days=1), start + timedelta(days=2))
-    snapshot = load_snapshot(session, *window, settings.zone, [practitioner.id])
-    room_id = claim_time(snapshot, practitioner.id, service, start)
-    return Appointment(
-        patient=patient,
-        practitioner=practitioner,
-        service=service,
-        room_id=room_id,
-        starts_at=start,
-        ends_at=start + timedelta(minutes=service.duration_min),
-        blocked_until=start + timedelta(minutes=service.duration_min + service.buffer_min),
-        status=request.first_status,
-        booked_via=request.channel,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def book_visit_for_new_patient(
-    session: Session,
-    request: BookingRequest,
-    assessment: Assessment,
-    *,
-    settings: Settings,
-    now: datetime,
-) -> BookingResult:
-    """Book one visit for a new patient from the details staff took (the number counts as
-    proven), as ``book_visit_screened`` books one online.
-
-    :raise NumberOnRecord: if a patient on record has proven that number; nothing is written.
-    :raise SafetyStop, ValidationFailed, SlotUnavailable: as ``book_visit_screened``.
-    """
-    _refuse_number_on_record(session, request, settings)
-    return book_visit_screened(session, request, assessment, settings=settings, now=now)
-
-
-def book_course_for_new_patient(
-    session: Session,
+    patient_id: int | None,
     request: CourseRequest,
     assessment: Assessment,
     *,
     settings: Settings,
     now: datetime,
 ) -> CourseBooking:
-    """Book a course for a new patient from the details staff took, as ``book_course_screened``.
-
-    :raise NumberOnRecord: if a patient on record has proven that number; nothing is written.
-    :raise SafetyStop, ValidationFailed, SlotUnavailable: as ``book_course_screened``.
-    """
-    _refuse_number_on_record(session, request.booking, settings)
-    return book_course_screened(session, request, assessment, settings=settings, now=now)
-
-
-def book_course_for_patient(
-    session: Session,
-    patient_id: int,
-    request: CourseRequest,
-    assessment: Assessment,
-    *,
-    settings: Settings,
-    now: datetime,
-) -> CourseBooking:
-    """Book a course for a patient on record, as ``book_course_screened`` books one from their
-    personal link: their details and consents stay as kept; a new personal link goes in the
-    texts (staff never see an old one).
+    """Book a course as ``book_course_screened`` does, for a patient on record
+    (``patient_id``: their details and consents stay as kept; a new personal link goes in the
+    texts, staff never see an old one) or a new patient (None) from the details staff took.
 
     :raise SafetyStop: for emergent or urgent answers (``keep_stopped_screen`` afterwards).
+    :raise NumberOnRecord: if a new patient's number is one a patient on record has proven.
     :raise ValidationFailed, SlotUnavailable: as ``book_course_screened``; nothing is written.
     """
+    if patient_id is None:
+        _refuse_number_on_record(session, request.booking, settings)
+        return book_course_screened(session, request, assessment, settings=settings, now=now)
     if assessment.stops_booking:
         raise SafetyStop(assessment)
     patient = on_record(session, patient_id)

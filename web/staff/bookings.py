@@ -36,10 +36,8 @@ from scheduler.staff.permissions import Permissions
 from scheduler.visits.booking import BookingResult, patient_answer_errors
 from scheduler.visits.staff_booking import (
     NumberOnRecord,
-    book_course_for_new_patient,
-    book_course_for_patient,
-    book_visit_for_new_patient,
-    book_visit_for_patient,
+    book_course_by_staff,
+    book_visit_by_staff,
     keep_stopped_screen,
     number_on_record_errors,
 )
@@ -294,11 +292,7 @@ def book_visit() -> Any:
         return _refused(who, "visit", wrong)
 
     def book(session: Session) -> BookingResult:
-        if who.patient_id is None:
-            return book_visit_for_new_patient(
-                session, booking, assessment, settings=cfg, now=clock().now()
-            )
-        return book_visit_for_patient(
+        return book_visit_by_staff(
             session, who.patient_id, booking, assessment, settings=cfg, now=clock().now()
         )
 
@@ -379,11 +373,7 @@ def book_course() -> Any:
     wanted = course_request(who, request.form, cfg.zone)
 
     def book(session: Session) -> CourseBooking:
-        if who.patient_id is None:
-            return book_course_for_new_patient(
-                session, wanted, assessment, settings=cfg, now=clock().now()
-            )
-        return book_course_for_patient(
+        return book_course_by_staff(
             session, who.patient_id, wanted, assessment, settings=cfg, now=clock().now()
         )
 
