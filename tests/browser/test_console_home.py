@@ -74,7 +74,9 @@ def test_on_today_one_click_marks_a_patient_arrived_and_the_name_opens_the_recor
     page = desktop_page
     sign_in(page, live_server, accounts["desk"])
     page.get_by_role("link", name="Open Today to mark arrivals and no-shows").click()
+    page.wait_for_url("**/staff/today")
     row = page.locator(f'tr[data-visit-id="{day.cara}"]')
+    row.wait_for()
     assert row.get_by_role("link", name="Call Cara Test").is_visible()
     row.get_by_role("button", name="Arrived: Cara Test at 12:00").click()
     page.get_by_text("Cara Test has arrived.").wait_for()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from scheduler.db import Database
@@ -70,7 +71,7 @@ def test_a_patient_moves_then_cancels_a_visit(phone_page, live_server: str, db: 
     assert MessageKind.RESCHEDULED in kinds
 
     page.get_by_role("link", name="Cancel").click()
-    assert page.get_by_text("It is 24 hours or more away, so this is not a late").is_visible()
+    expect(page.get_by_text("It is 24 hours or more away, so this is not a late")).to_be_visible()
     page.get_by_role("button", name="Yes, cancel it").click()
     page.locator(".flash.ok").wait_for()
     assert "cancelled" in page.locator("li.visit").inner_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from scheduler.clinical.safety import QUESTIONS
@@ -48,7 +49,7 @@ def test_a_front_desk_books_a_new_patients_course_from_an_empty_slot(
     assert page.locator("#course-start").input_value() == "2026-03-03T10:00"
     screenshot(page, "staff_booking_3_what")
     page.get_by_role("button", name="Show the plan").click()
-    assert page.get_by_text("Nothing is booked yet.").is_visible()
+    expect(page.get_by_text("Nothing is booked yet.")).to_be_visible()
     screenshot(page, "staff_booking_4_plan")
     page.get_by_role("button", name="Confirm: book the course").click()
     page.wait_for_url("**/staff/patients/*")
@@ -67,7 +68,7 @@ def test_a_front_desk_hears_emergency_signs_and_reads_the_advice_to_the_caller(
     sign_in(page, live_server, accounts["desk"])
     page.goto(f"{live_server}/staff/bookings/new")
     page.get_by_role("button", name="Next: health questions").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     screenshot(page, "staff_booking_errors")
     page.get_by_label("First name", exact=True).fill("Ana")
     page.get_by_label("Last name", exact=True).fill("Silva")
@@ -77,7 +78,7 @@ def test_a_front_desk_hears_emergency_signs_and_reads_the_advice_to_the_caller(
     page.get_by_role("button", name="Next: health questions").click()
     answer_safety(page, yes=(QUESTIONS[0].code,))
     page.get_by_role("button", name="Next: what to book").click()
-    assert page.get_by_text("Read this to the caller now").is_visible()
+    expect(page.get_by_text("Read this to the caller now")).to_be_visible()
     assert page.get_by_text("Call 999 now").is_visible()
     with db.session() as session:
         assert (session.scalar(select(func.count()).select_from(Appointment)) or 0) == 0
