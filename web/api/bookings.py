@@ -15,6 +15,7 @@ from scheduler.patients.read_model import overview_for_token
 from scheduler.visits.booking import BookingRequest
 from scheduler.visits.intake import SafetyStop, book_visit_screened
 from web.api import presenters
+from web.api.links import BOOKING_LINKS, created
 from web.api.safety import refuse_stopped
 from web.api.schemas import BookingCreatedSchema, BookingInSchema, PatientViewSchema
 from web.booking_input import booking_request, nest_errors
@@ -29,6 +30,7 @@ class Bookings(MethodView):
     @bookings_limited
     @blp.arguments(BookingInSchema)
     @blp.response(201, BookingCreatedSchema)
+    @blp.doc(**created(BOOKING_LINKS))
     @blp.alt_response(429, description="Too many bookings from here or for this number.")
     @blp.alt_response(409, description="The slot was taken.")
     @blp.alt_response(422, description="Bad input, or the safety screen stopped the booking.")
@@ -64,6 +66,7 @@ def _booking_request(data: dict[str, Any]) -> BookingRequest:
         patient=data["patient"],
         reminders=consents["reminders"],
         diary_prompts=consents["diary_prompts"],
+        email_consent=consents.get("email"),
         channel="api",
         phone_proof=data.get("phone_proof", ""),
     )

@@ -20,6 +20,7 @@ from scheduler.models import CourseTemplate, TemplatePhase
 from scheduler.patients.links import patient_for_token
 from scheduler.visits.intake import SafetyStop, book_course_screened
 from web.api import presenters
+from web.api.links import COURSE_LINKS, created
 from web.api.safety import refuse_stopped
 from web.api.schemas import (
     CourseCreatedSchema,
@@ -61,6 +62,7 @@ def _request(data: dict[str, Any]) -> CourseRequest:
             patient=data["patient"],
             reminders=data["consents"]["reminders"],
             diary_prompts=data["consents"]["diary_prompts"],
+            email_consent=data["consents"].get("email"),
             channel="api",
             phone_proof=data.get("phone_proof", ""),
         ),
@@ -185,6 +187,7 @@ class Courses(MethodView):
     @course_requests_limited
     @blp.arguments(CourseInSchema)
     @blp.response(201, CourseCreatedSchema)
+    @blp.doc(**created(COURSE_LINKS))
     @blp.alt_response(409, description="The first visit's time is taken.")
     @blp.alt_response(429, description="Too many course requests from here or for this number.")
     @blp.alt_response(422, description="Bad input, or the safety screen stopped the booking.")
