@@ -6,8 +6,11 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
@@ -16,6 +19,9 @@ from babel import Locale, UnknownLocaleError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SMS_BACKENDS = ("console", "twilio")
+EMAIL_BACKENDS = ("console", "smtp")
+# SMTP_URL schemes: how the connection is secured, and the port when the URL names none.
+SMTP_SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
 ENVIRONMENTS = ("development", "test", "production")
 SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True} | {
     "0": False,
@@ -44,6 +50,45 @@ class TwilioSettings:
 
 
 @dataclass(frozen=True)
+class SmtpEndpoint:
+    """Where and how email is handed over: an SMTP_URL taken apart."""
+
+    security: str  # "plain", "starttls" or "tls" (implicit TLS from the first byte)
+    host: str
+    port: int
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+
+def parse_smtp_url(url: str) -> SmtpEndpoint:
+    """``smtp://``, ``smtp+starttls://`` or ``smtps://[user:password@]host[:port]``, the user
+    and password percent-decoded.
+
+    :raise ConfigurationError: naming what is wrong (never echoing the password).
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in SMTP_SCHEMES:
+        raise ConfigurationError(
+            f"SMTP_URL must start with {', '.join(f'{s}://' for s in SMTP_SCHEMES)} "
+            f"(got {parts.scheme + '://' if parts.scheme else 'no scheme'})"
+        )
+    security, default_port = SMTP_SCHEMES[parts.scheme.lower()]
+    try:
+        port = parts.port or default_port
+    except ValueError as exc:
+        raise ConfigurationError("SMTP_URL has a port that is no number from 1 to 65535") from exc
+    if not parts.hostname:
+        raise ConfigurationError("SMTP_URL names no host, e.g. smtp+starttls://smtp.example.com")
+    return SmtpEndpoint(
+        security=security,
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the web app, the workers and the tools need to know about their environment."""
 
@@ -53,6 +98,12 @@ class Settings:
     redis_url: str = ""
     sms_backend: str = "console"
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
+    # Email: "console" logs it, "smtp" hands it to the server SMTP_URL names.
+    email_backend: str = "console"
+    smtp_url: str = field(default="", repr=False)
+    # The From of every email; empty means "<clinic name> <bookings@localhost>".
+    email_from: str = ""
+    smtp_timeout_s: float = 10.0
     clinic_name: str = "Clearwater Clinic"
     clinic_phone: str = "+44 20 7946 0000"
     clinic_timezone: str = "Europe/London"
@@ -97,6 +148,10 @@ class Settings:
     # Reverse proxies in front of the web app whose X-Forwarded-For/-Proto are believed; 0
     # trusts none (a client could otherwise pick the address its limits are counted against).
     trusted_proxy_hops: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.email_from:
+            object.__setattr__(self, "email_from", default_email_from(self.clinic_name))
 
     @property
     def is_production(self) -> bool:
@@ -353,6 +408,38 @@ def _check_twilio_account(twilio: TwilioSettings) -> None:
         raise ConfigurationError(f"SMS_BACKEND=twilio needs {', '.join(missing)}")
 
 
+def default_email_from(clinic_name: str) -> str:
+    """``"<clinic name>" <bookings@localhost>``, the name quoted where it needs to be."""
+    return str(Address(display_name=clinic_name, addr_spec="bookings@localhost"))
+
+
+def _email(env: Mapping[str, str]) -> dict[str, Any]:
+    """The email settings.
+
+    :raise ConfigurationError: if the backend is unknown, SMTP_URL is missing or malformed
+        while email goes by SMTP, EMAIL_FROM holds no address, or SMTP_TIMEOUT is not positive.
+    """
+    backend = _one_of(env, "EMAIL_BACKEND", "console", EMAIL_BACKENDS)
+    smtp_url = env.get("SMTP_URL", "").strip()
+    if backend == "smtp" and not smtp_url:
+        raise ConfigurationError("EMAIL_BACKEND=smtp needs SMTP_URL, e.g. smtps://user:pw@host")
+    if smtp_url:
+        parse_smtp_url(smtp_url)
+    clinic_name = env.get("CLINIC_NAME", Settings.clinic_name)
+    sender = env.get("EMAIL_FROM", "").strip() or default_email_from(clinic_name)
+    if "@" not in parseaddr(sender)[1]:
+        raise ConfigurationError(f"EMAIL_FROM {sender!r} is no address like Clinic <a@b.example>")
+    timeout = _float(env, "SMTP_TIMEOUT", 10.0)
+    if timeout <= 0:
+        raise ConfigurationError("SMTP_TIMEOUT must be a positive number of seconds")
+    return {
+        "email_backend": backend,
+        "smtp_url": smtp_url,
+        "email_from": sender,
+        "smtp_timeout_s": timeout,
+    }
+
+
 def _time_zone(env: Mapping[str, str]) -> str:
     """:raise ConfigurationError: if CLINIC_TIMEZONE names no time zone."""
     clinic_timezone = env.get("CLINIC_TIMEZONE", "Europe/London")
@@ -380,6 +467,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'clinic.db'}",
         sms_backend=sms_backend,
         twilio=twilio,
+        **_email(env),
         clinic_timezone=clinic_timezone,
         secret_key=_secret_key(env, environment, instance_path),
         **_plain_values(env),

@@ -23,6 +23,7 @@ from tests.support.services import (
     postgres_server,
     redis_server,
 )
+from tests.support.smtp_server import SmtpServer
 from web.limits import storage_options
 
 # A Monday in winter (GMT); the clocks go forward on 2026-03-29.
@@ -122,6 +123,13 @@ def clock() -> FrozenClock:
 def fake_twilio() -> Iterator[FakeTwilio]:
     with FakeTwilio() as fake:
         yield fake
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 that keeps what it takes (tests/support/smtp_server.py)."""
+    with SmtpServer() as server:
+        yield server
 
 
 def clear_limits(redis_url: str) -> None:
