@@ -7,8 +7,12 @@ from typing import Any
 
 from scheduler.visits.booking import BookingRequest, PatientDetails
 
-PATIENT_FIELDS = {"first_name", "last_name", "phone", "time_zone"}
-CONSENT_FIELDS = {"consent_reminders": "reminders", "consent_diary_prompts": "diary_prompts"}
+PATIENT_FIELDS = {"first_name", "last_name", "phone", "time_zone", "email"}
+CONSENT_FIELDS = {
+    "consent_reminders": "reminders",
+    "consent_diary_prompts": "diary_prompts",
+    "consent_email": "email",
+}
 
 
 def booking_request(
@@ -21,7 +25,10 @@ def booking_request(
     diary_prompts: bool | None,
     channel: str,
     phone_proof: str = "",
+    email_consent: bool | None = None,
 ) -> BookingRequest:
+    """The booking request from the patient's answers (``patient``: the names, the phone, the
+    time zone and the optional email, as given)."""
     return BookingRequest(
         service_id=service_id,
         practitioner_id=practitioner_id,
@@ -31,9 +38,11 @@ def booking_request(
             last_name=patient.get("last_name") or "",
             phone=patient.get("phone") or "",
             time_zone=patient.get("time_zone") or None,
+            email=patient.get("email") or None,
         ),
         consent_reminders=reminders,
         consent_diary_prompts=diary_prompts,
+        consent_email=email_consent,
         channel=channel,
         phone_proof=phone_proof,
     )

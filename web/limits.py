@@ -37,6 +37,10 @@ CODE_CHECKS_PER_ADDRESS = "30 per hour"
 # What a personal link does that texts the patient (moves, cancels, waitlist joins), together.
 LINK_TEXTS_PER_LINK = "5 per 10 minutes;20 per day"
 LINK_TEXTS_PER_ADDRESS = "30 per hour"
+# Stopping emails (the page's button, a mail client's one-click POST): one link needs one or
+# two; one address is generous because a mail provider posts for many patients from a few.
+UNSUBSCRIBES_PER_LINK = "5 per hour;10 per day"
+UNSUBSCRIBES_PER_ADDRESS = "60 per minute;600 per hour"
 # Failed staff sign-ins (web/staff/login_throttle.py): per account, whichever address tries it,
 # and per address, whichever accounts it tries (spraying many emails).
 LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes;20 per day"
@@ -146,6 +150,9 @@ code_checks_limited = limiter.shared_limit(
     methods=COUNTED_METHODS,
 )
 link_texts_limited = _limited("link-texts", LINK_TEXTS_PER_ADDRESS, LINK_TEXTS_PER_LINK, link_key)
+unsubscribes_limited = _limited(
+    "email-unsubscribes", UNSUBSCRIBES_PER_ADDRESS, UNSUBSCRIBES_PER_LINK, link_key
+)
 
 
 @limiter.request_filter

@@ -11,6 +11,8 @@ from ops.embedded_redis import resolve_redis_url
 from scheduler.clock import Clock, SystemClock
 from scheduler.config import Settings, load_settings
 from scheduler.db import Database
+from scheduler.messaging.email import email_backend_from_settings
+from scheduler.messaging.email.base import EmailBackend
 from scheduler.messaging.rate_limit import TokenBucket
 from scheduler.messaging.sending import SendPolicy
 from scheduler.messaging.sms import SmsBackend, backend_from_settings
@@ -27,6 +29,7 @@ class Runtime:
     redis: redis.Redis
     clock: Clock
     send_policy: SendPolicy
+    email: EmailBackend
 
 
 def broker_url(settings: Settings) -> str:
@@ -47,6 +50,7 @@ def runtime() -> Runtime:
         if not settings.database_url.startswith("sqlite")
         else Database(settings.database_url),
         sms=backend_from_settings(settings),
+        email=email_backend_from_settings(settings),
         redis=client,
         clock=SystemClock(),
         send_policy=SendPolicy(
@@ -56,6 +60,7 @@ def runtime() -> Runtime:
             served=settings.sms_regions,
             new_numbers_per_hour=settings.new_numbers_per_hour,
             zone=settings.zone,
+            settings=settings,
         ),
     )
 

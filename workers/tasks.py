@@ -71,6 +71,7 @@ def send_messages(message_ids: list[int]) -> list[str]:
         callback,
         rt.send_policy,
         concurrency=rt.settings.send_concurrency,
+        email_backend=rt.email,
     )
     return [outcomes[message_id].value for message_id in message_ids]
 
@@ -85,7 +86,9 @@ def send_message(message_id: int) -> str:
     """Send one claimed message; a duplicate delivery of this task sends nothing."""
     rt = runtime()
     callback = rt.settings.status_callback_url if rt.sms.name == "twilio" else None
-    outcome = send_outbound_message(rt.db, message_id, rt.sms, rt.clock, callback, rt.send_policy)
+    outcome = send_outbound_message(
+        rt.db, message_id, rt.sms, rt.clock, callback, rt.send_policy, email_backend=rt.email
+    )
     return outcome.value
 
 

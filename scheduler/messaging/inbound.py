@@ -44,6 +44,9 @@ CANCEL_CONFIRM_WINDOW = timedelta(minutes=30)
 DIARY_PROMPT_VALID = timedelta(days=3)
 UPCOMING = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 
+# What a STOP by text withdraws: the consents to texts (emails have their own unsubscribe).
+TEXT_CONSENTS = (ConsentKind.REMINDERS, ConsentKind.DIARY_PROMPTS)
+
 
 @dataclass
 class InboundResult:
@@ -137,7 +140,7 @@ def _stop(ctx: _Context, _reply: Reply) -> str:
             patient.sms_opted_out_at = ctx.now
     if ctx.patient is not None:
         _record_consents(
-            ctx, {k: False for k in ConsentKind}, f"Replied {ctx.inbound.body.strip()[:20]!r}"
+            ctx, {k: False for k in TEXT_CONSENTS}, f"Replied {ctx.inbound.body.strip()[:20]!r}"
         )
     return render_reply("stopped", **ctx.values())
 
@@ -222,7 +225,9 @@ def _cancel(ctx: _Context, _reply: Reply) -> str:
             kind = "cancel_ask_any_time"
         return render_reply(kind, **ctx.values(visit, late_hours=str(hours)))
     try:
-        cancelled = cancel_visit(ctx.session, visit.id, ctx.now, patient=ctx.patient)
+        cancelled = cancel_visit(
+            ctx.session, visit.id, ctx.now, patient=ctx.patient, settings=ctx.settings
+        )
     except NotCancellable:
         return render_reply("no_visit", **ctx.values(manage_url=ctx.link()))
     ctx.result.understood_as = "cancel"

@@ -10,11 +10,19 @@ from sqlalchemy import String, case, cast, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.config import Settings
+from scheduler.messaging.email_plans import email_key, goes_by, load_routes, plan_visit_email
 from scheduler.messaging.gsm import segment_count
 from scheduler.messaging.texts import MessageContext, render
-from scheduler.messaging.timing import QUIET, load_reminder_plan, visit_due_times
+from scheduler.messaging.timing import QUIET, load_reminder_plan, visit_due_times, visit_plan
 from scheduler.messaging.wording import load_wording
-from scheduler.models import Appointment, MessageKind, MessageStatus, OutboundMessage, Patient
+from scheduler.models import (
+    Appointment,
+    Channel,
+    MessageKind,
+    MessageStatus,
+    OutboundMessage,
+    Patient,
+)
 
 UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
 
@@ -43,15 +51,36 @@ def plan_visit_messages(
     context = _context(appointment, manage_url, settings)
     wording = load_wording(session)
     existing = _existing_keys(session, appointment.id)
+    routes = load_routes(session)
     rows: list[OutboundMessage] = []
     for kind, due in _due_times(session, appointment, now).items():
-        if visit_dedupe_key(appointment, kind) not in existing:
+        channels = routes[kind].channels
+        if Channel.SMS in channels and visit_dedupe_key(appointment, kind) not in existing:
             # Worded for its due time after quiet hours: "tomorrow" if it goes the evening before.
             body = render(kind, replace(context, sends_at=due), wording.get(kind))
             rows.append(_visit_message(appointment, kind, body, due, now))
     session.add_all(rows)
     session.flush()
+    for kind, due in _email_due_times(session, appointment, now).items():
+        if Channel.EMAIL in routes[kind].channels:
+            key = email_key(visit_dedupe_key(appointment, kind))
+            email = plan_visit_email(
+                session, appointment, kind, key, due, settings, manage_url, now
+            )
+            rows.extend([email] if email is not None else [])
     return rows
+
+
+def _email_due_times(
+    session: Session, appointment: Appointment, now: datetime
+) -> dict[MessageKind, datetime]:
+    """When each of the visit's emails is due: as its text, but quiet hours do not apply."""
+    plan = visit_plan(load_reminder_plan(session))
+    due_times = {
+        kind: now if before is None else appointment.starts_at - before
+        for kind, before in plan.items()
+    }
+    return {kind: due for kind, due in due_times.items() if due >= now}
 
 
 def _existing_keys(session: Session, appointment_id: int) -> set[str]:
@@ -98,6 +127,7 @@ def _pending_row(
         patient_id=patient.id,
         appointment_id=appointment_id,
         kind=kind,
+        channel=Channel.SMS,
         dedupe_key=key,
         to_phone=patient.phone_e164,
         body=body,
@@ -126,14 +156,21 @@ def plan_visit_notice(
     """
     earlier = session.scalar(
         select(func.count(OutboundMessage.id)).where(
-            OutboundMessage.appointment_id == appointment.id, OutboundMessage.kind == kind
+            OutboundMessage.appointment_id == appointment.id,
+            OutboundMessage.kind == kind,
+            OutboundMessage.channel == Channel.SMS,
         )
     )
+    key = f"{visit_dedupe_key(appointment, kind)}:{int(earlier or 0) + 1}"
+    if goes_by(session, kind, Channel.EMAIL):
+        plan_visit_email(session, appointment, kind, email_key(key), now, settings, manage_url, now)
+    if not goes_by(session, kind, Channel.SMS):
+        return None
     return write_message(
         session,
         appointment.patient,
         kind,
-        f"{visit_dedupe_key(appointment, kind)}:{int(earlier or 0) + 1}",
+        key,
         render(
             kind,
             _context(appointment, manage_url, settings, now),
@@ -144,6 +181,27 @@ def plan_visit_notice(
         appointment_id=appointment.id,
         planned_for=appointment.starts_at,
     )
+
+
+def plan_cancellation_email(
+    session: Session, appointment: Appointment, manage_url: str, settings: Settings, now: datetime
+) -> OutboundMessage | None:
+    """The email taking a cancelled visit off the patient's calendar (its invite's METHOD is
+    CANCEL), when an invite for the visit has gone to them and the clinic sends this kind by
+    email."""
+    kind = MessageKind.CANCELLATION
+    invited = session.scalar(
+        select(OutboundMessage.id).where(
+            OutboundMessage.appointment_id == appointment.id,
+            OutboundMessage.channel == Channel.EMAIL,
+            OutboundMessage.invite.is_not(None),
+            OutboundMessage.status.in_((MessageStatus.SENT, MessageStatus.DELIVERED)),
+        )
+    )
+    if invited is None or not goes_by(session, kind, Channel.EMAIL):
+        return None
+    key = email_key(f"appointment:{appointment.id}:{kind.value}:{appointment.revision}")
+    return plan_visit_email(session, appointment, kind, key, now, settings, manage_url, now)
 
 
 def write_message(

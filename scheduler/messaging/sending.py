@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import cast
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, func, select, update
@@ -18,7 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from scheduler.clock import Clock
+from scheduler.config import Settings
 from scheduler.db import Database
+from scheduler.messaging.email.base import EmailBackend, OutgoingEmail
+from scheduler.messaging.email_plans import email_key, may_email, plan_visit_email
 from scheduler.messaging.gsm import segment_count
 from scheduler.messaging.outbox import start_sending
 from scheduler.messaging.rate_limit import TokenBucket
@@ -34,6 +38,7 @@ from scheduler.messaging.timing import AT_ONCE, MOVES_EARLIER, QuietHours, quiet
 from scheduler.models import (
     ACTIVE_STATUSES,
     Appointment,
+    Channel,
     ConsentKind,
     MessageKind,
     MessageStatus,
@@ -41,6 +46,8 @@ from scheduler.models import (
     Patient,
     StaffAlert,
 )
+from scheduler.patients.email_unsubscribe import unsubscribe_url
+from scheduler.patients.links import issue_link_token
 from scheduler.phones import refusal
 
 log = logging.getLogger("clinic.sending")
@@ -57,6 +64,16 @@ CONSENT_FOR = {
 CAPPED = frozenset(MessageKind) - AT_ONCE
 # How long a text to a never-texted number waits once the clinic's hourly ceiling is reached.
 NEW_NUMBER_PAUSE = timedelta(minutes=10)
+# The visit messages that have an email form: a text of these kinds that can never be
+# delivered is sent by email instead.
+EMAILABLE = frozenset(
+    {
+        MessageKind.CONFIRMATION,
+        MessageKind.REMINDER_48H,
+        MessageKind.REMINDER_2H,
+        MessageKind.RESCHEDULED,
+    }
+)
 
 
 class SendOutcome(enum.StrEnum):
@@ -85,6 +102,9 @@ class SendPolicy:
     new_numbers_per_hour: int = 0
     # The clinic's time zone, the one texts show times in: "today" and "tomorrow" are its days.
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    # What emails are worded and linked with (a text that can never be delivered falls back to
+    # email only when these are given).
+    settings: Settings | None = None
 
 
 def backoff(attempt: int, retry_after_s: float | None = None) -> timedelta:
@@ -104,12 +124,15 @@ def reason_not_to_send(
     A number outside the ``served`` regions, or no mobile, is skipped whatever else holds.
     """
     patient = message.patient
-    if message.appointment_id is not None:
+    if message.appointment_id is not None and message.kind != MessageKind.CANCELLATION:
         visit = session.get(Appointment, message.appointment_id)
         if visit is None or visit.status not in ACTIVE_STATUSES:
             return MessageStatus.CANCELLED, "visit cancelled"
         if message.planned_for is not None and visit.starts_at != message.planned_for:
             return MessageStatus.CANCELLED, "visit moved"
+    if message.channel == Channel.EMAIL:
+        return _reason_not_to_email(message)
+    assert message.to_phone is not None  # a text always has its number (a database check)
     refused = refusal(message.to_phone, served)
     if refused is not None:
         return MessageStatus.SKIPPED, f"destination refused: {refused}"
@@ -117,6 +140,20 @@ def reason_not_to_send(
         return MessageStatus.SENDING, ""
     if patient.sms_opted_out_at is not None:
         return MessageStatus.SKIPPED, "patient opted out of SMS"
+    consent = CONSENT_FOR.get(message.kind, ConsentKind.REMINDERS)
+    if not patient.consents_to(consent):
+        return MessageStatus.SKIPPED, f"no consent to {consent.value.replace('_', ' ')}"
+    return MessageStatus.SENDING, ""
+
+
+def _reason_not_to_email(message: OutboundMessage) -> tuple[MessageStatus, str]:
+    """Why an email must not go (the patient's address changed, or they withdrew consent to
+    email), or (SENDING, "")."""
+    patient = message.patient
+    if patient is None or patient.email != message.to_email:
+        return MessageStatus.SKIPPED, "email address changed"
+    if not patient.consents_to(ConsentKind.EMAIL):
+        return MessageStatus.SKIPPED, "no consent to email"
     consent = CONSENT_FOR.get(message.kind, ConsentKind.REMINDERS)
     if not patient.consents_to(consent):
         return MessageStatus.SKIPPED, f"no consent to {consent.value.replace('_', ' ')}"
@@ -131,6 +168,7 @@ def _sent_today(session: Session, message: OutboundMessage, zone: ZoneInfo, now:
             .select_from(OutboundMessage)
             .where(
                 OutboundMessage.patient_id == message.patient_id,
+                OutboundMessage.channel == Channel.SMS,
                 OutboundMessage.kind.in_(CAPPED),
                 OutboundMessage.sent_at >= midnight,
                 OutboundMessage.id != message.id,
@@ -149,6 +187,8 @@ def when_allowed(
     late: it is skipped rather than sent after the fact.
     """
     if message.patient is None:  # a phone code goes at once, like any answer
+        return None, ""
+    if message.channel == Channel.EMAIL:  # quiet hours and the daily cap are about texts
         return None, ""
     zone = ZoneInfo(message.patient.time_zone)
     until, why = quiet_hours_wait(message.kind, message.planned_for, now, zone, policy.quiet)
@@ -182,7 +222,11 @@ def _alert(
 
 
 def _record_failure(
-    session: Session, message: OutboundMessage, failure: SendFailure, now: datetime
+    session: Session,
+    message: OutboundMessage,
+    failure: SendFailure,
+    now: datetime,
+    policy: SendPolicy | None = None,
 ) -> SendOutcome:
     message.error_code = failure.code
     message.error_message = failure.detail or failure.kind.value
@@ -198,6 +242,12 @@ def _record_failure(
     patient = message.patient
     if patient is None:
         return SendOutcome.FAILED
+    if message.channel == Channel.EMAIL:
+        kind = "content_filtered" if failure.kind == FailureKind.CONTENT else "email_unusable"
+        _alert(session, message, kind, f"Email refused: {failure.code or failure.kind}", now)
+        return SendOutcome.FAILED
+    if failure.kind in (FailureKind.OPTED_OUT, FailureKind.PERMANENT) and policy is not None:
+        _fall_back_to_email(session, message, policy, now)
     if failure.kind == FailureKind.OPTED_OUT and patient.sms_opted_out_at is None:
         patient.sms_opted_out_at = now
     elif failure.kind == FailureKind.PERMANENT and patient.phone_flagged_at is None:
@@ -206,6 +256,28 @@ def _record_failure(
     elif failure.kind == FailureKind.CONTENT:
         _alert(session, message, "content_filtered", f"Twilio error {failure.code}", now)
     return SendOutcome.FAILED
+
+
+def _fall_back_to_email(
+    session: Session, message: OutboundMessage, policy: SendPolicy, now: datetime
+) -> None:
+    """A visit's text that can never be delivered (a landline, an unroutable number, the
+    patient's STOP at the carrier) goes by email instead, to a patient who consented to email,
+    unless the same message goes by email already."""
+    settings = policy.settings
+    visit = session.get(Appointment, message.appointment_id) if message.appointment_id else None
+    if settings is None or visit is None or message.patient is None:
+        return
+    if message.kind not in EMAILABLE or not may_email(message.patient):
+        return
+    twin = email_key(message.dedupe_key)
+    if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == twin)):
+        return  # sent by both: the email is on its way already
+    url = settings.manage_url(issue_link_token(session, message.patient, now))
+    key = f"{message.dedupe_key}:fallback"
+    plan_visit_email(
+        session, visit, message.kind, key, now, settings, url, now, fallback_for=message
+    )
 
 
 @dataclass
@@ -225,11 +297,12 @@ class _NewNumbers:
     ) -> _NewNumbers:
         if ceiling <= 0:
             return cls(ceiling)
-        return cls(ceiling, _texted_before(session, {m.to_phone for m in messages}))
+        phones = {m.to_phone for m in messages if m.to_phone is not None}
+        return cls(ceiling, _texted_before(session, phones))
 
     def allows(self, session: Session, message: OutboundMessage, now: datetime) -> bool:
         """Whether the message may go; counts it if it is the first to its number."""
-        if self.ceiling <= 0 or message.to_phone in self.known:
+        if self.ceiling <= 0 or message.to_phone is None or message.to_phone in self.known:
             return True
         if self.texted is None:
             self.texted = _new_numbers_texted_since(session, now - timedelta(hours=1))
@@ -333,7 +406,8 @@ def _check(
 @dataclass
 class _Attempt:
     message_id: int
-    sms: OutgoingSms
+    sms: OutgoingSms | None = None
+    email: OutgoingEmail | None = None
     receipt: ProviderReceipt | None = None
     failure: SendFailure | None = None
     wait: float = 0.0  # the send rate said: not now, in this many seconds
@@ -353,28 +427,39 @@ def _pool(size: int) -> ThreadPoolExecutor:
 
 
 def _take_tokens(attempts: list[_Attempt], policy: SendPolicy) -> None:
-    """Ask the clinic's send rate for the whole batch at once; the rest wait."""
-    if policy.bucket is None:
+    """Ask the clinic's send rate (a limit on texts) for the batch's texts at once; the rest
+    wait."""
+    texts = [a for a in attempts if a.sms is not None]
+    if policy.bucket is None or not texts:
         return
-    granted, wait = policy.bucket.take_many(len(attempts))
-    for attempt in attempts[granted:]:
+    granted, wait = policy.bucket.take_many(len(texts))
+    for attempt in texts[granted:]:
         attempt.wait = wait
 
 
-def _call_provider(attempt: _Attempt, backend: SmsBackend) -> _Attempt:
+def _call_provider(
+    attempt: _Attempt, backend: SmsBackend, email_backend: EmailBackend | None
+) -> _Attempt:
     if attempt.wait > 0:
         return attempt
     if time.monotonic() > attempt.deadline:
         attempt.expired = True
         return attempt
     try:
-        attempt.receipt = backend.send(attempt.sms)
+        if attempt.sms is not None:
+            attempt.receipt = backend.send(attempt.sms)
+        elif attempt.email is not None and email_backend is not None:
+            attempt.receipt = email_backend.send(attempt.email)
+        else:
+            raise SendFailure(FailureKind.RETRY_LATER, code="no-email-backend")
     except SendFailure as failure:
         attempt.failure = failure
     return attempt
 
 
-def _record(session: Session, attempt: _Attempt, now: datetime) -> SendOutcome:
+def _record(
+    session: Session, attempt: _Attempt, now: datetime, policy: SendPolicy | None = None
+) -> SendOutcome:
     message = session.get_one(OutboundMessage, attempt.message_id)
     if attempt.wait > 0:
         _defer(message, now + timedelta(seconds=attempt.wait), "clinic send rate", now)
@@ -389,7 +474,7 @@ def _record(session: Session, attempt: _Attempt, now: datetime) -> SendOutcome:
             attempt.failure.kind,
             attempt.failure.code,
         )
-        return _record_failure(session, message, attempt.failure, now)
+        return _record_failure(session, message, attempt.failure, now, policy)
     raise AssertionError("sent messages are recorded by _record_sent")
 
 
@@ -401,6 +486,7 @@ def send_outbound_messages(
     status_callback_url: str | None = None,
     policy: SendPolicy | None = None,
     concurrency: int = 1,
+    email_backend: EmailBackend | None = None,
 ) -> dict[int, SendOutcome]:
     """Send claimed (``queued``) messages, each at most once.
 
@@ -411,12 +497,14 @@ def send_outbound_messages(
     later due time, never dropped. The provider is called outside any transaction, up to
     ``concurrency`` calls at once, and the answers recorded together afterwards: a crash in
     between leaves rows in ``sending``, which reconciliation settles with the provider.
+    Emails go through ``email_backend`` with the same claim; quiet hours, the daily cap, the
+    send rate and the ceiling on new numbers are about texts and do not hold them back.
     """
     policy = policy or SendPolicy()
     outcomes, attempts = _start_batch(db, message_ids, clock, policy, status_callback_url)
     if attempts:
-        done = _call_provider_for_all(attempts, backend, policy, concurrency)
-        outcomes.update(_record_batch(db, done, clock))
+        done = _call_provider_for_all(attempts, backend, policy, concurrency, email_backend)
+        outcomes.update(_record_batch(db, done, clock, policy))
     return outcomes
 
 
@@ -440,11 +528,34 @@ def _start_batch(
             settled = _check(session, message, policy, now, breaker)
             if settled is not None:
                 outcomes[message.id] = settled
+            elif message.channel == Channel.EMAIL:
+                email = _outgoing_email(message, policy)
+                attempts.append(_Attempt(message.id, email=email, deadline=deadline))
             else:
+                assert message.to_phone is not None
                 _word_for_now(message, policy.zone, now)
                 sms = OutgoingSms(message.to_phone, message.body, status_callback_url)
-                attempts.append(_Attempt(message.id, sms, deadline=deadline))
+                attempts.append(_Attempt(message.id, sms=sms, deadline=deadline))
     return outcomes, attempts
+
+
+def _outgoing_email(message: OutboundMessage, policy: SendPolicy) -> OutgoingEmail:
+    """The email a row describes; its Message-ID is the row's own, the same on every attempt
+    (a receiving server that saw it once can tell a repeat)."""
+    assert message.to_email is not None and message.subject is not None
+    settings = policy.settings
+    domain = urlsplit(settings.public_base_url).hostname if settings else None
+    patient = message.patient
+    unsubscribe = unsubscribe_url(settings, patient) if settings and patient else None
+    return OutgoingEmail(
+        to=message.to_email,
+        subject=message.subject,
+        text=message.body,
+        html=message.html_body,
+        message_id=f"<outbox-{message.id}@{domain or 'localhost'}>",
+        unsubscribe_url=unsubscribe,
+        invite=message.invite,
+    )
 
 
 def _word_for_now(message: OutboundMessage, zone: ZoneInfo, now: datetime) -> None:
@@ -459,16 +570,24 @@ def _word_for_now(message: OutboundMessage, zone: ZoneInfo, now: datetime) -> No
 
 
 def _call_provider_for_all(
-    attempts: list[_Attempt], backend: SmsBackend, policy: SendPolicy, concurrency: int
+    attempts: list[_Attempt],
+    backend: SmsBackend,
+    policy: SendPolicy,
+    concurrency: int,
+    email_backend: EmailBackend | None = None,
 ) -> list[_Attempt]:
     """Take the send rate's tokens, then call the provider, up to ``concurrency`` at once."""
     _take_tokens(attempts, policy)
     if concurrency > 1 and len(attempts) > 1:
-        return list(_pool(concurrency).map(lambda a: _call_provider(a, backend), attempts))
-    return [_call_provider(a, backend) for a in attempts]
+        return list(
+            _pool(concurrency).map(lambda a: _call_provider(a, backend, email_backend), attempts)
+        )
+    return [_call_provider(a, backend, email_backend) for a in attempts]
 
 
-def _record_batch(db: Database, done: list[_Attempt], clock: Clock) -> dict[int, SendOutcome]:
+def _record_batch(
+    db: Database, done: list[_Attempt], clock: Clock, policy: SendPolicy | None = None
+) -> dict[int, SendOutcome]:
     """Record every answer in one transaction: provider ids for the sent, the rest settled."""
     outcomes: dict[int, SendOutcome] = {}
     with db.transaction() as session:
@@ -478,7 +597,7 @@ def _record_batch(db: Database, done: list[_Attempt], clock: Clock) -> dict[int,
         outcomes.update((a.message_id, SendOutcome.SENT) for a in sent)
         for attempt in done:
             if attempt.receipt is None:
-                outcomes[attempt.message_id] = _record(session, attempt, now)
+                outcomes[attempt.message_id] = _record(session, attempt, now, policy)
     return outcomes
 
 
@@ -531,8 +650,10 @@ def send_outbound_message(
     clock: Clock,
     status_callback_url: str | None = None,
     policy: SendPolicy | None = None,
+    email_backend: EmailBackend | None = None,
 ) -> SendOutcome:
     """Send one claimed (``queued``) message at most once; see ``send_outbound_messages``."""
-    return send_outbound_messages(db, [message_id], backend, clock, status_callback_url, policy)[
-        message_id
-    ]
+    outcomes = send_outbound_messages(
+        db, [message_id], backend, clock, status_callback_url, policy, email_backend=email_backend
+    )
+    return outcomes[message_id]

@@ -14,7 +14,7 @@ from scheduler.models.clinic import (
 from scheduler.models.courses import Cadence, Course, CourseStatus, CourseTemplate, TemplatePhase
 from scheduler.models.diary import AttackFunction, DiaryAttack, DiaryDay, MedicationClass
 from scheduler.models.inbound import InboundMessage, StaffAlert
-from scheduler.models.messages import MessageKind, MessageStatus, OutboundMessage
+from scheduler.models.messages import Channel, MessageKind, MessageStatus, OutboundMessage
 from scheduler.models.outcomes import (
     QuestionnaireKind,
     QuestionnaireResponse,
@@ -36,6 +36,7 @@ __all__ = [
     "Base",
     "Cadence",
     "CalendarFeed",
+    "Channel",
     "ClinicRules",
     "Closure",
     "Consent",

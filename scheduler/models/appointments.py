@@ -71,6 +71,9 @@ class Appointment(Base):
     booked_via: Mapped[str] = mapped_column(String(20), default="web")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Raised on every move and on cancelling: a calendar invite's SEQUENCE, so the patient's
+    # calendar app takes the latest invite for the visit's UID over the ones before.
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), nullable=True)
     phase_position: Mapped[int | None] = mapped_column(nullable=True)

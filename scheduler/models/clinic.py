@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Date, ForeignKey, String, Table, Time
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Date, ForeignKey, String, Table, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.models.base import Base, UTCDateTime
@@ -143,6 +143,11 @@ class ClinicRules(Base):
     maintenance_notice_days: Mapped[int] = mapped_column(default=7, server_default="7")
     # A patient's link stays valid this long after their last visit.
     link_grace_days: Mapped[int] = mapped_column(default=90, server_default="90")
+    # Which channel each kind of visit message goes by: {"confirmation": "both", ...}
+    # ("sms", "email" or "both"); a kind not named keeps the default (docs/messaging.md).
+    message_channels: Mapped[dict[str, str]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
 
 
 class ClinicDetails(Base):

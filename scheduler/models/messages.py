@@ -1,11 +1,11 @@
-"""The outbox: every SMS the system will send is a row with a due time, a key and a state."""
+"""The outbox: every text or email the system sends is a row with a due time, a key and a state."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.models.base import Base, UTCDateTime, str_enum
@@ -25,6 +25,14 @@ class MessageKind(enum.StrEnum):
     REPLY = "reply"
     PHONE_CODE = "phone_code"
     NEW_LINK = "new_link"
+    CANCELLATION = "cancellation"  # by email only: the invite that takes a visit off a calendar
+
+
+class Channel(enum.StrEnum):
+    """How a message reaches the patient."""
+
+    SMS = "sms"
+    EMAIL = "email"
 
 
 class MessageStatus(enum.StrEnum):
@@ -46,10 +54,16 @@ class MessageStatus(enum.StrEnum):
 
 
 class OutboundMessage(Base):
-    """One SMS to one patient, unique by ``dedupe_key`` so no plan can write it twice."""
+    """One text or one email to one patient, unique by ``dedupe_key`` so no plan can write it
+    twice. A text has a phone; an email an address and a subject (checked by the database)."""
 
     __tablename__ = "outbound_messages"
     __table_args__ = (
+        CheckConstraint(
+            "(channel = 'sms' AND to_phone IS NOT NULL) OR "
+            "(channel = 'email' AND to_email IS NOT NULL AND subject IS NOT NULL)",
+            name="destination",
+        ),
         # The dispatcher's claim reads only this index: due pending rows, oldest first.
         Index(
             "ix_outbound_messages_due_pending",
@@ -81,9 +95,22 @@ class OutboundMessage(Base):
         ForeignKey("appointments.id"), nullable=True, index=True
     )
     kind: Mapped[MessageKind] = mapped_column(str_enum(MessageKind))
+    channel: Mapped[Channel] = mapped_column(
+        str_enum(Channel), default=Channel.SMS, server_default=Channel.SMS.value
+    )
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
-    to_phone: Mapped[str] = mapped_column(String(16))
+    to_phone: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The text body (a text's words, or an email's plain-text part), and an email's HTML part
+    # and calendar invite (iCalendar, METHOD:REQUEST or CANCEL).
     body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    invite: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # For an email sent because a text could never be delivered: that text.
+    fallback_for_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound_messages.id"), nullable=True
+    )
     segments: Mapped[int] = mapped_column(default=1)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The visit start this message was written for (a moved visit makes it stale), or for a

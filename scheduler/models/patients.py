@@ -1,4 +1,4 @@
-"""Patients, the ledger of their SMS consents, and their personal manage links."""
+"""Patients, the ledger of their SMS and email consents, and their personal manage links."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from scheduler.models.base import Base, UTCDateTime, str_enum
 class ConsentKind(enum.StrEnum):
     REMINDERS = "reminders"
     DIARY_PROMPTS = "diary_prompts"
+    # Confirmations and reminders by email, to the address on the record.
+    EMAIL = "email"
 
 
 class Patient(Base):
@@ -35,6 +37,8 @@ class Patient(Base):
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     phone_e164: Mapped[str] = mapped_column(String(16), index=True)
+    # An optional address for confirmations by email (scheduler/patients/email_address.py).
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     # When this patient proved the number with a texted code (staff-entered numbers count).
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     time_zone: Mapped[str] = mapped_column(String(64))

@@ -13,4 +13,8 @@ WORDING: dict[ConsentKind, str] = {
         "Text me a short daily question for my symptom diary, which I can answer by replying. "
         "Reply STOP to stop at any time."
     ),
+    ConsentKind.EMAIL: (
+        "Email me about my appointments: a confirmation with a calendar invite and reminders "
+        "before each visit. Every email has a link to stop them at any time."
+    ),
 }

@@ -34,6 +34,7 @@ from scheduler.models import (
     Service,
 )
 from scheduler.patients.consent_wording import WORDING
+from scheduler.patients.email_address import check_email, optional_email
 from scheduler.patients.links import issue_link_token
 from scheduler.patients.verification import proven_owner, redeem_proof
 from scheduler.phones import InvalidPhone, to_e164
@@ -49,6 +50,8 @@ class PatientDetails:
     last_name: str
     phone: str
     time_zone: str | None = None
+    # Optional: an address for confirmations by email (scheduler/patients/email_address.py).
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ class BookingRequest:
     consent_reminders: bool | None
     consent_diary_prompts: bool | None
     channel: str = "web"
+    # The answer to email confirmations and reminders; read only when an email is given
+    # (no answer is a no).
+    consent_email: bool | None = None
     # The safety screen asked for a practitioner's review first (DOMAIN.md section 4).
     pending_review: bool = False
     # The proof a texted code gave for the phone (scheduler/patients/verification.py).
@@ -94,6 +100,7 @@ def _check_patient(details: PatientDetails, settings: Settings, errors: FieldErr
             ZoneInfo(details.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
             errors.add("time_zone", "Choose a time zone from the list.")
+    check_email(details.email, errors)
     try:
         return to_e164(details.phone, settings.default_phone_region, settings.sms_regions)
     except InvalidPhone as exc:
@@ -279,12 +286,14 @@ def _check_visit(
 def create_patient(
     session: Session, request: BookingRequest, phone: str, settings: Settings, now: datetime
 ) -> Patient:
-    """A new patient record with both consent answers, their exact wording and channel."""
+    """A new patient record with its consent answers (the email one when an email is given),
+    their exact wording and channel."""
     details = request.patient
     patient = Patient(
         first_name=details.first_name.strip(),
         last_name=details.last_name.strip(),
         phone_e164=phone,
+        email=_usable_email(details),
         time_zone=details.time_zone or settings.clinic_timezone,
         created_at=now,
     )
@@ -298,8 +307,8 @@ def booking_patient(
 ) -> Patient:
     """The patient a booking is for. A booking that proves its number (a proof from a texted
     code, or staff entering it) joins the record of the patient who proved the number before,
-    with this booking's consent answers, or makes a new record that owns the number; any
-    other booking makes a new record.
+    with this booking's consent answers (and its email, when one is given, in place of theirs),
+    or makes a new record that owns the number; any other booking makes a new record.
 
     :raise ValidationFailed: on ``phone_proof`` if the proof is not valid for this number.
     """
@@ -310,18 +319,30 @@ def booking_patient(
     owner = proven_owner(session, phone)
     if owner is not None:
         owner.consents.extend(_consents(request, now))
+        owner.email = _usable_email(request.patient) or owner.email
         return owner
     patient = create_patient(session, request, phone, settings, now)
     patient.phone_verified_at = now
     return patient
 
 
+def _usable_email(details: PatientDetails) -> str | None:
+    """The address as kept, or None when none was given (or one the checks refused)."""
+    try:
+        return optional_email(details.email)
+    except ValueError:
+        return None
+
+
 def _consents(request: BookingRequest, now: datetime) -> list[Consent]:
-    """The request's two consent answers, each with the words it answered."""
-    answers = (
+    """The request's consent answers, each with the words it answered: the two about texts,
+    and the one about email when an email is given (no email, no email answer)."""
+    answers = [
         (ConsentKind.REMINDERS, request.consent_reminders),
         (ConsentKind.DIARY_PROMPTS, request.consent_diary_prompts),
-    )
+    ]
+    if _usable_email(request.patient) is not None:
+        answers.append((ConsentKind.EMAIL, request.consent_email))
     return [
         Consent(
             kind=kind,

@@ -9,10 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.calendar.snapshot import load_policy
+from scheduler.config import Settings
 from scheduler.errors import DomainError, NotFound
 from scheduler.follow_ups import FollowUp, FreedTime, what_follows
-from scheduler.messaging.outbox import cancel_unsent_for_visit
+from scheduler.messaging.outbox import cancel_unsent_for_visit, plan_cancellation_email
 from scheduler.models import Appointment, AppointmentStatus, Patient
+from scheduler.patients.links import issue_link_token
 
 FOLLOW_ON_WINDOW = timedelta(minutes=30)
 CANCELLABLE = (
@@ -37,9 +39,16 @@ class Cancelled:
 
 
 def cancel_visit(
-    session: Session, appointment_id: int, now: datetime, patient: Patient | None = None
+    session: Session,
+    appointment_id: int,
+    now: datetime,
+    patient: Patient | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> Cancelled:
-    """Cancel a visit and every message about it not yet handed to the provider.
+    """Cancel a visit and every message about it not yet handed to the provider; with
+    ``settings``, a patient who was sent the visit's calendar invite by email is sent the
+    invite that takes it off their calendar.
 
     Under the clinic's late-cancellation hours before the start (set-up's rules, 24 unless
     changed) it is recorded as a late cancellation. With ``patient``
@@ -56,8 +65,12 @@ def cancel_visit(
         cancelled.status = status
         cancelled.cancelled_at = now
         cancelled.updated_at = now
+        cancelled.revision += 1
         cancel_unsent_for_visit(session, cancelled.id, now)
     session.flush()
+    if settings is not None:
+        url = settings.manage_url(issue_link_token(session, visit.patient, now))
+        plan_cancellation_email(session, visit, url, settings, now)
     return Cancelled(visit, late, what_follows(visit, now, FreedTime.of(visit)))
 
 

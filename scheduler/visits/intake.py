@@ -133,9 +133,10 @@ def record_stopped(
 
 
 def _contact_usable(request: BookingRequest, settings: Settings) -> bool:
-    """Whether the patient's own details are right (the consent answers aside)."""
+    """Whether the patient's own details are right (the consent answers and the optional
+    email aside: a wrong email is left off the record)."""
     errors = patient_answer_errors(request, settings)
-    return not errors.keys() - {"consent_reminders", "consent_diary_prompts"}
+    return not errors.keys() - {"consent_reminders", "consent_diary_prompts", "email"}
 
 
 def _alert_without_patient(tier: SafetyTier, now: datetime) -> StaffAlert:

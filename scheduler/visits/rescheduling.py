@@ -213,6 +213,7 @@ def _place(
     visit.ends_at = new_start + timedelta(minutes=visit.service.duration_min)
     visit.blocked_until = from_minutes(to_minutes(new_start) + held)
     visit.updated_at = now
+    visit.revision += 1  # the calendar invite's SEQUENCE
     if late_hours is not None:
         note = f"Moved under {late_hours} hours before the visit. " + visit.planning_note
         visit.planning_note = note[:300]

@@ -274,7 +274,7 @@ def test_a_server_error_is_not_resent_blindly_but_reconciled_first(
     assert statuses(db)[MessageKind.CONFIRMATION] == MessageStatus.SENDING
     clock.advance(timedelta(minutes=5))
     counts = reconcile_stuck_sends(db, gateway, clock, timedelta(seconds=90))
-    assert counts == {"found": 0, "requeued": 1, "unresolved": 0}
+    assert counts == {"found": 0, "requeued": 1, "unresolved": 0, "unknown": 0}
     assert send_all_due(db, gateway, clock) == [SendOutcome.SENT]
     assert len(fake_twilio.messages) == 1
 
@@ -295,7 +295,7 @@ def test_a_send_that_timed_out_after_twilio_took_it_is_found_and_not_repeated(
     assert send_all_due(db, quick, clock) == [SendOutcome.OUTCOME_UNKNOWN]
     clock.advance(timedelta(minutes=5))
     counts = reconcile_stuck_sends(db, quick, clock, timedelta(seconds=90))
-    assert counts == {"found": 1, "requeued": 0, "unresolved": 0}
+    assert counts == {"found": 1, "requeued": 0, "unresolved": 0, "unknown": 0}
     assert statuses(db)[MessageKind.CONFIRMATION] == MessageStatus.SENT
     assert send_all_due(db, quick, clock) == []
     assert len(fake_twilio.messages) == 1
@@ -349,7 +349,7 @@ def test_a_reconciliation_that_overlaps_a_new_attempt_leaves_that_attempt_alone(
             return None
 
     counts = reconcile_stuck_sends(db, Overlapping(), clock, timedelta(seconds=90))
-    assert counts == {"found": 0, "requeued": 0, "unresolved": 0}
+    assert counts == {"found": 0, "requeued": 0, "unresolved": 0, "unknown": 0}
     with db.session() as session:
         row = session.get_one(OutboundMessage, message_id)
         assert (row.status, row.claimed_at) == (MessageStatus.SENDING, newer)

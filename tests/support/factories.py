@@ -46,6 +46,7 @@ def booking_request(db: Database, start: datetime, **overrides: Any) -> BookingR
         first_name=overrides.pop("first_name", "Ana"),
         last_name=overrides.pop("last_name", "Silva"),
         phone=overrides.pop("phone", PHONE),
+        email=overrides.pop("email", None),
     )
     values: dict[str, Any] = {
         "service_id": service_id,

@@ -94,7 +94,9 @@ class CancelVisit(MethodView):
         try:
             with db().transaction() as session:
                 patient = _patient(session, token)
-                cancelled = cancel_visit(session, appointment_id, now, patient=patient)
+                cancelled = cancel_visit(
+                    session, appointment_id, now, patient=patient, settings=settings()
+                )
                 body = presenters.appointment(cancelled.visit, settings().zone)
         except NotFound:
             abort(404, message=BAD_LINK)

@@ -63,6 +63,15 @@ class PatientInSchema(Schema):
         metadata={"description": "Mobile number, national or E.164."},
     )
     time_zone = fields.Str(load_default=None, validate=validate.Length(max=64))
+    email = fields.Str(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=320),
+        metadata={
+            "description": "Optional: an address for booking confirmations by email (at most "
+            "254 characters once trimmed). A wrong one: 422 with `errors.json.patient.email`."
+        },
+    )
 
 
 class ConsentsInSchema(Schema):
@@ -71,6 +80,14 @@ class ConsentsInSchema(Schema):
     )
     diary_prompts = fields.Bool(
         required=True, metadata={"description": "Diary prompts by text (yes or no)."}
+    )
+    email = fields.Bool(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Confirmations and reminders by email (yes or no); recorded only "
+            "with a `patient.email`, and no answer is a no."
+        },
     )
 
 

@@ -44,12 +44,17 @@ KEPT_FIELDS = frozenset(
         "time_zone",
         "consent_reminders",
         "consent_diary_prompts",
+        "email",
+        "consent_email",
         "practitioner",
         "weekdays",
         "time_of_day",
     }
     | {f"safety_{q.code}" for q in QUESTIONS}
 )
+# How much of an answer is kept: a few short values, an email whole (up to 254 once trimmed).
+KEPT_LENGTH = 200
+KEPT_LENGTH_OF = {"email": 320}
 EXPIRED = "This code has expired. Ask for a new code."
 SPENT = "This code cannot be tried again. Ask for a new code."
 START_AGAIN = "Please choose your time and give your details again."
@@ -78,7 +83,7 @@ def waiting_payload(flow: str, values: MultiDict[str, str], **extra: Any) -> dic
     """What a booking waits with: its flow ("visit", "course"), the answers posted (the
     booking forms' fields only, a few short values each) and ``extra``."""
     fields = {
-        key: [value[:200] for value in values.getlist(key)[:7]]
+        key: [value[: KEPT_LENGTH_OF.get(key, KEPT_LENGTH)] for value in values.getlist(key)[:7]]
         for key in values
         if key in KEPT_FIELDS
     }

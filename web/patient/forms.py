@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -17,3 +17,5 @@ class BookingForm(FlaskForm):
     time_zone = SelectField("Time zone", choices=[], validate_choice=False)
     consent_reminders = RadioField("Texts about your appointments", choices=YES_NO)
     consent_diary_prompts = RadioField("Diary prompts by text", choices=YES_NO)
+    email = StringField("Email (optional)")
+    consent_email = BooleanField("Email me confirmations and reminders", false_values=("", "no"))

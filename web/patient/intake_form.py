@@ -98,6 +98,7 @@ def safety_context(answers: MultiDict[str, str] | None = None) -> dict[str, Any]
         "wording": {
             "reminders": WORDING[ConsentKind.REMINDERS],
             "diary_prompts": WORDING[ConsentKind.DIARY_PROMPTS],
+            "email": WORDING[ConsentKind.EMAIL],
         },
     }
 
@@ -131,9 +132,11 @@ def request_from_form(
             "last_name": form.last_name.data,
             "phone": form.phone.data,
             "time_zone": form.time_zone.data,
+            "email": form.email.data,
         },
         reminders=answer(form.consent_reminders.data),
         diary_prompts=answer(form.consent_diary_prompts.data),
+        email_consent=bool(form.consent_email.data),
         channel="web",
     )
 

@@ -244,7 +244,9 @@ def cancel(token: str, appointment_id: int) -> Any:
     try:
         with db().transaction() as session:
             patient, _visit_row = _visit(session, token, appointment_id)
-            cancelled = cancel_visit(session, appointment_id, clock().now(), patient=patient)
+            cancelled = cancel_visit(
+                session, appointment_id, clock().now(), patient=patient, settings=settings()
+            )
     except NotFound:
         return _invalid_link()
     except NotCancellable as exc:

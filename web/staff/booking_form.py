@@ -18,13 +18,14 @@ from web.booking_input import booking_request
 
 CHANNEL = "staff"  # how the visits were booked and the consents given, in the ledger
 FIELD_MAX = 100
+# An email is carried whole (up to 254 characters once trimmed), every other answer cut short.
+FIELD_MAX_OF = {"email": 320}
+DETAIL_FIELDS = ("first_name", "last_name", "phone", "time_zone", "email")
 PATIENT_FIELDS = (
-    "first_name",
-    "last_name",
-    "phone",
-    "time_zone",
+    *DETAIL_FIELDS,
     "consent_reminders",
     "consent_diary_prompts",
+    "consent_email",
 )
 WHO_FIELDS = ("patient_id", *PATIENT_FIELDS)
 SLOT_FIELDS = ("start", "practitioner_id")
@@ -41,7 +42,11 @@ def screen_fields() -> tuple[str, ...]:
 def kept(values: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
     """The answers named ``names`` that were given, each cut to a sane length, for a page to
     carry on in hidden fields."""
-    return {name: values.get(name, "")[:FIELD_MAX] for name in names if values.get(name)}
+    return {
+        name: values.get(name, "")[: FIELD_MAX_OF.get(name, FIELD_MAX)]
+        for name in names
+        if values.get(name)
+    }
 
 
 def int_value(raw: str | None) -> int | None:
@@ -101,9 +106,10 @@ def visit_request(
         service_id=service_id,
         practitioner_id=int_value(values.get("practitioner_id")) or 0,
         start=start,
-        patient={name: who.values.get(name, "") for name in PATIENT_FIELDS[:4]},
+        patient={name: who.values.get(name, "") for name in DETAIL_FIELDS},
         reminders=answer(who.values.get("consent_reminders")),
         diary_prompts=answer(who.values.get("consent_diary_prompts")),
+        email_consent=who.values.get("consent_email") == "yes",
         channel=CHANNEL,
     )
     return replace(request, phone_proven=True)

@@ -72,6 +72,8 @@ LABELS = {
     "time_zone": "Time zone",
     "consent_reminders": "Texts about appointments",
     "consent_diary_prompts": "Diary prompts",
+    "email": "Email",
+    "consent_email": "Emails",
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.clinical.safety import FLAG_LABELS
 from scheduler.errors import NotFound, ValidationFailed
-from scheduler.models import Patient, StaffUser
+from scheduler.models import ConsentKind, Patient, StaffUser
 from scheduler.patients.directory import QUERY_MAX, search_patients
 from scheduler.patients.record import (
     ContactDetails,
@@ -89,6 +89,16 @@ def _stored_contact(patient: Patient) -> dict[str, str]:
     }
 
 
+def email_consent_words(patient: Patient) -> str:
+    """Whether emails may go, in words: the latest email consent answer, and the address."""
+    if patient.email is None:
+        return "No: no address given"
+    if patient.consents_to(ConsentKind.EMAIL):
+        return "Yes"
+    answered = any(c.kind == ConsentKind.EMAIL for c in patient.consents)
+    return "No: declined or stopped" if answered else "No: not asked"
+
+
 def _load_record(session: Session, patient_id: int, *, clinical: bool) -> PatientRecord:
     """:raise 404: if there is no such patient."""
     try:
@@ -115,6 +125,7 @@ def _render_record(
         clinical=clinical_sections(session, patient_id, clock().now()) if clinical else None,
         zone=settings().zone,
         flag_labels=FLAG_LABELS,
+        email_consent=email_consent_words(record.patient),
         contact_form=forms.contact or _stored_contact(record.patient),
         contact_errors=forms.contact_errors,
         note_errors=forms.note_errors,

@@ -140,6 +140,6 @@ def apply_action(
         recorded = record_attendance(session, appointment_id, OUTCOMES[action], now, settings())
         return name, recorded.follow_ups
     if action == VisitAction.CANCEL:
-        return name, cancel_visit(session, appointment_id, now).follow_ups
+        return name, cancel_visit(session, appointment_id, now, settings=settings()).follow_ups
     confirm_review(session, appointment_id, settings=settings(), now=now, reviewed_by_id=user.id)
     return name, ()
