@@ -352,7 +352,7 @@ def accept_offer(
     """
     offer = _open_offer(session, offer_id, patient, now)
     visit = _take(offer, now)
-    follow_ups = _cancel_replaced(session, offer.entry.appointment_id, now)
+    follow_ups = _cancel_replaced(session, offer.entry.appointment_id, now, settings)
     url = settings.manage_url(issue_link_token(session, visit.patient, now))
     plan_visit_messages(session, visit, manage_url=url, settings=settings, now=now)
     session.flush()
@@ -372,13 +372,14 @@ def _take(offer: WaitlistOffer, now: datetime) -> Appointment:
 
 
 def _cancel_replaced(
-    session: Session, replaced_id: int | None, now: datetime
+    session: Session, replaced_id: int | None, now: datetime, settings: Settings
 ) -> tuple[FollowUp, ...]:
-    """Cancel the visit an accepted offer replaces, if it is still to come; its follow-ups."""
+    """Cancel the visit an accepted offer replaces, if it is still to come (its invite taken
+    off the patient's calendar when one was emailed); its follow-ups."""
     old = session.get(Appointment, replaced_id) if replaced_id is not None else None
     if old is None or old.status not in ACTIVE_STATUSES or old.starts_at <= now:
         return ()
-    return cancel_visit(session, old.id, now).follow_ups
+    return cancel_visit(session, old.id, now, settings=settings).follow_ups
 
 
 def release_offer(
