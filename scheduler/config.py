@@ -169,8 +169,10 @@ class Settings:
     @property
     def send_deadline_s(self) -> float:
         """How long after its claim a send may still start: reconciliation, which looks rows
-        up once they are older than ``reconcile_after_s``, must find no call in flight."""
-        return max(0.5, self.reconcile_after_s - self.twilio.request_timeout_s - 1.0)
+        up once they are older than ``reconcile_after_s``, must find no call in flight (a text's
+        call takes at most the Twilio timeout, an email's the SMTP timeout in all)."""
+        longest = max(self.twilio.request_timeout_s, self.smtp_timeout_s)
+        return max(0.5, self.reconcile_after_s - longest - 1.0)
 
     def manage_url(self, token: str) -> str:
         """The patient's personal link for a manage token."""

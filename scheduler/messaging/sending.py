@@ -628,9 +628,13 @@ def _store_receipts(session: Session, table: Table, sent: list[_Attempt], now: d
         }
         for a in sent
     ]
+    # Only rows still in `sending`: one reconciliation settled meanwhile keeps its settling.
     session.execute(
         update(table)
-        .where(table.c.id == bindparam("message_id"))
+        .where(
+            table.c.id == bindparam("message_id"),
+            table.c.status == MessageStatus.SENDING.value,
+        )
         .values(
             provider_sid=bindparam("sid"),
             provider_status=bindparam("provider_status"),

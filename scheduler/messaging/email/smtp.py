@@ -6,6 +6,7 @@ import contextlib
 import re
 import smtplib
 import ssl
+import time
 
 from scheduler.config import ConfigurationError, SmtpEndpoint, parse_smtp_url
 from scheduler.messaging.email.base import OutgoingEmail, receipt_id
@@ -113,15 +114,17 @@ class SmtpBackend:
             content = _wire_content(build_mime(email, self._sender).as_bytes())
         except ValueError as exc:
             raise SendFailure(FailureKind.CONTENT, code="malformed", detail=str(exc)) from exc
-        connection = self._connect()
+        deadline = time.monotonic() + self._timeout_s
+        connection = self._connect(deadline)
         try:
-            self._hand_over(connection, recipient, content)
+            self._hand_over(connection, recipient, content, deadline)
         finally:
             connection.close()
         return ProviderReceipt(sid=receipt_id(email.message_id), status="sent")
 
-    def _connect(self) -> smtplib.SMTP:
-        """A connection past its greeting, EHLO, STARTTLS and login.
+    def _connect(self, deadline: float) -> smtplib.SMTP:
+        """A connection past its greeting, EHLO, STARTTLS and login, each step waiting only
+        for what is left until ``deadline``.
 
         :raise SendFailure: ``RETRY_LATER``, whatever went wrong: nothing was sent.
         """
@@ -145,11 +148,14 @@ class SmtpBackend:
         except (OSError, smtplib.SMTPException) as exc:
             raise self._not_connected(exc) from exc
         try:
+            _wait_at_most(connection, deadline)
             connection.ehlo_or_helo_if_needed()
             if endpoint.security == "starttls":
+                _wait_at_most(connection, deadline)
                 connection.starttls(context=self._ssl_context)
                 connection.ehlo()
             if endpoint.username:
+                _wait_at_most(connection, deadline)
                 connection.login(endpoint.username, endpoint.password)
         except (OSError, smtplib.SMTPException) as exc:
             connection.close()
@@ -174,12 +180,17 @@ class SmtpBackend:
             FailureKind.RETRY_LATER, code=code, detail=f"{type(exc).__name__}: {exc}"
         )
 
-    def _hand_over(self, connection: smtplib.SMTP, recipient: str, content: bytes) -> None:
-        """MAIL, RCPT, DATA and the content, then QUIT.
+    def _hand_over(
+        self, connection: smtplib.SMTP, recipient: str, content: bytes, deadline: float
+    ) -> None:
+        """MAIL, RCPT, DATA and the content, then QUIT; the whole send, from the connection
+        on, takes no longer than the timeout (each step waits only for what is left), so no
+        call is still on its way once reconciliation may look at the row.
 
         :raise SendFailure: as the class describes.
         """
         try:
+            _wait_at_most(connection, deadline)
             code, reply = connection.mail(self._envelope_from)
             if not 200 <= code < 300:
                 raise _refused("MAIL", code, reply, on_5xx=_mail_refused(code))
@@ -190,6 +201,7 @@ class SmtpBackend:
             code, reply = connection.getreply()
             if code != 354:
                 raise _refused("DATA", code, reply, on_5xx=FailureKind.RETRY_LATER)
+            _wait_at_most(connection, deadline)
         except (OSError, smtplib.SMTPException) as exc:
             code_text = "timeout" if _timed_out(exc) else "connection"
             raise SendFailure(
@@ -209,6 +221,18 @@ class SmtpBackend:
         # The message was taken: how the goodbye goes does not matter.
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.quit()
+
+
+def _wait_at_most(connection: smtplib.SMTP, deadline: float) -> None:
+    """Let the connection's next steps wait only for what is left until ``deadline``.
+
+    :raise TimeoutError: when nothing is left (before the content goes, nothing was sent).
+    """
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the send's time ran out before the message went")
+    if connection.sock is not None:
+        connection.sock.settimeout(left)
 
 
 def _mail_refused(code: int) -> FailureKind:
