@@ -72,6 +72,8 @@ def message(m: OutboundMessage) -> dict[str, Any]:
     return {
         "id": m.id,
         "kind": m.kind.value,
+        "channel": m.channel.value,
+        "subject": m.subject,
         "status": m.status.value,
         "due_at": m.due_at,
         "sent_at": m.sent_at,

@@ -158,6 +158,8 @@ class AppointmentSchema(Schema):
 class MessageSchema(Schema):
     id = fields.Int(required=True)
     kind = fields.Str(required=True)
+    channel = fields.Str(required=True, metadata={"description": "How it goes: sms or email."})
+    subject = fields.Str(allow_none=True, metadata={"description": "An email's subject."})
     status = fields.Str(required=True)
     due_at = fields.AwareDateTime(required=True)
     sent_at = fields.AwareDateTime(allow_none=True)
