@@ -77,11 +77,12 @@ def _request(session: Session, story: Story, index: int, start: datetime) -> Cou
         service_id=template.phases[0].service_id,
         practitioner_id=practitioner.id,
         starts_at=start,
-        patient=PatientDetails(story.first_name, story.last_name, phone(index)),
+        patient=PatientDetails(story.first_name, story.last_name, phone(index), email=story.email),
         consent_reminders=True,
         consent_diary_prompts=story.diary_prompts,
         channel="phone",
         phone_proven=True,
+        consent_email=True if story.email else None,
     )
     return CourseRequest(template.id, booking, weekdays=story.weekdays)
 

@@ -1,4 +1,5 @@
-"""The demo texts: past outbox rows settled as the provider reported them, and patients' replies."""
+"""The demo messages: past outbox rows (texts and emails) settled as the provider reported them,
+and patients' replies."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from scheduler.messaging.wording import load_wording
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
+    Channel,
     MessageKind,
     MessageStatus,
     OutboundMessage,
@@ -39,9 +41,10 @@ def provider_id(*parts: object) -> str:
 
 
 def settle_past_messages(session: Session, now: datetime, rng: random.Random) -> int:
-    """Every pending row due by ``now`` put in the state the provider left it in: delivered,
-    sent, or failed; a row about a visit cancelled or missed before it was due is cancelled.
-    Nothing in the past stays pending for the dispatcher. Returns how many were settled."""
+    """Every pending row due by ``now`` put in the state the provider left it in: a text
+    delivered, sent, or failed, an email sent (mail servers report no delivery); a row about a
+    visit cancelled or missed before it was due is cancelled. Nothing in the past stays pending
+    for the dispatcher. Returns how many were settled."""
     rows = session.scalars(
         select(OutboundMessage)
         .where(OutboundMessage.status == MessageStatus.PENDING, OutboundMessage.due_at <= now)
@@ -51,6 +54,8 @@ def settle_past_messages(session: Session, now: datetime, rng: random.Random) ->
         visit = session.get(Appointment, row.appointment_id) if row.appointment_id else None
         if _overtaken(row, visit):
             _set(row, MessageStatus.CANCELLED, row.due_at)
+        elif row.channel == Channel.EMAIL:
+            send_email(row)
         else:
             send(row, rng.random())
     session.flush()
@@ -58,10 +63,12 @@ def settle_past_messages(session: Session, now: datetime, rng: random.Random) ->
 
 
 def _overtaken(row: OutboundMessage, visit: Appointment | None) -> bool:
-    """Whether the visit was cancelled before the text was due, or missed before it."""
+    """Whether the visit was cancelled before the message was due (other than the email
+    saying so), or missed before it."""
     if visit is None:
         return False
-    if visit.cancelled_at is not None and row.due_at >= visit.cancelled_at:
+    cancelling = row.kind == MessageKind.CANCELLATION
+    if visit.cancelled_at is not None and row.due_at >= visit.cancelled_at and not cancelling:
         return True
     return visit.status == AppointmentStatus.NO_SHOW and row.due_at >= visit.starts_at
 
@@ -86,6 +93,15 @@ def send(row: OutboundMessage, draw: float) -> None:
     else:
         row.provider_status = "delivered"
         _set(row, MessageStatus.DELIVERED, row.due_at)
+
+
+def send_email(row: OutboundMessage) -> None:
+    """The email as accepted by the mail server at its due time (no delivery report)."""
+    row.attempts = 1
+    row.claimed_at = row.sent_at = row.due_at
+    row.provider_sid = "EM" + provider_id("email", row.dedupe_key)[2:]
+    row.provider_status = "sent"
+    _set(row, MessageStatus.SENT, row.due_at)
 
 
 def write_diary_prompt(

@@ -44,6 +44,7 @@ class Story:
     diary: DiaryPlan | None = None
     questionnaires: bool = False
     sms_replies: tuple[str, ...] = field(default=())  # "C": a visit confirmed by text
+    email: str | None = None  # given at booking, with consent to email
 
     @property
     def diary_prompts(self) -> bool:
@@ -71,11 +72,13 @@ STORIES: tuple[Story, ...] = (
           cancelled=frozenset({3}), questionnaires=True, sms_replies=("C",)),
     Story("Priya", "Shah", "acupuncture_tuina", -32, 11, MEI, (1, 3), diary=SMS_STEADY,
           questionnaires=True, sms_replies=("C",)),
-    Story("Chloe", "Evans", "dry_needling", -22, 16, SARA, (3,)),
+    Story("Chloe", "Evans", "dry_needling", -22, 16, SARA, (3,),
+          email="chloe.evans@example.org"),
     Story("Aisha", "Khan", "migraine", -11, 14, SARA, (0, 3), diary=SMS_STEADY,
           questionnaires=True),
-    Story("Daniel", "Murphy", "migraine", -3, 9, MEI, (2, 4), questionnaires=True),
-    Story("Ruth", "Allen", "acupuncture_tuina", 2, 10, MEI, (1, 3)),
+    Story("Daniel", "Murphy", "migraine", -3, 9, MEI, (2, 4), questionnaires=True,
+          email="daniel.murphy@example.org"),
+    Story("Ruth", "Allen", "acupuncture_tuina", 2, 10, MEI, (1, 3), email="ruth.allen@example.org"),
 )  # fmt: skip
 
 # A new patient whose safety screen asked for a practitioner's review first.

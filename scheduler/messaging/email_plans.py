@@ -85,6 +85,14 @@ def goes_by(session: Session, kind: MessageKind, channel: Channel) -> bool:
     return channel == Channel.SMS if route is None else channel in route.channels
 
 
+def channels_for(route: Route, patient: Patient) -> tuple[Channel, ...]:
+    """The channels a message goes to this patient by: its route, with a text in place of an
+    email for a patient who cannot be emailed (no address, or no consent to email)."""
+    if route == Route.EMAIL and not may_email(patient):
+        return (Channel.SMS,)
+    return route.channels
+
+
 def may_email(patient: Patient) -> bool:
     """Whether the patient has an address and consented to email."""
     return bool(patient.email) and patient.consents_to(ConsentKind.EMAIL)

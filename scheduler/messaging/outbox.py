@@ -10,7 +10,14 @@ from sqlalchemy import String, case, cast, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.config import Settings
-from scheduler.messaging.email_plans import email_key, goes_by, load_routes, plan_visit_email
+from scheduler.messaging.email_plans import (
+    Route,
+    channels_for,
+    email_key,
+    goes_by,
+    load_routes,
+    plan_visit_email,
+)
 from scheduler.messaging.gsm import segment_count
 from scheduler.messaging.texts import MessageContext, render
 from scheduler.messaging.timing import QUIET, load_reminder_plan, visit_due_times, visit_plan
@@ -54,7 +61,7 @@ def plan_visit_messages(
     routes = load_routes(session)
     rows: list[OutboundMessage] = []
     for kind, due in _due_times(session, appointment, now).items():
-        channels = routes[kind].channels
+        channels = channels_for(routes[kind], appointment.patient)
         if Channel.SMS in channels and visit_dedupe_key(appointment, kind) not in existing:
             # Worded for its due time after quiet hours: "tomorrow" if it goes the evening before.
             body = render(kind, replace(context, sends_at=due), wording.get(kind))
@@ -162,9 +169,10 @@ def plan_visit_notice(
         )
     )
     key = f"{visit_dedupe_key(appointment, kind)}:{int(earlier or 0) + 1}"
-    if goes_by(session, kind, Channel.EMAIL):
+    channels = channels_for(load_routes(session).get(kind, Route.SMS), appointment.patient)
+    if Channel.EMAIL in channels:
         plan_visit_email(session, appointment, kind, email_key(key), now, settings, manage_url, now)
-    if not goes_by(session, kind, Channel.SMS):
+    if Channel.SMS not in channels:
         return None
     return write_message(
         session,

@@ -27,6 +27,7 @@ from scheduler.models import (
     Appointment,
     AppointmentStatus,
     AuditEvent,
+    Channel,
     Course,
     CourseStatus,
     DiaryAttack,
@@ -80,11 +81,23 @@ class CourseFigures:
 
 
 @dataclass(frozen=True)
+class ChannelMessages:
+    """The reminders asking to confirm that went by one channel: how many went out (sent or
+    delivered), of those how many were reported delivered, and how many failed."""
+
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
 class Operations:
     """The figures anyone at the desk may see: no health data in them."""
 
     weeks: list[WeekFigures]
     courses: CourseFigures
+    # The reminders asking to confirm, per channel ("sms", "email"), every channel present.
+    reminders_by_channel: dict[str, ChannelMessages] = field(default_factory=dict)
 
     @property
     def held(self) -> int:
@@ -227,6 +240,42 @@ def _week_figures(monday: date, counts: dict[str, int], reminded: tuple[int, int
     )
 
 
+def reminder_messages(
+    session: Session,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    weeks: int = WEEKS_DEFAULT,
+    practitioner_id: int | None = None,
+) -> dict[str, ChannelMessages]:
+    """The reminders asking to confirm (48-hour kind) about the visits of the dashboard's
+    weeks, per channel: went out, delivered, failed. One grouped query."""
+    edges = _boundaries(week_starts(now, zone, weeks), zone)
+    counted = (*REMINDED, MessageStatus.FAILED)
+    query = (
+        select(OutboundMessage.channel, OutboundMessage.status, func.count())
+        .join(Appointment, Appointment.id == OutboundMessage.appointment_id)
+        .where(
+            *_in_window(edges, now, practitioner_id),
+            OutboundMessage.kind == MessageKind.REMINDER_48H,
+            OutboundMessage.status.in_(counted),
+        )
+        .group_by(OutboundMessage.channel, OutboundMessage.status)
+    )
+    counts: dict[tuple[Channel, MessageStatus], int] = {
+        (Channel(channel), MessageStatus(status)): count
+        for channel, status, count in session.execute(query)
+    }
+    return {
+        channel.value: ChannelMessages(
+            sent=sum(counts.get((channel, s), 0) for s in REMINDED),
+            delivered=counts.get((channel, MessageStatus.DELIVERED), 0),
+            failed=counts.get((channel, MessageStatus.FAILED), 0),
+        )
+        for channel in Channel
+    }
+
+
 def course_figures(session: Session, *, practitioner_id: int | None = None) -> CourseFigures:
     """How many courses are running, were completed, or were stopped early."""
     query = select(Course.status, func.count()).group_by(Course.status)
@@ -252,6 +301,9 @@ def operations(
     return Operations(
         weekly_figures(session, now=now, zone=zone, weeks=weeks, practitioner_id=practitioner_id),
         course_figures(session, practitioner_id=practitioner_id),
+        reminder_messages(
+            session, now=now, zone=zone, weeks=weeks, practitioner_id=practitioner_id
+        ),
     )
 
 

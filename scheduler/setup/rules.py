@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 
 from sqlalchemy.orm import Session
 
 from scheduler.calendar.availability import BookingPolicy
 from scheduler.field_errors import FieldErrors
+from scheduler.messaging.email_plans import DEFAULT_ROUTES, Route, load_routes
 from scheduler.messaging.timing import ReminderPlan
-from scheduler.models import ClinicRules
+from scheduler.models import ClinicRules, MessageKind
 
 GRIDS = (5, 10, 15, 20, 30, 60)
 _POLICY, _PLAN = BookingPolicy(), ReminderPlan()
@@ -43,13 +44,30 @@ class CalendarRulesInput:
 
 @dataclass(frozen=True)
 class ReminderPlanInput:
-    """The reminder plan as typed into the form."""
+    """The reminder plan as typed into the form, with the channel chosen for each kind of
+    visit message (by kind value, e.g. ``{"confirmation": "both"}``; a kind left out keeps
+    its channel)."""
 
     reminder_hours_before: str | int
     short_reminder_hours_before: str | int
     aftercare_hour: str | int
     maintenance_notice_days: str | int
     link_grace_days: str | int
+    channels: Mapping[str, str] = field(default_factory=dict)
+
+
+# The channels offered for each kind of visit message, in the form's words. A cancellation has
+# no text: "sms" for it means no cancellation email is sent.
+ROUTE_WORDS = {Route.SMS: "Text", Route.EMAIL: "Email", Route.BOTH: "Text and email"}
+CHANNEL_CHOICES: dict[MessageKind, tuple[tuple[Route, str], ...]] = {
+    kind: tuple(ROUTE_WORDS.items()) for kind in DEFAULT_ROUTES
+}
+CHANNEL_CHOICES[MessageKind.CANCELLATION] = ((Route.EMAIL, "Email"), (Route.SMS, "Not sent"))
+
+
+def channel_field(kind: MessageKind) -> str:
+    """The form field holding the channel of ``kind``."""
+    return f"channel_{kind.value}"
 
 
 def current_rules(session: Session) -> dict[str, int]:
@@ -58,6 +76,30 @@ def current_rules(session: Session) -> dict[str, int]:
     if row is None:
         return dict(DEFAULTS)
     return {name: int(getattr(row, name)) for name in DEFAULTS}
+
+
+def current_channels(session: Session) -> dict[str, str]:
+    """The channel of each kind of visit message now, by form field (the defaults where
+    nothing is stored)."""
+    return {channel_field(kind): route.value for kind, route in load_routes(session).items()}
+
+
+def _channels(errors: FieldErrors, typed: Mapping[str, str]) -> dict[str, str]:
+    """The chosen channels by kind value; a value not offered for its kind is refused."""
+    chosen: dict[str, str] = {}
+    for kind, choices in CHANNEL_CHOICES.items():
+        value = typed.get(kind.value)
+        if value is None:
+            continue
+        if value not in {route.value for route, _ in choices}:
+            words = " or ".join(f'"{label}"' for _, label in choices)
+            errors.add(channel_field(kind), f"Choose {words}.")
+        else:
+            chosen[kind.value] = value
+    unknown = sorted(set(typed) - {kind.value for kind in CHANNEL_CHOICES})
+    if unknown:
+        errors.add("channels", f"These messages have no channel to choose: {', '.join(unknown)}.")
+    return chosen
 
 
 def _store(session: Session, values: dict[str, int]) -> ClinicRules:
@@ -94,14 +136,18 @@ def save_calendar_rules(session: Session, data: CalendarRulesInput) -> ClinicRul
 
 
 def save_reminder_plan(session: Session, data: ReminderPlanInput) -> ClinicRules:
-    """Set when reminders, after-care and maintenance nudges go, and how long a patient's
-    link lasts. Texts already planned keep their times; texts planned from now on follow it.
+    """Set when reminders, after-care and maintenance nudges go, how long a patient's link
+    lasts, and which channel each kind of visit message goes by (``ClinicRules
+    .message_channels``). Messages already planned keep their times and channels; messages
+    planned from now on follow it.
 
     :raise ValidationFailed: for each value out of range, a short reminder not shorter than
-        the first one, or an after-care hour in quiet hours; nothing is changed.
+        the first one, an after-care hour in quiet hours, or a channel not offered for its
+        kind; nothing is changed.
     """
     errors = FieldErrors()
     values = _whole_numbers(errors, data)
+    channels = _channels(errors, data.channels)
     if (
         not {"reminder_hours_before", "short_reminder_hours_before"} & errors.fields.keys()
         and values["short_reminder_hours_before"] >= values["reminder_hours_before"]
@@ -111,7 +157,11 @@ def save_reminder_plan(session: Session, data: ReminderPlanInput) -> ClinicRules
             "The short reminder must come after the first one (fewer hours before the visit).",
         )
     errors.raise_if_any()
-    return _store(session, values)
+    row = _store(session, values)
+    if channels:
+        row.message_channels = {**(row.message_channels or {}), **channels}
+        session.flush()
+    return row
 
 
 def _check_grid(errors: FieldErrors, grid: int) -> None:
@@ -151,8 +201,7 @@ def _whole_numbers(
 ) -> dict[str, int]:
     """Each field of the form as a whole number in its range, then its own check, in order."""
     values: dict[str, int] = {}
-    for field in fields(data):
-        name = field.name
+    for name in RULE_FIELDS if isinstance(data, CalendarRulesInput) else PLAN_FIELDS:
         values[name] = errors.whole_number(name, getattr(data, name), *RANGES[name])
         if name in CHECKS and name not in errors:
             CHECKS[name](errors, values[name])
@@ -160,4 +209,4 @@ def _whole_numbers(
 
 
 RULE_FIELDS = tuple(f.name for f in fields(CalendarRulesInput))
-PLAN_FIELDS = tuple(f.name for f in fields(ReminderPlanInput))
+PLAN_FIELDS = tuple(f.name for f in fields(ReminderPlanInput) if f.name != "channels")

@@ -61,7 +61,7 @@ def test_each_panel_of_the_home_leads_to_the_page_where_its_work_is_done(
 
     back_home(page, live_server).get_by_role("link", name="Ben Test", exact=True).last.click()
     page.wait_for_url(f"**/staff/patients/{day.patients['ben']}#texts")
-    assert page.get_by_role("heading", name="Texts").is_visible()
+    assert page.get_by_role("heading", name="Messages").is_visible()
 
     back_home(page, live_server).get_by_role("link", name="Open the messaging monitor").click()
     page.get_by_role("heading", name="Messaging monitor").wait_for()

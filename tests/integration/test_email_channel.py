@@ -270,3 +270,26 @@ def test_an_email_whose_outcome_is_unknown_is_not_resent_and_staff_are_told(
         assert alert.kind == "email_outcome_unknown"
     sender.round()  # nothing goes again by itself
     assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_a_kind_sent_by_email_goes_by_text_to_a_patient_who_cannot_be_emailed(
+    db: Database, settings: Settings, clock: FrozenClock, sender: Sender, smtp_server: SmtpServer
+) -> None:
+    set_rules(db, message_channels={"confirmation": "email"})
+    book_with_email(db, settings, clock.now(), consent=False)
+    assert [r.kind for r in rows(db, Channel.SMS, MessageKind.CONFIRMATION)] == [
+        MessageKind.CONFIRMATION
+    ]
+    assert rows(db, Channel.EMAIL) == []
+    book(
+        db,
+        settings,
+        clock.now(),
+        WEDNESDAY_10AM + timedelta(days=1),
+        phone="07400123499",
+        email="other@example.org",
+        consent_email=True,
+    )
+    emailed = rows(db, Channel.EMAIL, MessageKind.CONFIRMATION)
+    assert [r.to_email for r in emailed] == ["other@example.org"]
+    assert len(rows(db, Channel.SMS, MessageKind.CONFIRMATION)) == 1  # by email only for them

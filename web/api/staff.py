@@ -32,12 +32,27 @@ class ThreadEntrySchema(Schema):
     status = fields.Str(required=True)
     error_code = fields.Str(allow_none=True)
     message_id = fields.Int(required=True)
+    channel = fields.Str(
+        required=True, metadata={"description": "sms or email (a patient's message: sms)"}
+    )
+    to_email = fields.Str(allow_none=True, metadata={"description": "an email's address"})
+    subject = fields.Str(allow_none=True, metadata={"description": "an email's subject"})
+    invite = fields.Str(
+        allow_none=True,
+        metadata={"description": "an email's calendar invite: new, moved or cancel"},
+    )
+    fallback_for_id = fields.Int(
+        allow_none=True,
+        metadata={"description": "the text this email was sent instead of (undeliverable)"},
+    )
 
 
 class MessageRowSchema(Schema):
     id = fields.Int(required=True)
     patient_id = fields.Int(required=True)
     kind = fields.Str(required=True)
+    channel = fields.Str(required=True, metadata={"description": "sms or email"})
+    to_email = fields.Str(allow_none=True, metadata={"description": "an email's address"})
     status = fields.Str(required=True)
     error_code = fields.Str(allow_none=True)
     error_message = fields.Str(allow_none=True)
@@ -45,8 +60,20 @@ class MessageRowSchema(Schema):
     claimed_at = fields.AwareDateTime(allow_none=True)
 
 
+class ChannelFiguresSchema(Schema):
+    counts = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True)
+    overdue = fields.Int(required=True)
+    sent_last_hour = fields.Int(required=True)
+
+
 class MonitorSchema(Schema):
     counts = fields.Dict(keys=fields.Str(), values=fields.Int(), required=True)
+    channels = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Nested(ChannelFiguresSchema),
+        required=True,
+        metadata={"description": "the counts, overdue and sent figures for sms and for email"},
+    )
     overdue = fields.Int(required=True)
     queue_depth = fields.Int(allow_none=True)
     sent_last_hour = fields.Int(required=True)
@@ -61,6 +88,8 @@ def _row(m: Any) -> dict[str, Any]:
         "id": m.id,
         "patient_id": m.patient_id,
         "kind": m.kind.value,
+        "channel": m.channel.value,
+        "to_email": m.to_email,
         "status": m.status.value,
         "error_code": m.error_code,
         "error_message": m.error_message,
@@ -74,7 +103,8 @@ class Thread(MethodView):
     @blp.response(200, ThreadEntrySchema(many=True))
     @staff_required(api=True)
     def get(self, patient_id: int) -> list[dict[str, Any]]:
-        """Every text to and from a patient, with statuses and errors.
+        """Every text and email to and from a patient, with statuses and errors; an email
+        with its address, subject and plain-text words.
 
         The front desk sees "(diary reply)" instead of the words of a diary reply.
 
@@ -114,7 +144,8 @@ class MessagingMonitor(MethodView):
     @blp.response(200, MonitorSchema)
     @staff_required(Permissions.see_messages, api=True)
     def get(self) -> dict[str, Any]:
-        """Counts by status, overdue, stuck and failed messages, queue depth and heartbeat.
+        """Counts by status, overdue, stuck and failed messages, queue depth and heartbeat;
+        the counts, overdue and sent figures also per channel (sms, email).
 
         :raise 401: if not signed in. :raise 403: for practitioners.
         """
@@ -123,6 +154,7 @@ class MessagingMonitor(MethodView):
             view = monitor(session, clock().now())
             return {
                 "counts": view.counts,
+                "channels": {name: vars(f) for name, f in view.channels.items()},
                 "overdue": view.overdue,
                 "queue_depth": depth,
                 "sent_last_hour": view.sent_last_hour,
@@ -138,12 +170,17 @@ class Retry(MethodView):
     @blp.response(200, MessageRowSchema)
     @staff_required(Permissions.retry_messages, api=True)
     def post(self, message_id: int) -> dict[str, Any]:
-        """Queue a failed message again (to the patient's current number).
+        """Queue a failed message again (to the patient's current number, or for an email
+        their current address).
 
-        :raise 404: if there is no failed message with that id.
+        :raise 404: if there is no failed message with that id, or it is an email and the
+            patient has no address any more.
         """
         with db().transaction() as session:
             message = retry_failed(session, message_id, clock().now())
             if message is None:
-                abort(404, message="No failed message with that id.")
+                abort(
+                    404,
+                    message="No failed message with that id (or no address left to email it to).",
+                )
             return _row(message)

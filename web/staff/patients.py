@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from scheduler.clinical.safety import FLAG_LABELS
 from scheduler.errors import NotFound, ValidationFailed
-from scheduler.models import ConsentKind, Patient, StaffUser
+from scheduler.messaging.monitor import retry_failed
+from scheduler.models import ConsentKind, OutboundMessage, Patient, StaffUser
 from scheduler.patients.directory import QUERY_MAX, search_patients
 from scheduler.patients.record import (
     ContactDetails,
@@ -206,6 +207,27 @@ def note(patient_id: int) -> Any:
         return _refused(patient_id, RecordForms(note_text=body[:6000], note_errors=exc.fields))
     flash("Note added.", "ok")
     return redirect(url_for("staff_patients.record", patient_id=patient_id) + "#notes", code=303)
+
+
+@bp.post("/patients/<id:patient_id>/messages/<id:message_id>/retry")
+@staff_required(Permissions.retry_messages)
+def retry(patient_id: int, message_id: int) -> Any:
+    """Send a failed text or email again, to the patient's current number or address.
+
+    :raise 404: if the patient has no failed message with that id.
+    """
+    with db().transaction() as session:
+        message = session.get(OutboundMessage, message_id)
+        if message is None or message.patient_id != patient_id:
+            abort(404)
+        again = retry_failed(session, message_id, clock().now())
+    if again is None:
+        flash(
+            "That message cannot be sent again: it has not failed, or there is no address.", "error"
+        )
+    else:
+        flash("The message will be sent again.", "ok")
+    return redirect(url_for("staff_patients.record", patient_id=patient_id) + "#texts", code=303)
 
 
 def _audit_subject() -> tuple[str, int]:

@@ -9,11 +9,14 @@ from flask import request
 from sqlalchemy.orm import Session
 
 from scheduler.setup.rules import (
+    CHANNEL_CHOICES,
     GRIDS,
     PLAN_FIELDS,
     RULE_FIELDS,
     CalendarRulesInput,
     ReminderPlanInput,
+    channel_field,
+    current_channels,
     current_rules,
     save_calendar_rules,
     save_reminder_plan,
@@ -24,7 +27,7 @@ from web.staff.setup.base import admin_only, attempt, bp, done, field, page, tex
 
 def _page(errors: dict[str, list[str]] | None = None) -> Any:
     with db().session() as session:
-        values = text_values(current_rules(session))
+        values = text_values(current_rules(session)) | current_channels(session)
     if errors:
         values.update(request.form.to_dict())
     return page(
@@ -33,6 +36,10 @@ def _page(errors: dict[str, list[str]] | None = None) -> Any:
         values=values,
         errors=errors or {},
         grids=[(str(g), f"{g} minutes") for g in GRIDS],
+        channels=[
+            (channel_field(kind), kind, [(route.value, words) for route, words in choices])
+            for kind, choices in CHANNEL_CHOICES.items()
+        ],
     )
 
 
@@ -59,9 +66,14 @@ def calendar_rules() -> Any:
 @bp.post("/rules/reminders")
 @admin_only
 def reminder_plan() -> Any:
-    """Save the reminder plan; texts planned from now on follow it."""
-    data = ReminderPlanInput(**{name: field(name) for name in PLAN_FIELDS})
+    """Save the reminder plan and each kind's channel; messages planned from now on follow it."""
+    channels = {
+        kind.value: request.form[channel_field(kind)]
+        for kind in CHANNEL_CHOICES
+        if channel_field(kind) in request.form
+    }
+    data = ReminderPlanInput(**{name: field(name) for name in PLAN_FIELDS}, channels=channels)
     return _save(
         lambda s: save_reminder_plan(s, data),
-        "Reminder plan saved. Texts already planned keep their times.",
+        "Reminder plan saved. Messages already planned keep their times and channels.",
     )
