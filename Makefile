@@ -8,7 +8,7 @@ LOCKS := requirements.lock requirements-dev.lock
 LOCK_TARGET := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
 LOCK_FLAGS ?=
 
-.PHONY: run test test-all-cases test-faults bench lint format install lock chromium clean
+.PHONY: run test test-all-cases test-faults test-soak bench lint format install lock chromium clean
 
 # The locked versions (hashes checked), then the project itself without resolving again;
 # redone whenever a lock file or pyproject.toml changes.
@@ -51,7 +51,8 @@ test: chromium $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --ignore=tests/e2e --ignore=tests/faults
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --ignore=tests/e2e --ignore=tests/faults \
+		--ignore=tests/soak
 	$(BIN)/pytest -n 2 tests/e2e tests/faults
 
 ## As `make test`, with every input case of a parametrised test on PostgreSQL too (by
@@ -63,6 +64,14 @@ test-all-cases:
 ## The fault scenarios at full size (10,000 messages each); `make test` runs them with 1,000.
 test-faults: $(STAMP)
 	FAULT_MESSAGES=10000 FAULT_SECONDS=30 $(BIN)/pytest tests/faults -v -s
+
+## A chaos soak (never in `make test`): SOAK_MINUTES (10) of bookings over HTTP and 21,000
+## texts falling due while web and Celery workers, pool children, beat, Redis and PostgreSQL
+## are killed at random; then nothing lost, repeated or double-booked, no 500s. Prints a table
+## and writes test-artifacts/soak.json.
+SOAK_MINUTES ?= 10
+test-soak: $(STAMP)
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/pytest tests/soak -v -s -p no:randomly
 
 ## Benchmarks on their own data and services (SQLite and an embedded PostgreSQL); never in
 ## `make test`. Prints a table and writes bench/results.json.

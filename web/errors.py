@@ -9,6 +9,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from limits.errors import StorageError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from web.extensions import api
@@ -16,6 +17,8 @@ from web.limits import retry_after_seconds
 
 JSON_PREFIXES = ("/api/", "/healthz", "/webhooks/")
 PERSONAL_PAGE = re.compile(r"^/m/([A-Za-z0-9_-]{16,128})/.")
+# When to ask again while the database cannot be reached (a restart takes seconds).
+DATABASE_RETRY_AFTER_S = 30
 
 # Plain words for the errors people meet; other codes keep Werkzeug's name and description.
 PLAIN: dict[int, tuple[str, str]] = {
@@ -51,6 +54,8 @@ def register(app: Flask) -> None:
     app.register_error_handler(StorageError, _limits_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(RecursionError, _too_deep)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)
 
 
@@ -136,6 +141,32 @@ def _limits_unavailable(error: StorageError) -> Response | tuple[str, int, dict[
         response.headers.update(headers)
         return response
     return render_template("limits_unavailable.html"), 503, headers
+
+
+def _database_unavailable(error: DBAPIError) -> Response | tuple[str, int, dict[str, str]]:
+    """503: the database cannot be reached (restarting, a dropped connection, a lock held too
+    long). Whatever the request was doing was rolled back, unless the connection went at the
+    very moment of committing: the answer says to check before doing it again."""
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, type(error.orig)
+    )
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)}
+    if wants_json():
+        message = (
+            "The clinic's system is not available just now; try again in a minute. If you were "
+            "booking, look for a confirmation text before you book again."
+        )
+        response = _json_error(503, "Service Unavailable", message)
+        response.headers.update(headers)
+        return response
+    message = (
+        "Our system is not available just now. Please try again in a minute. If you were "
+        "booking, look for a confirmation text before you book again."
+    )
+    title, status = "Sorry, we are busy for a moment", 503
+    # The patients' error page, which reads nothing from the database (the staff one does).
+    page = render_template("error.html", title=title, message=message, status=status, token=None)
+    return page, status, headers
 
 
 def _too_deep(error: RecursionError) -> Response | tuple[str, int]:

@@ -7,7 +7,7 @@ repeated one is offered once. Busy intervals are sorted and merged, so each ques
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -123,20 +123,40 @@ def _stretch_starts(
 
 
 def free_starts(starts: Sequence[int], busy: Sequence[Interval], held: int) -> list[int]:
-    """The starts whose [start, start + held) meets no busy interval (both lists sorted)."""
-    free: list[int] = []
-    n = len(busy)
-    if not starts or not n:
+    """The starts whose [start, start + held) meets no busy interval (starts sorted, busy
+    sorted and merged).
+
+    Bisection either way round, whichever list is shorter: with few busy intervals, each rules
+    out one run of starts (``t`` meets [s, e) when s - held < t < e) and the free runs between
+    are copied as slices; with few starts, each looks up the one interval it could meet.
+    """
+    if not starts or not busy:
         return list(starts)
-    # Skip the intervals that end before the first start (the list may span weeks).
-    j = max(0, bisect_left(busy, (starts[0],)) - 1)
-    for start in starts:
-        while j < n and busy[j][1] <= start:
-            j += 1
-        if j < n and busy[j][0] < start + held:
-            continue
-        free.append(start)
+    if len(starts) < len(busy):
+        return [t for t in starts if _clear(busy, t, t + held)]
+    free: list[int] = []
+    kept = 0  # starts before this index are settled
+    count = len(starts)
+    # Only the intervals that can reach the first start matter (the list may span weeks).
+    first = max(0, bisect_left(busy, (starts[0] - held,)) - 1)
+    for s, e in busy[first:]:
+        blocked_from = bisect_right(starts, s - held, kept)
+        if blocked_from >= count:
+            break
+        blocked_to = bisect_left(starts, e, blocked_from)
+        if blocked_from > kept:
+            free.extend(starts[kept:blocked_from])
+        if blocked_to > kept:
+            kept = blocked_to
+    free.extend(starts[kept:])
     return free
+
+
+def _clear(busy: Sequence[Interval], start: int, end: int) -> bool:
+    """Whether [start, end) meets no interval of a sorted, merged list: only the last
+    interval starting before ``end`` can reach it."""
+    i = bisect_left(busy, (end,)) - 1
+    return i < 0 or busy[i][1] <= start
 
 
 def is_free(busy: Sequence[Interval], start: int, end: int) -> bool:
@@ -272,13 +292,21 @@ class CalendarSnapshot:
         who = self.practitioners.get(practitioner_id)
         if who is None:
             return []
-        return [
-            s
-            for day in days
-            if who.licensed_on(day)
-            for s in day_starts(day, who.hours, self.zone, query.duration, query.grid)
-            if query.earliest <= s <= query.latest
-        ]
+        starts: list[int] = []
+        earliest, latest = query.earliest, query.latest
+        for day in days:
+            if not who.licensed_on(day):
+                continue
+            found = day_starts(day, who.hours, self.zone, query.duration, query.grid)
+            if not found or found[-1] < earliest:
+                continue
+            if found[0] > latest:
+                break  # the days come in order: none later is within the horizon
+            if found[0] >= earliest and found[-1] <= latest:
+                starts.extend(found)
+            else:
+                starts.extend(found[bisect_left(found, earliest) : bisect_right(found, latest)])
+        return starts
 
     def _with_free_room(self, starts: list[int], held: int) -> list[int]:
         """The starts at which some room is free for ``held`` minutes (answers are cached)."""

@@ -23,6 +23,7 @@ from ops.embedded_redis import EmbeddedRedis
 from scheduler.config import Settings, load_settings
 from scheduler.db import Database
 from scheduler.models import (
+    Channel,
     Consent,
     ConsentKind,
     MessageKind,
@@ -40,6 +41,7 @@ from tests.support.processes import (
     connected_to,
     wait_until,
 )
+from tests.support.smtp_server import SmtpServer
 from tests.support.stack import process_env
 
 # What a reconciliation run logs when it settled rows: {'found': n, 'requeued': n, ...}.
@@ -61,12 +63,17 @@ class Report:
         )
 
 
-def seed_confirmations(db: Database, count: int, due: datetime) -> None:
-    """``count`` messages all due at ``due``, each to its own consenting patient."""
+def seed_confirmations(db: Database, count: int, due: datetime, first: int = 0) -> None:
+    """``count`` messages all due at ``due``, each to its own consenting patient.
+
+    Patients are numbered from ``first``: each number gives its own phone and body, so batches
+    seeded with ranges that do not overlap never share a phone or a text.
+    """
     now = datetime.now(UTC)
+    numbers = range(first, first + count)
     with db.transaction() as session:
-        session.execute(
-            insert(Patient),
+        ids = session.scalars(
+            insert(Patient).returning(Patient.id, sort_by_parameter_order=True),
             [
                 {
                     "first_name": f"P{n}",
@@ -75,10 +82,9 @@ def seed_confirmations(db: Database, count: int, due: datetime) -> None:
                     "time_zone": "Europe/London",
                     "created_at": now,
                 }
-                for n in range(count)
+                for n in numbers
             ],
-        )
-        ids = session.scalars(select(Patient.id).order_by(Patient.id)).all()
+        ).all()
         session.execute(
             insert(Consent),
             [
@@ -109,7 +115,66 @@ def seed_confirmations(db: Database, count: int, due: datetime) -> None:
                     "created_at": now,
                     "updated_at": now,
                 }
-                for n, pid in enumerate(ids)
+                for n, pid in zip(numbers, ids, strict=True)
+            ],
+        )
+
+
+def seed_emails(db: Database, count: int, due: datetime, first: int = 0) -> None:
+    """``count`` confirmation emails all due at ``due``, each to its own patient, who gave an
+    address and consented to email and to reminders; numbered from ``first`` as
+    ``seed_confirmations`` numbers its patients (each number its own address and subject)."""
+    now = datetime.now(UTC)
+    numbers = range(first, first + count)
+    with db.transaction() as session:
+        ids = session.scalars(
+            insert(Patient).returning(Patient.id, sort_by_parameter_order=True),
+            [
+                {
+                    "first_name": f"E{n}",
+                    "last_name": "Fault",
+                    "phone_e164": f"+4475{n:08d}",
+                    "email": f"e{n}@fault.example",
+                    "time_zone": "Europe/London",
+                    "created_at": now,
+                }
+                for n in numbers
+            ],
+        ).all()
+        session.execute(
+            insert(Consent),
+            [
+                {
+                    "patient_id": pid,
+                    "kind": kind,
+                    "granted": True,
+                    "wording": WORDING[kind],
+                    "channel": "api",
+                    "recorded_at": now,
+                }
+                for pid in ids
+                for kind in (ConsentKind.REMINDERS, ConsentKind.EMAIL)
+            ],
+        )
+        session.execute(
+            insert(OutboundMessage),
+            [
+                {
+                    "patient_id": pid,
+                    "kind": MessageKind.CONFIRMATION,
+                    "channel": Channel.EMAIL,
+                    "dedupe_key": f"fault-email:{pid}",
+                    "to_email": f"e{n}@fault.example",
+                    "subject": f"Your visit is booked: email {n}",
+                    "body": f"Hello E{n}, you are booked: email {n}",
+                    "segments": 0,
+                    "due_at": due,
+                    "status": MessageStatus.PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n, pid in zip(numbers, ids, strict=True)
             ],
         )
 
@@ -124,6 +189,7 @@ class FaultStack:
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: list[ManagedProcess] = field(default_factory=list)
     expected: int = 0
+    smtp: SmtpServer | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -236,6 +302,33 @@ class FaultStack:
         port = urlsplit(self.fake.base_url).port
         assert port is not None
         busy = connected_to(child_pids(worker.process.pid), port)
+        return busy[0] if busy else None
+
+    def use_smtp(self, server: SmtpServer) -> None:
+        """Workers started from now on send email through ``server``, waiting for it no longer
+        than for Twilio (so ``settle_seconds`` covers an email call too)."""
+        self.smtp = server
+        self.extra_env.update(
+            EMAIL_BACKEND="smtp",
+            SMTP_URL=server.url,
+            EMAIL_FROM="Fault Clinic <bookings@fault.example>",
+            SMTP_TIMEOUT=self.env["TWILIO_REQUEST_TIMEOUT"],
+        )
+
+    def seed_emails(self, count: int) -> None:
+        """``count`` confirmation emails due now, each to its own consenting patient."""
+        seed_emails(self.db, count, datetime.now(UTC))
+        self.expected = count
+
+    def emails_received(self) -> int:
+        """How many messages the stack's SMTP server took (repeats included)."""
+        assert self.smtp is not None, "call use_smtp first"
+        return len(self.smtp.received)
+
+    def emailing_child(self, worker: ManagedProcess) -> int | None:
+        """A pool child of ``worker`` with a connection open to the SMTP server right now."""
+        assert worker.process is not None and self.smtp is not None
+        busy = connected_to(child_pids(worker.process.pid), self.smtp.port)
         return busy[0] if busy else None
 
     def kill_child(self, child: int) -> None:

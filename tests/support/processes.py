@@ -166,3 +166,17 @@ def _socket_inodes(pid: int) -> set[str]:
     except FileNotFoundError:
         pass  # the process has gone
     return inodes
+
+
+def serving_on(pids: list[int], port: int) -> list[int]:
+    """Those of ``pids`` holding an accepted connection on 127.0.0.1:``port`` right now (a
+    web worker in the middle of a request)."""
+    local = f"0100007F:{port:04X}"
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == local and fields[3] == "01":  # 01: ESTABLISHED
+            inodes.add(fields[9])
+    if not inodes:
+        return []
+    return [pid for pid in pids if _socket_inodes(pid) & inodes]
