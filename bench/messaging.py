@@ -1,5 +1,5 @@
 """Messaging figures: 10,000 messages due at one instant, the bare-client floor, scale-out,
-the shared send rate, and the workers' memory."""
+the shared send rate, and the workers' memory; all against the lean Twilio stand-in."""
 
 from __future__ import annotations
 
@@ -30,10 +30,16 @@ from tests.support.stack import process_env
 MESSAGES = 10_000
 
 
+LEAN = "bench.lean_twilio"
+CONTRACT = "tests.fakes.fake_twilio"
+
+
 @contextmanager
-def fake_twilio_process() -> Iterator[str]:
+def fake_twilio_process(module: str = LEAN) -> Iterator[str]:
+    """Twilio's stand-in in its own process (the lean one unless ``module`` names the contract
+    fake); yields its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.fake_twilio", "--port", "0"],
+        [sys.executable, "-m", module, "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -46,7 +52,7 @@ def fake_twilio_process() -> Iterator[str]:
 
 
 def stats(url: str) -> dict[str, Any]:
-    """The fake Twilio's counts: see `FakeTwilio.stats`."""
+    """The stand-in's counts: ``count``, ``distinct_bodies``, ``accepted_at``."""
     reply: dict[str, Any] = requests.get(f"{url}/_fake/stats", timeout=30).json()
     return reply
 
@@ -75,7 +81,7 @@ def _children(pid: int) -> list[int]:
 def _env(
     database_url: str, redis_url: str, workdir: Path, fake_url: str, rate: float
 ) -> dict[str, str]:
-    """Workers and beat sending through the twilio library to the fake, at ``rate`` a second."""
+    """Workers and beat sending through the twilio library to the stand-in, at ``rate`` a second."""
     return process_env(
         database_url,
         redis_url,
@@ -123,9 +129,9 @@ def run_dispatch(
     workdir: Path | None = None,
 ) -> Dispatch:
     """Seed ``messages`` due a few seconds ahead, start ``workers`` worker processes and beat,
-    and time the fake Twilio's acceptances from the due instant.
+    and time the Twilio stand-in's acceptances from the due instant.
 
-    :raise DispatchIncomplete: when, by the deadline, not every message reached the fake Twilio
+    :raise DispatchIncomplete: when, by the deadline, not every message reached the Twilio stand-in
         exactly once with every row recorded as sent.
     """
     workdir = workdir or Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
@@ -179,7 +185,7 @@ def _unsent(db: Database) -> int:
 
 
 def _all_sent(db: Database, fake_url: str, messages: int) -> bool:
-    """Every row recorded as sent, and the fake Twilio holding at least that many messages.
+    """Every row recorded as sent, and the Twilio stand-in holding at least that many messages.
 
     Once every row is `sent`, no requeue or reconciliation can send any of them again."""
     return stats(fake_url)["count"] >= messages and _unsent(db) == 0
@@ -200,9 +206,10 @@ def _floor_sender(url: str, start: int, count: int) -> None:
         client.messages.create(to=f"+4474{n:08d}", from_="+15005550006", body=f"floor {n}")
 
 
-def run_floor(processes: int = 2, messages: int = MESSAGES) -> float:
-    """The same posts from a plain loop of the twilio client in ``processes`` processes."""
-    with fake_twilio_process() as url:
+def run_floor(processes: int = 2, messages: int = MESSAGES, module: str = LEAN) -> float:
+    """The same posts from a plain loop of the twilio client in ``processes`` processes, to
+    the stand-in in ``module`` (the lean one by default): wall seconds."""
+    with fake_twilio_process(module) as url:
         share = messages // processes
         pool = [
             multiprocessing.Process(target=_floor_sender, args=(url, i * share, share))

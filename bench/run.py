@@ -27,7 +27,7 @@ def scheduling_figures(backend: str, url: str) -> list[Figure]:
     week = calendar_week.measure(db, url)
     db.dispose()
     return [
-        Figure("availability_8w_ms", backend, measured["availability_8w_ms"], "ms", "<= 25"),
+        Figure("availability_8w_ms", backend, measured["availability_8w_ms"], "ms", "<= 10"),
         Figure("course_plan_ms", backend, measured["course_plan_ms"], "ms", "<= 50"),
         Figure("availability_8w_slots", backend, measured["availability_8w_slots"], "slots", ""),
         Figure("course_plan_visits", backend, measured["course_plan_visits"], "visits", ""),
@@ -36,48 +36,51 @@ def scheduling_figures(backend: str, url: str) -> list[Figure]:
     ]
 
 
+def dispatch_run(backend: str, workers: int) -> messaging.Dispatch:
+    """One dispatch run (``messaging.MESSAGES`` messages) on a fresh database of ``backend``."""
+    database = sqlite_database if backend == "sqlite" else postgres_database
+    with database() as url:
+        return messaging.run_dispatch(url, workers=workers)
+
+
 def messaging_figures() -> list[Figure]:
-    figures: list[Figure] = []
-    with postgres_database() as url:
-        two = messaging.run_dispatch(url, workers=2)
-    print(f"  10,000 messages, 2 worker processes: last accepted {two.seconds:.1f} s after due")
     floor = messaging.run_floor(processes=2)
-    print(f"  the same posts from a bare twilio client loop in 2 processes: {floor:.1f} s")
-    figures += [
-        Figure("dispatch_10k_s", "postgresql", two.seconds, "s", "<= 10"),
-        Figure("dispatch_p99_lateness_s", "postgresql", two.p99_lateness, "s", ""),
-        Figure("dispatch_floor_s", "postgresql", floor, "s", ""),
-        Figure("dispatch_vs_floor_ratio", "postgresql", floor / two.seconds, "ratio", ">= 0.5"),
-    ]
-    peak_rss = two.worker_rss_mb
-    for workers in (1, 2, 4):
-        if workers == 2:
-            figures.append(
-                Figure("dispatch_msgs_per_s_2w", "postgresql", two.per_second, "msg/s", "")
-            )
-            continue
-        with postgres_database() as url:
-            run = messaging.run_dispatch(url, workers=workers)
-        print(f"  {workers} worker process(es): {run.per_second:.0f} messages a second")
-        peak_rss = max(peak_rss, run.worker_rss_mb)
-        figures.append(
-            Figure(f"dispatch_msgs_per_s_{workers}w", "postgresql", run.per_second, "msg/s", "")
+    floor_rate = messaging.MESSAGES / floor
+    print(
+        f"  {messaging.MESSAGES:,} posts from a bare twilio client loop in 2 processes to the "
+        f"lean stand-in: {floor:.1f} s ({floor_rate:.0f} a second)"
+    )
+    figures: list[Figure] = []
+    runs: dict[tuple[str, int], messaging.Dispatch] = {}
+    for backend in ("sqlite", "postgresql"):
+        two = runs[backend, 2] = dispatch_run(backend, workers=2)
+        print(
+            f"  {backend}: {messaging.MESSAGES:,} messages, 2 worker processes: last accepted "
+            f"{two.seconds:.1f} s after due"
         )
+        figures += [
+            Figure("dispatch_10k_s", backend, two.seconds, "s", "<= 10"),
+            Figure("dispatch_p99_lateness_s", backend, two.p99_lateness, "s", ""),
+            Figure("dispatch_floor_s", backend, floor, "s", ""),
+            Figure("dispatch_vs_floor_ratio", backend, floor / two.seconds, "ratio", ">= 0.8"),
+        ]
+    for workers in (1, 4):
+        run = runs["postgresql", workers] = dispatch_run("postgresql", workers)
+        print(f"  postgresql, {workers} worker process(es): {run.per_second:.0f} messages a second")
+    figures += [
+        Figure(
+            f"dispatch_msgs_per_s_{w}w", "postgresql", runs["postgresql", w].per_second, "msg/s", ""
+        )
+        for w in (1, 2, 4)
+    ]
+    figures.append(Figure("dispatch_floor_msgs_per_s", "postgresql", floor_rate, "msg/s", ""))
     with postgres_database() as url:
         error = messaging.run_rate_limit(url, rate=10.0)
     print(f"  a global rate of 10 a second across 4 workers: {error:.1f}% off")
-    figures += [
-        Figure("rate_limit_error_pct", "postgresql", error, "%", "<= 10"),
-        Figure("worker_rss_mb", "postgresql", peak_rss, "MB", "<= 200"),
-    ]
-    order = ["1w", "2w", "4w"]
-    return sorted(
-        figures,
-        key=lambda f: (
-            f.name.startswith("dispatch_msgs"),
-            order.index(f.name[-2:]) if f.name.startswith("dispatch_msgs") else 0,
-        ),
-    )
+    peak_rss = max(run.worker_rss_mb for run in runs.values())
+    figures.append(Figure("rate_limit_error_pct", "postgresql", error, "%", "<= 10"))
+    figures.append(Figure("worker_rss_mb", "postgresql", peak_rss, "MB", "<= 200"))
+    return figures
 
 
 def load_figures() -> list[Figure]:
@@ -111,7 +114,11 @@ def main() -> int:
         figures += scheduling_figures("sqlite", url)
     with postgres_database() as url:
         figures += scheduling_figures("postgresql", url)
-    print("messaging: the fake Twilio in its own process, PostgreSQL, embedded Redis", flush=True)
+    print(
+        "messaging: the lean Twilio stand-in in its own process, SQLite and PostgreSQL, "
+        "embedded Redis",
+        flush=True,
+    )
     figures += messaging_figures()
     print("booking API under load, and the dispatcher's claim at scale", flush=True)
     figures += load_figures()
