@@ -12,7 +12,7 @@ MASK = "…"
 # view of it, and a practitioner's calendar feed. A token runs to the next "/", "?", "#",
 # quote, space or ".ics".
 TOKEN_IN_PATH = re.compile(
-    r"(?P<lead>/m/|/api/v1/bookings/|/feeds/)"
+    r"(?P<lead>/m/|/api/v1/bookings/|/feeds/|/email/unsubscribe/)"
     r"(?P<token>[^/?#\s\"'<>]+?)"
     r"(?P<tail>\.ics)?(?=[/?#\s\"'<>]|$)"
 )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.calendar.invites import invite
 from scheduler.config import Settings
-from scheduler.messaging.texts import greeting_name
+from scheduler.messaging.texts import day_word, greeting_name
 from scheduler.models import (
     Appointment,
     Channel,
@@ -49,15 +49,15 @@ class Route(enum.StrEnum):
 
 
 # The kinds a clinic may send by email, and how each goes unless it says otherwise: the
-# confirmation and the first reminder by both (each email carries the visit's invite), the
-# short reminder by text (read on the way), a move by both (the invite moves the calendar's
-# entry), a cancellation by email only (its invite takes the entry off the calendar).
+# confirmation and the first reminder by both (the confirmation's email carries the visit's
+# invite), the short reminder by text (read on the way), a move by both. There is no choice for
+# a visit's cancellation: once its invite may be in the patient's calendar, the cancel invite
+# goes by email (and a move's invite too, whatever the route), so the calendar follows.
 DEFAULT_ROUTES: dict[MessageKind, Route] = {
     MessageKind.CONFIRMATION: Route.BOTH,
     MessageKind.REMINDER_48H: Route.BOTH,
     MessageKind.REMINDER_2H: Route.SMS,
     MessageKind.RESCHEDULED: Route.BOTH,
-    MessageKind.CANCELLATION: Route.EMAIL,
 }
 # Emails that carry the visit's invite, and with which method.
 INVITES = {
@@ -87,10 +87,20 @@ def goes_by(session: Session, kind: MessageKind, channel: Channel) -> bool:
 
 def channels_for(route: Route, patient: Patient) -> tuple[Channel, ...]:
     """The channels a message goes to this patient by: its route, with a text in place of an
-    email for a patient who cannot be emailed (no address, or no consent to email)."""
+    email for a patient who cannot be emailed (no address, or no consent to email), and an
+    email in place of a text for one who cannot be texted (a STOP, a number that failed for
+    good) but may be emailed."""
     if route == Route.EMAIL and not may_email(patient):
         return (Channel.SMS,)
+    if route == Route.SMS and not may_text(patient) and may_email(patient):
+        return (Channel.EMAIL,)
     return route.channels
+
+
+def may_text(patient: Patient) -> bool:
+    """Whether texts can reach the patient at all: no STOP, and a number that has not failed
+    for good."""
+    return patient.sms_opted_out_at is None and patient.phone_flagged_at is None
 
 
 def may_email(patient: Patient) -> bool:
@@ -106,9 +116,15 @@ class EmailWords:
 
 
 def visit_email_words(
-    kind: MessageKind, visit: Appointment, settings: Settings, manage_url: str, address: str
+    kind: MessageKind,
+    visit: Appointment,
+    settings: Settings,
+    manage_url: str,
+    address: str,
+    sends_at: datetime | None = None,
 ) -> EmailWords:
-    """What an email about ``visit`` says, for ``kind``."""
+    """What an email about ``visit`` says, for ``kind``; the short reminder names the day as
+    read when it goes at ``sends_at`` ("today", "tomorrow", or the date)."""
     local = visit.starts_at.astimezone(settings.zone)
     when = f"{local:%A} {local.day} {local:%B %Y at %H:%M}"
     clinic = settings.clinic_name
@@ -124,7 +140,7 @@ def visit_email_words(
         ),
         MessageKind.REMINDER_2H: (
             f"See you soon at {clinic}",
-            f"See you at {local:%H:%M} today.",
+            f"See you at {local:%H:%M} {day_word(local, sends_at)}.",
         ),
         MessageKind.RESCHEDULED: (
             f"Your visit to {clinic} has moved",
@@ -212,7 +228,7 @@ def plan_visit_email(
     if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == key)):
         return None
     address = stored_details(session)["address"]
-    words = visit_email_words(kind, visit, settings, manage_url, address)
+    words = visit_email_words(kind, visit, settings, manage_url, address, sends_at=due)
     method = INVITES.get(kind)
     message = OutboundMessage(
         patient_id=patient.id,

@@ -14,11 +14,11 @@ from scheduler.messaging.email_plans import (
     Route,
     channels_for,
     email_key,
-    goes_by,
     load_routes,
     plan_visit_email,
 )
 from scheduler.messaging.gsm import segment_count
+from scheduler.messaging.provider import UNKNOWN_EMAIL
 from scheduler.messaging.texts import MessageContext, render
 from scheduler.messaging.timing import QUIET, load_reminder_plan, visit_due_times, visit_plan
 from scheduler.messaging.wording import load_wording
@@ -69,7 +69,7 @@ def plan_visit_messages(
     session.add_all(rows)
     session.flush()
     for kind, due in _email_due_times(session, appointment, now).items():
-        if Channel.EMAIL in routes[kind].channels:
+        if Channel.EMAIL in channels_for(routes[kind], appointment.patient):
             key = email_key(visit_dedupe_key(appointment, kind))
             email = plan_visit_email(
                 session, appointment, kind, key, due, settings, manage_url, now
@@ -157,20 +157,20 @@ def plan_visit_notice(
 ) -> OutboundMessage | None:
     """One message about a change to a visit, due now; one per change.
 
-    Its key carries the visit's time and how many messages of the kind the visit had before, so
-    a move back to a time the patient was told of once is told again, while planning twice in
-    one change (the count read under the visit's row lock) adds nothing.
+    Its key carries the visit's time and how many messages of the kind the visit had before (by
+    either channel), so a move back to a time the patient was told of once is told again, while
+    planning twice in one change (the count read under the visit's row lock) adds nothing. Once
+    the visit's calendar invite has gone to the patient, the change goes by email too, whatever
+    the route: their calendar must follow the visit.
     """
     earlier = session.scalar(
         select(func.count(OutboundMessage.id)).where(
-            OutboundMessage.appointment_id == appointment.id,
-            OutboundMessage.kind == kind,
-            OutboundMessage.channel == Channel.SMS,
+            OutboundMessage.appointment_id == appointment.id, OutboundMessage.kind == kind
         )
     )
     key = f"{visit_dedupe_key(appointment, kind)}:{int(earlier or 0) + 1}"
     channels = channels_for(load_routes(session).get(kind, Route.SMS), appointment.patient)
-    if Channel.EMAIL in channels:
+    if Channel.EMAIL in channels or invite_went(session, appointment.id):
         plan_visit_email(session, appointment, kind, email_key(key), now, settings, manage_url, now)
     if Channel.SMS not in channels:
         return None
@@ -195,21 +195,31 @@ def plan_cancellation_email(
     session: Session, appointment: Appointment, manage_url: str, settings: Settings, now: datetime
 ) -> OutboundMessage | None:
     """The email taking a cancelled visit off the patient's calendar (its invite's METHOD is
-    CANCEL), when an invite for the visit has gone to them and the clinic sends this kind by
-    email."""
+    CANCEL), whenever an invite for the visit may have reached them."""
     kind = MessageKind.CANCELLATION
-    invited = session.scalar(
-        select(OutboundMessage.id).where(
-            OutboundMessage.appointment_id == appointment.id,
-            OutboundMessage.channel == Channel.EMAIL,
-            OutboundMessage.invite.is_not(None),
-            OutboundMessage.status.in_((MessageStatus.SENT, MessageStatus.DELIVERED)),
-        )
-    )
-    if invited is None or not goes_by(session, kind, Channel.EMAIL):
+    if not invite_went(session, appointment.id):
         return None
     key = email_key(f"appointment:{appointment.id}:{kind.value}:{appointment.revision}")
     return plan_visit_email(session, appointment, kind, key, now, settings, manage_url, now)
+
+
+def invite_went(session: Session, appointment_id: int) -> bool:
+    """Whether a calendar invite for the visit may be in the patient's calendar: an email with
+    one sent, on its way, or whose outcome is unknown."""
+    maybe_sent = (MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.SENDING)
+    found = session.scalar(
+        select(OutboundMessage.id).where(
+            OutboundMessage.appointment_id == appointment_id,
+            OutboundMessage.channel == Channel.EMAIL,
+            OutboundMessage.invite.is_not(None),
+            OutboundMessage.status.in_(maybe_sent)
+            | (
+                (OutboundMessage.status == MessageStatus.FAILED)
+                & (OutboundMessage.error_code == UNKNOWN_EMAIL)
+            ),
+        )
+    )
+    return found is not None
 
 
 def write_message(

@@ -38,3 +38,7 @@ class SendFailure(Exception):
         self.code = code
         self.detail = detail[:300]
         self.retry_after_s = retry_after_s
+
+
+# The error code of an email whose send may or may not have happened (reconciliation's mark).
+UNKNOWN_EMAIL = "outcome-unknown"

@@ -11,12 +11,11 @@ from sqlalchemy.orm import Session
 
 from scheduler.clock import Clock
 from scheduler.db import Database
+from scheduler.messaging.provider import UNKNOWN_EMAIL
 from scheduler.messaging.sms.base import SendFailure, SmsBackend
 from scheduler.models import Channel, MessageStatus, OutboundMessage, StaffAlert
 
 log = logging.getLogger("clinic.reconciliation")
-# The error code of an email whose outcome could not be known.
-UNKNOWN_EMAIL = "outcome-unknown"
 
 
 def reconcile_stuck_sends(

@@ -243,8 +243,7 @@ def _record_failure(
     if patient is None:
         return SendOutcome.FAILED
     if message.channel == Channel.EMAIL:
-        kind = "content_filtered" if failure.kind == FailureKind.CONTENT else "email_unusable"
-        _alert(session, message, kind, f"Email refused: {failure.code or failure.kind}", now)
+        _alert(session, message, *_email_alert(failure), now)
         return SendOutcome.FAILED
     if failure.kind in (FailureKind.OPTED_OUT, FailureKind.PERMANENT) and policy is not None:
         _fall_back_to_email(session, message, policy, now)
@@ -258,6 +257,17 @@ def _record_failure(
     return SendOutcome.FAILED
 
 
+def _email_alert(failure: SendFailure) -> tuple[str, str]:
+    """The staff alert for an email given up: the address refused, the words refused, or the
+    mail server not taking it after every try (the address is not to blame then)."""
+    code = failure.code or failure.kind.value
+    if failure.kind == FailureKind.PERMANENT:
+        return "email_unusable", f"The patient's email address was refused ({code})."
+    if failure.kind == FailureKind.CONTENT:
+        return "content_filtered", f"The email was refused as content ({code})."
+    return "email_not_sent", f"The mail server did not take the email after every try ({code})."
+
+
 def _fall_back_to_email(
     session: Session, message: OutboundMessage, policy: SendPolicy, now: datetime
 ) -> None:
@@ -269,6 +279,8 @@ def _fall_back_to_email(
     if settings is None or visit is None or message.patient is None:
         return
     if message.kind not in EMAILABLE or not may_email(message.patient):
+        return
+    if visit.status not in ACTIVE_STATUSES:
         return
     twin = email_key(message.dedupe_key)
     if session.scalar(select(OutboundMessage.id).where(OutboundMessage.dedupe_key == twin)):

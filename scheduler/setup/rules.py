@@ -56,13 +56,11 @@ class ReminderPlanInput:
     channels: Mapping[str, str] = field(default_factory=dict)
 
 
-# The channels offered for each kind of visit message, in the form's words. A cancellation has
-# no text: "sms" for it means no cancellation email is sent.
+# The channels offered for each kind of visit message, in the form's words.
 ROUTE_WORDS = {Route.SMS: "Text", Route.EMAIL: "Email", Route.BOTH: "Text and email"}
 CHANNEL_CHOICES: dict[MessageKind, tuple[tuple[Route, str], ...]] = {
     kind: tuple(ROUTE_WORDS.items()) for kind in DEFAULT_ROUTES
 }
-CHANNEL_CHOICES[MessageKind.CANCELLATION] = ((Route.EMAIL, "Email"), (Route.SMS, "Not sent"))
 
 
 def channel_field(kind: MessageKind) -> str:

@@ -70,7 +70,8 @@ def cancel_visit(
     session.flush()
     if settings is not None:
         url = settings.manage_url(issue_link_token(session, visit.patient, now))
-        plan_cancellation_email(session, visit, url, settings, now)
+        for cancelled in (visit, *_follow_ons(session, visit)):
+            plan_cancellation_email(session, cancelled, url, settings, now)
     return Cancelled(visit, late, what_follows(visit, now, FreedTime.of(visit)))
 
 

@@ -293,3 +293,77 @@ def test_a_kind_sent_by_email_goes_by_text_to_a_patient_who_cannot_be_emailed(
     emailed = rows(db, Channel.EMAIL, MessageKind.CONFIRMATION)
     assert [r.to_email for r in emailed] == ["other@example.org"]
     assert len(rows(db, Channel.SMS, MessageKind.CONFIRMATION)) == 1  # by email only for them
+
+
+def test_back_and_forth_moves_by_email_only_keep_the_calendar_in_step(
+    db: Database, settings: Settings, clock: FrozenClock, sender: Sender, smtp_server: SmtpServer
+) -> None:
+    set_rules(db, message_channels={"rescheduled": "email"})
+    visit = book_with_email(db, settings, clock.now())
+    sender.round()
+    a, b = WEDNESDAY_10AM, WEDNESDAY_10AM + timedelta(days=1)
+    for start in (b, a, b):
+        with db.transaction() as session:
+            reschedule_visit(session, visit, start, settings=settings, now=clock.now())
+        sender.round()
+    invites = [event(invite_of(r.message)) for r in smtp_server.wait_for(4)]
+    assert [(i["sequence"], i["start"]) for i in invites] == [(0, a), (1, b), (2, a), (3, b)]
+    assert rows(db, Channel.SMS, MessageKind.RESCHEDULED) == []
+
+
+def test_a_cancel_while_the_invite_may_be_on_its_way_still_sends_the_cancel(
+    db: Database, settings: Settings, clock: FrozenClock, sender: Sender, smtp_server: SmtpServer
+) -> None:
+    visit = book_with_email(db, settings, clock.now())
+    (confirmation,) = rows(db, Channel.EMAIL, MessageKind.CONFIRMATION)
+    with db.transaction() as session:  # a send whose outcome is not known yet
+        session.get_one(OutboundMessage, confirmation.id).status = MessageStatus.SENDING
+    with db.transaction() as session:
+        cancel_visit(session, visit, clock.now(), settings=settings)
+    (cancel,) = rows(db, Channel.EMAIL, MessageKind.CANCELLATION)
+    assert cancel.invite is not None and "METHOD:CANCEL" in cancel.invite
+
+
+def test_a_patient_who_stopped_texts_gets_the_visit_messages_by_email(
+    db: Database, settings: Settings, clock: FrozenClock, sender: Sender, smtp_server: SmtpServer
+) -> None:
+    visit = book_with_email(db, settings, clock.now())
+    sender.round()
+    with db.transaction() as session:
+        patient = session.scalars(select(Patient).where(Patient.email == EMAIL)).one()
+        patient.sms_opted_out_at = clock.now()
+    with db.transaction() as session:  # a move re-plans the short reminder, text-only by route
+        reschedule_visit(
+            session, visit, WEDNESDAY_10AM + timedelta(days=1), settings=settings, now=clock.now()
+        )
+    assert [r.kind for r in rows(db, Channel.EMAIL, MessageKind.REMINDER_2H)] == [
+        MessageKind.REMINDER_2H
+    ]
+    assert [r.status for r in rows(db, Channel.SMS, MessageKind.REMINDER_2H)] == [
+        MessageStatus.CANCELLED  # the one planned before the move
+    ]
+
+
+def test_a_short_reminder_email_sent_the_evening_before_says_tomorrow(
+    db: Database, settings: Settings, clock: FrozenClock
+) -> None:
+    set_rules(db, message_channels={"reminder_2h": "email"}, short_reminder_hours_before=13)
+    book_with_email(db, settings, clock.now())
+    (email,) = rows(db, Channel.EMAIL, MessageKind.REMINDER_2H)
+    assert email.due_at == datetime(2026, 3, 3, 21, 0, tzinfo=UTC)
+    assert "See you at 10:00 tomorrow." in email.body
+
+
+def test_an_email_the_mail_server_never_took_does_not_blame_the_address(
+    db: Database, settings: Settings, clock: FrozenClock, sender: Sender, smtp_server: SmtpServer
+) -> None:
+    book_with_email(db, settings, clock.now())
+    (email,) = rows(db, Channel.EMAIL, MessageKind.CONFIRMATION)
+    with db.transaction() as session:  # every try but the last used up
+        session.get_one(OutboundMessage, email.id).attempts = 7
+    smtp_server.refuse_mail("451 4.3.0 Try again later")
+    sender.round()
+    with db.session() as session:
+        assert session.get_one(OutboundMessage, email.id).status == MessageStatus.FAILED
+        alert = session.scalars(select(StaffAlert).where(StaffAlert.message_id == email.id)).one()
+    assert alert.kind == "email_not_sent" and "address" not in alert.detail

@@ -338,7 +338,7 @@ def set_rules(db: Database, **values: object) -> None:
 def test_the_reminder_plan_saves_each_kinds_channel_and_plans_follow_it(
     db: Database, settings: Settings, clock: FrozenClock
 ) -> None:
-    channels = {"confirmation": "email", "reminder_2h": "both", "cancellation": "sms"}
+    channels = {"confirmation": "email", "reminder_2h": "both"}
     with db.transaction() as session:
         save_reminder_plan(session, ReminderPlanInput(*PLAN, channels=channels))
     with db.session() as session:
@@ -350,7 +350,6 @@ def test_the_reminder_plan_saves_each_kinds_channel_and_plans_follow_it(
         "reminder_48h": "both",
         "reminder_2h": "both",
         "rescheduled": "both",
-        "cancellation": "sms",
     }
     with db.transaction() as session:  # a plan saved without channels keeps them
         save_reminder_plan(session, ReminderPlanInput(*PLAN))
@@ -366,7 +365,7 @@ def test_the_reminder_plan_saves_each_kinds_channel_and_plans_follow_it(
     ("channels", "field", "message"),
     [
         ({"confirmation": "fax"}, "channel_confirmation", 'Choose "Text" or "Email" or'),
-        ({"cancellation": "both"}, "channel_cancellation", 'Choose "Email" or "Not sent".'),
+        ({"cancellation": "email"}, "channels", "no channel to choose: cancellation"),
         ({"aftercare": "email"}, "channels", "no channel to choose: aftercare"),
     ],
 )
@@ -388,10 +387,10 @@ def test_the_set_up_page_offers_a_select_per_kind_and_saves_the_choice(
 ) -> None:
     sign_in(client, accounts["admin"])
     page = client.get("/staff/setup/rules").get_data(as_text=True)
-    for kind in ("confirmation", "reminder_48h", "reminder_2h", "rescheduled", "cancellation"):
+    for kind in ("confirmation", "reminder_48h", "reminder_2h", "rescheduled"):
         assert f'<select id="channel_{kind}" name="channel_{kind}"' in page
+    assert 'name="channel_cancellation"' not in page
     assert "Emails go only to patients who gave an address and agreed to email" in page
-    assert "Not sent&#34; means no cancellation email" in page
     assert re.search(r'<option value="both" selected>Text and email</option>', page)
     form = {
         "csrf_token": csrf(client, "/staff/setup/rules"),
@@ -401,7 +400,6 @@ def test_the_set_up_page_offers_a_select_per_kind_and_saves_the_choice(
         "channel_reminder_48h": "sms",
         "channel_reminder_2h": "sms",
         "channel_rescheduled": "both",
-        "channel_cancellation": "sms",
     }  # fmt: skip
     assert client.post("/staff/setup/rules/reminders", data=form).status_code == 303
     with db.session() as session:

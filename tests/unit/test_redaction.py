@@ -24,6 +24,7 @@ TOKEN = "Abc-def_GHIjklMNOpqrSTu"
         ),
         (f'"https://book.example.org/m/{TOKEN}#visits"', '"https://book.example.org/m/…#visits"'),
         (f"/m/{TOKEN}", "/m/…"),
+        (f"POST /email/unsubscribe/{TOKEN} HTTP/1.1", "POST /email/unsubscribe/… HTTP/1.1"),
     ],
 )
 def test_a_token_in_a_path_or_link_is_masked(text: str, masked: str) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.messaging.sending import reason_not_to_send
-from scheduler.models import Appointment, MessageKind, MessageStatus, OutboundMessage
+from scheduler.models import Appointment, Channel, MessageKind, MessageStatus, OutboundMessage
 from web.context import db, settings
 
 GIVEN_UP = (MessageStatus.FAILED, MessageStatus.CANCELLED, MessageStatus.SKIPPED)
@@ -49,6 +49,7 @@ def _confirmation_coming(session: Session, visit: Appointment) -> bool:
         select(OutboundMessage).where(
             OutboundMessage.appointment_id == visit.id,
             OutboundMessage.kind == MessageKind.CONFIRMATION,
+            OutboundMessage.channel == Channel.SMS,
             OutboundMessage.status.not_in(GIVEN_UP),
         )
     )

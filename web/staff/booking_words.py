@@ -11,6 +11,7 @@ from scheduler.messaging.sending import reason_not_to_send
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
+    Channel,
     MessageKind,
     MessageStatus,
     OutboundMessage,
@@ -52,6 +53,7 @@ def confirmation_planned(session: Session, visit: Appointment) -> bool:
         select(OutboundMessage).where(
             OutboundMessage.appointment_id == visit.id,
             OutboundMessage.kind == MessageKind.CONFIRMATION,
+            OutboundMessage.channel == Channel.SMS,
             OutboundMessage.status.not_in(GIVEN_UP),
         )
     )
