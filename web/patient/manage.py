@@ -19,6 +19,7 @@ from scheduler.messaging.sending import CONSENT_FOR
 from scheduler.models import (
     ACTIVE_STATUSES,
     Appointment,
+    Channel,
     ConsentKind,
     MessageStatus,
     OutboundMessage,
@@ -106,10 +107,14 @@ SAID_NO = {
 
 
 def message_status(message: OutboundMessage, patient: Patient) -> str:
-    """A text's status as it will really turn out: one still to go that the patient's STOP or
-    choices will hold back (the sending rules) reads "Not sent: ...", not "pending"."""
+    """A message's status as it will really turn out: one still to go that the patient's STOP,
+    unsubscribe or choices will hold back (the sending rules) reads "Not sent: ...", not
+    "pending"."""
     if message.status not in (MessageStatus.PENDING, MessageStatus.QUEUED):
         return "not sent" if message.status == MessageStatus.SKIPPED else message.status.value
+    if message.channel == Channel.EMAIL:
+        emailed = patient.consents_to(ConsentKind.EMAIL)
+        return "planned" if emailed else "Not sent: you stopped emails"
     if patient.sms_opted_out_at is not None:
         return "Not sent: you replied STOP"
     needed = CONSENT_FOR.get(message.kind, ConsentKind.REMINDERS)
