@@ -26,7 +26,6 @@ from scheduler.errors import NotFound, ValidationFailed
 from scheduler.models import (
     ACTIVE_STATUSES,
     Appointment,
-    ClinicRules,
     Closure,
     Practitioner,
     Room,
@@ -34,14 +33,14 @@ from scheduler.models import (
     TimeOff,
     WorkingHours,
 )
-from scheduler.models.clinic import practitioner_services
+from scheduler.models.clinic import clinic_rules, practitioner_services
 
 LONGEST_VISIT = timedelta(minutes=480 + 120)  # the services table's limits: duration + buffer
 
 
 def load_policy(session: Session) -> BookingPolicy:
     """The clinic's rules from the database, or the defaults when none are stored."""
-    rules = session.get(ClinicRules, 1)
+    rules = clinic_rules(session)
     if rules is None:
         return BookingPolicy()
     return BookingPolicy(

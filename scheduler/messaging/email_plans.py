@@ -23,13 +23,13 @@ from scheduler.messaging.texts import day_word, greeting_name
 from scheduler.models import (
     Appointment,
     Channel,
-    ClinicRules,
     ConsentKind,
     MessageKind,
     MessageStatus,
     OutboundMessage,
     Patient,
 )
+from scheduler.models.clinic import clinic_rules
 from scheduler.patients.email_unsubscribe import unsubscribe_url
 from scheduler.setup.clinic_details import stored_details
 
@@ -69,7 +69,7 @@ INVITES = {
 
 def load_routes(session: Session) -> dict[MessageKind, Route]:
     """The clinic's channel for each kind of visit message (its rules, else the defaults)."""
-    rules = session.get(ClinicRules, 1)
+    rules = clinic_rules(session)
     stored = (rules.message_channels if rules is not None else None) or {}
     routes = dict(DEFAULT_ROUTES)
     for kind in DEFAULT_ROUTES:

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from scheduler.models import ClinicRules, MessageKind
+from scheduler.models import MessageKind
+from scheduler.models.clinic import clinic_rules
 
 # Visit reminders move earlier, never later: a late reminder is useless.
 MOVES_EARLIER = frozenset({MessageKind.REMINDER_48H, MessageKind.REMINDER_2H})
@@ -46,7 +47,7 @@ class ReminderPlan:
 
 def load_reminder_plan(session: Session) -> ReminderPlan:
     """The clinic's plan from its rules row, or the defaults when there is none."""
-    rules = session.get(ClinicRules, 1)
+    rules = clinic_rules(session)
     if rules is None:
         return ReminderPlan()
     return ReminderPlan(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Date, ForeignKey, String, Table, Time
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from scheduler.models.base import Base, UTCDateTime
 
@@ -148,6 +148,27 @@ class ClinicRules(Base):
     message_channels: Mapped[dict[str, str]] = mapped_column(
         JSON, default=dict, server_default="{}"
     )
+
+
+NO_RULES = "clinic_rules_absent"  # a session's note that the clinic keeps the default rules
+
+
+def clinic_rules(session: Session) -> ClinicRules | None:
+    """The clinic's rules row (the one row, id 1), or None while it keeps the defaults. A row
+    once loaded stays in the session's identity map; a missing one is noted in the session, so
+    that the many readers of one request (booking policy, reminder plan, channels) ask once."""
+    if session.info.get(NO_RULES):
+        return None
+    rules = session.get(ClinicRules, 1)
+    if rules is None:
+        session.info[NO_RULES] = True
+    return rules
+
+
+def keep_rules(session: Session, rules: ClinicRules) -> None:
+    """Add a newly made rules row to the session, so its readers see it from now on."""
+    session.add(rules)
+    session.info.pop(NO_RULES, None)
 
 
 class ClinicDetails(Base):

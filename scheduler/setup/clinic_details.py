@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.field_errors import FieldErrors
-from scheduler.models import Cadence, ClinicRules, CourseTemplate, Practitioner, Service
-from scheduler.models.clinic import ClinicDetails
+from scheduler.models import Cadence, CourseTemplate, Practitioner, Service
+from scheduler.models.clinic import ClinicDetails, clinic_rules
 
 OPEN_STREET_MAP_SEARCH = "https://www.openstreetmap.org/search?query="
 PRICE = re.compile(r"^\s*[£€$]?\s*(\d{1,5}(?:\.\d{1,2})?)\s*$")
@@ -142,7 +142,7 @@ def booking_information(session: Session, locale: str) -> BookingInformation:
     for its fixed visits where every one of its services has a price), and the cancellation
     rule with the clinic's own policy text."""
     details = stored_details(session)
-    rules = session.get(ClinicRules, 1)
+    rules = clinic_rules(session)
     money = Money(locale)
     services = session.scalars(select(Service).where(Service.active).order_by(Service.name)).all()
     return BookingInformation(

@@ -12,6 +12,7 @@ from scheduler.field_errors import FieldErrors
 from scheduler.messaging.email_plans import DEFAULT_ROUTES, Route, load_routes
 from scheduler.messaging.timing import ReminderPlan
 from scheduler.models import ClinicRules, MessageKind
+from scheduler.models.clinic import keep_rules
 
 GRIDS = (5, 10, 15, 20, 30, 60)
 _POLICY, _PLAN = BookingPolicy(), ReminderPlan()
@@ -104,7 +105,7 @@ def _store(session: Session, values: dict[str, int]) -> ClinicRules:
     row = session.get(ClinicRules, 1)
     if row is None:
         row = ClinicRules(id=1, **DEFAULTS)
-        session.add(row)
+        keep_rules(session, row)
     for name, value in values.items():
         setattr(row, name, value)
     session.flush()
