@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, case, or_, select, update
 from sqlalchemy.orm import Session
@@ -97,6 +98,9 @@ class AlertItem:
         return self.escalated_at is not None
 
 
+_Row = TypeVar("_Row")
+
+
 def yes_answers(answers: dict[str, bool], *, raising_only: bool = False) -> tuple[str, ...]:
     """The questions answered yes, in their own words, in the screen's order; with
     ``raising_only``, only those that set a tier (not the practitioner's flags)."""
@@ -139,13 +143,58 @@ def _queue_order() -> tuple[Any, ...]:
 def open_safety_alerts(session: Session, scope: QueueScope) -> list[AlertItem]:
     """The open safety alerts ``scope`` allows (at most ``QUEUE_MAX``): escalated first, then
     the most serious, then the oldest; with each patient's name and phone, and the answers
-    when ``scope`` says."""
+    when ``scope`` says. A fixed number of queries however many alerts are open."""
     query = _scoped(_open_query(), scope).order_by(*_queue_order()).limit(QUEUE_MAX)
-    return [_item(session, alert, scope.answers) for alert in session.scalars(query)]
+    alerts = list(session.scalars(query))
+    known = _Known.load(session, alerts, scope.answers)
+    return [_item(alert, known, scope.answers) for alert in alerts]
 
 
-def _item(session: Session, alert: StaffAlert, answers: bool) -> AlertItem:
-    patient = session.get(Patient, alert.patient_id) if alert.patient_id else None
+@dataclass(frozen=True)
+class _Known:
+    """What the queue shows about its alerts, each read in one query: patients, the
+    practitioners each patient has visits with, and what raised each alert."""
+
+    patients: dict[int, Patient]
+    practitioners: dict[int, frozenset[int]]
+    screens: dict[int, SafetyScreen]
+    texts: dict[int, InboundMessage]
+
+    @classmethod
+    def load(cls, session: Session, alerts: list[StaffAlert], answers: bool) -> _Known:
+        patient_ids = {a.patient_id for a in alerts if a.patient_id is not None}
+        seen: dict[int, set[int]] = {pid: set() for pid in patient_ids}
+        if patient_ids:
+            pairs = session.execute(
+                select(Appointment.patient_id, Appointment.practitioner_id)
+                .where(Appointment.patient_id.in_(patient_ids))
+                .distinct()
+            )
+            for patient_id, practitioner_id in pairs:
+                seen[patient_id].add(practitioner_id)
+        return cls(
+            patients=_by_id(session, Patient, list(patient_ids)),
+            practitioners={pid: frozenset(ids) for pid, ids in seen.items()},
+            screens=_by_id(
+                session, SafetyScreen, {a.screen_id for a in alerts} if answers else set()
+            ),
+            texts=_by_id(
+                session, InboundMessage, {a.inbound_id for a in alerts} if answers else set()
+            ),
+        )
+
+
+def _by_id(session: Session, model: type[_Row], ids: Iterable[int | None]) -> dict[int, _Row]:
+    """The rows of ``model`` with those ids, by id (one query; none for no ids)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.scalars(select(model).where(model.id.in_(wanted)))  # type: ignore[attr-defined]
+    return {row.id: row for row in rows}  # type: ignore[attr-defined]
+
+
+def _item(alert: StaffAlert, known: _Known, answers: bool) -> AlertItem:
+    patient = known.patients.get(alert.patient_id) if alert.patient_id else None
     return AlertItem(
         id=alert.id,
         kind=alert.kind,
@@ -156,9 +205,20 @@ def _item(session: Session, alert: StaffAlert, answers: bool) -> AlertItem:
         detail=alert.detail,
         created_at=alert.created_at,
         escalated_at=alert.escalated_at,
-        answers=_answers(session, alert) if answers else None,
-        practitioner_ids=_practitioners(session, alert.patient_id),
+        answers=_raised_by(alert, known) if answers else None,
+        practitioner_ids=known.practitioners.get(alert.patient_id or 0, frozenset()),
     )
+
+
+def _raised_by(alert: StaffAlert, known: _Known) -> tuple[str, ...]:
+    """What raised the alert: the screen's yes answers, or the patient's text."""
+    if alert.screen_id is not None:
+        screen = known.screens.get(alert.screen_id)
+        return yes_answers(screen.answers, raising_only=True) if screen else ()
+    if alert.inbound_id is not None:
+        inbound = known.texts.get(alert.inbound_id)
+        return (f"Their text: \u201c{inbound.body}\u201d",) if inbound else ()
+    return ()
 
 
 def _practitioners(session: Session, patient_id: int | None) -> frozenset[int]:
@@ -167,17 +227,6 @@ def _practitioners(session: Session, patient_id: int | None) -> frozenset[int]:
         return frozenset()
     query = select(Appointment.practitioner_id).where(Appointment.patient_id == patient_id)
     return frozenset(session.scalars(query))
-
-
-def _answers(session: Session, alert: StaffAlert) -> tuple[str, ...]:
-    """What raised the alert: the screen's yes answers, or the patient's text."""
-    if alert.screen_id is not None:
-        screen = session.get(SafetyScreen, alert.screen_id)
-        return yes_answers(screen.answers, raising_only=True) if screen else ()
-    if alert.inbound_id is not None:
-        inbound = session.get(InboundMessage, alert.inbound_id)
-        return (f"Their text: \u201c{inbound.body}\u201d",) if inbound else ()
-    return ()
 
 
 @dataclass(frozen=True)

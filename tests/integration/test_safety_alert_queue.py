@@ -540,3 +540,38 @@ def test_the_worker_escalates_an_alert_left_open_when_beat_asks(
         wait_until(escalated, 30, 0.2, "the escalation")
     finally:
         worker.stop()
+
+
+def test_the_queue_reads_a_fixed_number_of_queries_however_many_alerts_are_open(
+    db: Database, settings: Settings, clock: FrozenClock, staff: dict[str, str], alerts: Alerts
+) -> None:
+    from sqlalchemy import event
+
+    scope = QueueScope(practitioner_id=None, unowned=True, answers=True)
+
+    def statements() -> tuple[int, int]:
+        seen: list[str] = []
+
+        def count(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            with db.session() as session:
+                items = open_safety_alerts(session, scope)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(items), len([s for s in seen if not s.startswith(("BEGIN", "ROLLBACK"))])
+
+    few_items, few = statements()
+    now = clock.now()
+    for n in range(12):
+        with db.transaction() as session:
+            patient = add_patient(session, now, first=f"P{n}", phone=f"+4474009{n:05d}")
+            record_screen(
+                session, patient, assess({"cough_exertion": True}), now, zone=settings.zone
+            )
+            add_visit(session, patient.id, "Dr Mei Lin", LATER + timedelta(days=n + 1))
+    many_items, many = statements()
+    assert (few_items, many_items) == (4, 16)
+    assert few == many <= 5  # alerts, patients, their practitioners, screens, texts
