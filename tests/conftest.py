@@ -17,6 +17,7 @@ from scheduler.config import Settings, TwilioSettings
 from scheduler.db import Database
 from scheduler.records.audit import register_audit_listener
 from tests.fakes.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
+from tests.support.processes import ManagedProcess
 from tests.support.services import (
     PostgresDatabases,
     SqliteDatabases,
@@ -123,6 +124,15 @@ def clock() -> FrozenClock:
 def fake_twilio() -> Iterator[FakeTwilio]:
     with FakeTwilio() as fake:
         yield fake
+
+
+@pytest.fixture
+def processes() -> Iterator[list[ManagedProcess]]:
+    """Real processes (workers, beat, web) a test starts: each stopped at the end."""
+    started: list[ManagedProcess] = []
+    yield started
+    for process in started:
+        process.stop()
 
 
 @pytest.fixture

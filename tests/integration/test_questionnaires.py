@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -467,14 +466,6 @@ def test_a_maintenance_text_belongs_to_its_visit(
 
 
 # The periodic task in a real worker
-
-
-@pytest.fixture
-def processes() -> Iterator[list[ManagedProcess]]:
-    started: list[ManagedProcess] = []
-    yield started
-    for process in started:
-        process.stop()
 
 
 def test_the_worker_plans_questionnaire_texts_once_however_often_it_runs(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,14 +27,6 @@ ROUTINE = ("dispatch_due_messages", "dispatch-due-messages", "heartbeat", "Sendi
 def backend() -> str:
     """Logging is the same on both databases."""
     return "sqlite"
-
-
-@pytest.fixture
-def processes() -> Iterator[list[ManagedProcess]]:
-    started: list[ManagedProcess] = []
-    yield started
-    for process in started:
-        process.stop()
 
 
 def test_at_info_the_periodic_runs_say_nothing_and_a_sent_text_is_logged(

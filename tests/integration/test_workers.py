@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,14 +29,6 @@ def env(
     redis_client: redis_lib.Redis,
 ) -> dict[str, str]:
     return process_env(database_url, redis_url, tmp_path / "instance", fake_twilio)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[ManagedProcess]]:
-    started: list[ManagedProcess] = []
-    yield started
-    for process in started:
-        process.stop()
 
 
 def message_statuses(db: Database, appointment_id: int) -> dict[MessageKind, MessageStatus]:
