@@ -111,9 +111,11 @@ def test_twilio_answering_500_for_a_while_still_gets_each_message_once(
 
 
 def test_two_beats_and_two_workers_at_once_send_each_message_once(stack: FaultStack) -> None:
+    # Both workers listening (each start waits for "ready.") before any work is due: else on
+    # a busy machine the first one up may take every task before the second is there.
+    workers = [stack.worker("worker-a"), stack.worker("worker-b")]
     stack.seed(MESSAGES)
     beats = [stack.beat("beat-a", loglevel="DEBUG"), stack.beat("beat-b", loglevel="DEBUG")]
-    workers = [stack.worker("worker-a"), stack.worker("worker-b")]
     stack.wait_until_settled(240)
     dispatches = [b.log().count("Sending due task dispatch-due-messages") for b in beats]
     sends = [
