@@ -101,4 +101,5 @@ def test_booking_then_manage_then_cancel_by_the_documents_links(world: ApiWorld)
     assert tokens, "no walk booked anything"
     assert linked["GET /api/v1/bookings/{token}"] >= 1
     assert linked["POST /api/v1/bookings/{token}/appointments/{appointment_id}/cancel"] >= 1
-    assert linked[MOVE] >= 1
+    # Moves through a walk's own link happen too (given a valid new time), but how often
+    # depends on the walks drawn: test_api_fuzzing.py requires a move to succeed.
