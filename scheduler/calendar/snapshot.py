@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, cast, func, select
+from sqlalchemy import ColumnElement, Integer, String, cast, func, select
 from sqlalchemy.orm import Session
 
 from scheduler.calendar.availability import (
@@ -118,11 +118,15 @@ def practitioner_hours(
     }
 
 
-HeldRow = tuple[int, int | None, int, int]  # practitioner, room, start and end in epoch minutes
+# Held time of one practitioner in one room (or none): (practitioner, room, [(start, end)...])
+# in epoch minutes, a visit a pair.
+HeldGroup = tuple[int, int | None, list[Interval]]
 
 
-def _held_rows(session: Session, start: datetime, end: datetime) -> list[HeldRow]:
-    """Active visits' held time overlapping [start, end), one row per visit."""
+def _held_groups(session: Session, start: datetime, end: datetime) -> list[HeldGroup]:
+    """Active visits' held time overlapping [start, end), grouped by practitioner and room in
+    the database (PostgreSQL's arrays, SQLite's concatenated text): a row a group rather than a
+    visit, and the pairs built by C-level splitting and zipping, not a Python loop per visit."""
     dialect = session.get_bind().dialect.name
     starts = _epoch_minutes(Appointment.starts_at, dialect)
     ends = _epoch_minutes(Appointment.blocked_until, dialect)
@@ -133,34 +137,21 @@ def _held_rows(session: Session, start: datetime, end: datetime) -> list[HeldRow
         Appointment.blocked_until > start,
         Appointment.status.in_(ACTIVE_STATUSES),
     )
+    group = (Appointment.practitioner_id, Appointment.room_id)
     if dialect == "postgresql":
-        return _held_rows_grouped(session, starts, ends, in_window)
-    return [
-        tuple(row)  # type: ignore[misc]
-        for row in session.execute(
-            select(Appointment.practitioner_id, Appointment.room_id, starts, ends).where(*in_window)
+        arrays = session.execute(
+            select(*group, func.array_agg(starts), func.array_agg(ends))
+            .where(*in_window)
+            .group_by(*group)
         )
-    ]
-
-
-def _held_rows_grouped(
-    session: Session,
-    starts: ColumnElement[int],
-    ends: ColumnElement[int],
-    in_window: tuple[ColumnElement[bool], ...],
-) -> list[HeldRow]:
-    # One row per practitioner and room with arrays: far fewer rows to send and decode.
-    grouped = session.execute(
-        select(
-            Appointment.practitioner_id,
-            Appointment.room_id,
-            func.array_agg(starts),
-            func.array_agg(ends),
-        )
-        .where(*in_window)
-        .group_by(Appointment.practitioner_id, Appointment.room_id)
-    ).all()
-    return [(p, r, s, e) for p, r, ss, es in grouped for s, e in zip(ss, es, strict=True)]
+        return [(p, r, list(zip(ss, es, strict=True))) for p, r, ss, es in arrays]
+    pairs = func.group_concat(cast(starts, String) + "," + cast(ends, String), ",")
+    texts = session.execute(select(*group, pairs).where(*in_window).group_by(*group))
+    groups: list[HeldGroup] = []
+    for p, r, text in texts:
+        numbers = iter(map(int, text.split(",")))
+        groups.append((p, r, list(zip(numbers, numbers, strict=True))))
+    return groups
 
 
 def _time_off(session: Session, start: datetime, end: datetime) -> list[tuple[int, int, int]]:
@@ -194,10 +185,10 @@ def _busy_lists(
             select(Room.id).where(Room.active.is_(True)).order_by(Room.id)
         )
     }
-    for practitioner_id, room_id, s, e in _held_rows(session, start, end):
-        by_practitioner[practitioner_id].append((s, e))
+    for practitioner_id, room_id, held in _held_groups(session, start, end):
+        by_practitioner[practitioner_id].extend(held)
         if room_id in by_room:
-            by_room[room_id].append((s, e))
+            by_room[room_id].extend(held)
     for practitioner_id, s, e in _time_off(session, start, end):
         by_practitioner[practitioner_id].append((s, e))
     return by_practitioner, by_room
