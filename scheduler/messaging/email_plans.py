@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.calendar.invites import invite
@@ -30,7 +30,6 @@ from scheduler.models import (
     Patient,
 )
 from scheduler.models.clinic import clinic_rules
-from scheduler.patients.email_unsubscribe import unsubscribe_url
 from scheduler.setup.clinic_details import stored_details
 
 
@@ -257,22 +256,3 @@ def plan_visit_email(
 def email_key(text_key: str) -> str:
     """The email's dedupe key beside the text's of the same message."""
     return f"{text_key}:email"
-
-
-def emails_of_kind(session: Session, visit_id: int, kind: MessageKind) -> int:
-    """How many emails of ``kind`` the visit has had planned (a notice's running number)."""
-    return int(
-        session.scalar(
-            select(func.count(OutboundMessage.id)).where(
-                OutboundMessage.appointment_id == visit_id,
-                OutboundMessage.kind == kind,
-                OutboundMessage.channel == Channel.EMAIL,
-            )
-        )
-        or 0
-    )
-
-
-def unsubscribe_link(settings: Settings, patient: Patient) -> str:
-    """The one-click unsubscribe address for the patient's current email."""
-    return unsubscribe_url(settings, patient)

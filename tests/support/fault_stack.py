@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
 
 from ops.embedded_redis import EmbeddedRedis
 from scheduler.config import Settings, load_settings
@@ -63,6 +64,52 @@ class Report:
         )
 
 
+def _seed_patients(
+    session: Session,
+    patients: list[dict[str, object]],
+    kinds: tuple[ConsentKind, ...],
+    now: datetime,
+) -> list[int]:
+    """Insert ``patients`` (in order) with a granted consent of each of ``kinds``; their ids."""
+    ids = session.scalars(
+        insert(Patient).returning(Patient.id, sort_by_parameter_order=True),
+        [
+            {"last_name": "Fault", "time_zone": "Europe/London", "created_at": now, **p}
+            for p in patients
+        ],
+    ).all()
+    session.execute(
+        insert(Consent),
+        [
+            {
+                "patient_id": pid,
+                "kind": kind,
+                "granted": True,
+                "wording": WORDING[kind],
+                "channel": "api",
+                "recorded_at": now,
+            }
+            for pid in ids
+            for kind in kinds
+        ],
+    )
+    return list(ids)
+
+
+def _pending(pid: int, due: datetime, now: datetime, **row: object) -> dict[str, object]:
+    """A pending confirmation row for patient ``pid``, due at ``due``."""
+    return {
+        "patient_id": pid,
+        "kind": MessageKind.CONFIRMATION,
+        "due_at": due,
+        "status": MessageStatus.PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+        **row,
+    }
+
+
 def seed_confirmations(db: Database, count: int, due: datetime, first: int = 0) -> None:
     """``count`` messages all due at ``due``, each to its own consenting patient.
 
@@ -72,52 +119,21 @@ def seed_confirmations(db: Database, count: int, due: datetime, first: int = 0) 
     now = datetime.now(UTC)
     numbers = range(first, first + count)
     with db.transaction() as session:
-        ids = session.scalars(
-            insert(Patient).returning(Patient.id, sort_by_parameter_order=True),
-            [
-                {
-                    "first_name": f"P{n}",
-                    "last_name": "Fault",
-                    "phone_e164": f"+4474{n:08d}",
-                    "time_zone": "Europe/London",
-                    "created_at": now,
-                }
-                for n in numbers
-            ],
-        ).all()
-        session.execute(
-            insert(Consent),
-            [
-                {
-                    "patient_id": pid,
-                    "kind": ConsentKind.REMINDERS,
-                    "granted": True,
-                    "wording": WORDING[ConsentKind.REMINDERS],
-                    "channel": "api",
-                    "recorded_at": now,
-                }
-                for pid in ids
-            ],
-        )
-        session.execute(
-            insert(OutboundMessage),
-            [
-                {
-                    "patient_id": pid,
-                    "kind": MessageKind.CONFIRMATION,
-                    "dedupe_key": f"fault:{pid}",
-                    "to_phone": f"+4474{n:08d}",
-                    "body": f"Hi P{n}, booked: message {n}",
-                    "segments": 1,
-                    "due_at": due,
-                    "status": MessageStatus.PENDING,
-                    "attempts": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for n, pid in zip(numbers, ids, strict=True)
-            ],
-        )
+        patients = [{"first_name": f"P{n}", "phone_e164": f"+4474{n:08d}"} for n in numbers]
+        ids = _seed_patients(session, patients, (ConsentKind.REMINDERS,), now)
+        rows = [
+            _pending(
+                pid,
+                due,
+                now,
+                dedupe_key=f"fault:{pid}",
+                to_phone=f"+4474{n:08d}",
+                body=f"Hi P{n}, booked: message {n}",
+                segments=1,
+            )
+            for n, pid in zip(numbers, ids, strict=True)
+        ]
+        session.execute(insert(OutboundMessage), rows)
 
 
 def seed_emails(db: Database, count: int, due: datetime, first: int = 0) -> None:
@@ -127,56 +143,27 @@ def seed_emails(db: Database, count: int, due: datetime, first: int = 0) -> None
     now = datetime.now(UTC)
     numbers = range(first, first + count)
     with db.transaction() as session:
-        ids = session.scalars(
-            insert(Patient).returning(Patient.id, sort_by_parameter_order=True),
-            [
-                {
-                    "first_name": f"E{n}",
-                    "last_name": "Fault",
-                    "phone_e164": f"+4475{n:08d}",
-                    "email": f"e{n}@fault.example",
-                    "time_zone": "Europe/London",
-                    "created_at": now,
-                }
-                for n in numbers
-            ],
-        ).all()
-        session.execute(
-            insert(Consent),
-            [
-                {
-                    "patient_id": pid,
-                    "kind": kind,
-                    "granted": True,
-                    "wording": WORDING[kind],
-                    "channel": "api",
-                    "recorded_at": now,
-                }
-                for pid in ids
-                for kind in (ConsentKind.REMINDERS, ConsentKind.EMAIL)
-            ],
-        )
-        session.execute(
-            insert(OutboundMessage),
-            [
-                {
-                    "patient_id": pid,
-                    "kind": MessageKind.CONFIRMATION,
-                    "channel": Channel.EMAIL,
-                    "dedupe_key": f"fault-email:{pid}",
-                    "to_email": f"e{n}@fault.example",
-                    "subject": f"Your visit is booked: email {n}",
-                    "body": f"Hello E{n}, you are booked: email {n}",
-                    "segments": 0,
-                    "due_at": due,
-                    "status": MessageStatus.PENDING,
-                    "attempts": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for n, pid in zip(numbers, ids, strict=True)
-            ],
-        )
+        patients = [
+            {"first_name": f"E{n}", "phone_e164": f"+4475{n:08d}", "email": f"e{n}@fault.example"}
+            for n in numbers
+        ]
+        kinds = (ConsentKind.REMINDERS, ConsentKind.EMAIL)
+        ids = _seed_patients(session, patients, kinds, now)
+        rows = [
+            _pending(
+                pid,
+                due,
+                now,
+                channel=Channel.EMAIL,
+                dedupe_key=f"fault-email:{pid}",
+                to_email=f"e{n}@fault.example",
+                subject=f"Your visit is booked: email {n}",
+                body=f"Hello E{n}, you are booked: email {n}",
+                segments=0,
+            )
+            for n, pid in zip(numbers, ids, strict=True)
+        ]
+        session.execute(insert(OutboundMessage), rows)
 
 
 @dataclass
