@@ -7,7 +7,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.models import MessageStatus, OutboundMessage
+from scheduler.config import Settings
+from scheduler.messaging.sending import fall_back_to_email
+from scheduler.messaging.sms.base import FailureKind
+from scheduler.messaging.sms.error_policy import TWILIO_ERROR_ACTIONS
+from scheduler.models import MessageStatus, OutboundMessage, StaffAlert
 
 # How far along each provider status is; a report never moves a message backwards.
 PROVIDER_RANK = {
@@ -26,12 +30,19 @@ FAILED = {"undelivered", "failed"}
 
 
 def record_delivery_report(
-    session: Session, sid: str, status: str, error_code: str | None, now: datetime
+    session: Session,
+    sid: str,
+    status: str,
+    error_code: str | None,
+    now: datetime,
+    settings: Settings | None = None,
 ) -> bool:
     """Apply one status report to the message with provider id ``sid``.
 
     Returns False when no message has that id (nothing is written). A report older than what
-    is already known changes nothing, so repeats and reordering are harmless.
+    is already known changes nothing, so repeats and reordering are harmless. A carrier's
+    report that the number can never take texts (a landline, an unknown number) flags the
+    number for staff and, with ``settings``, sends the visit's message by email instead.
     """
     message = session.scalars(
         select(OutboundMessage).where(OutboundMessage.provider_sid == sid).with_for_update()
@@ -41,7 +52,38 @@ def record_delivery_report(
     status = status.lower()
     if _moves_on(message.provider_status, status):
         _apply(message, status, error_code, now)
+        if message.status == MessageStatus.FAILED and _never_deliverable(error_code):
+            _number_unusable(session, message, settings, now)
     return True
+
+
+def _never_deliverable(error_code: str | None) -> bool:
+    """Whether a carrier's error code says the number can never take texts."""
+    if error_code is None or not error_code.isdigit():
+        return False
+    return TWILIO_ERROR_ACTIONS.get(int(error_code)) == FailureKind.PERMANENT
+
+
+def _number_unusable(
+    session: Session, message: OutboundMessage, settings: Settings | None, now: datetime
+) -> None:
+    """Flag the patient's number for staff (once), and send the message by email instead."""
+    patient = message.patient
+    if patient is None:
+        return
+    if patient.phone_flagged_at is None:
+        patient.phone_flagged_at = now
+        session.add(
+            StaffAlert(
+                kind="phone_unusable",
+                patient_id=patient.id,
+                message_id=message.id,
+                detail=f"Carrier reported error {message.error_code}",
+                created_at=now,
+            )
+        )
+    if settings is not None:
+        fall_back_to_email(session, message, settings, now)
 
 
 def _moves_on(known: str | None, status: str) -> bool:

@@ -245,8 +245,9 @@ def _record_failure(
     if message.channel == Channel.EMAIL:
         _alert(session, message, *_email_alert(failure), now)
         return SendOutcome.FAILED
-    if failure.kind in (FailureKind.OPTED_OUT, FailureKind.PERMANENT) and policy is not None:
-        _fall_back_to_email(session, message, policy, now)
+    settings = policy.settings if policy is not None else None
+    if failure.kind in (FailureKind.OPTED_OUT, FailureKind.PERMANENT) and settings is not None:
+        fall_back_to_email(session, message, settings, now)
     if failure.kind == FailureKind.OPTED_OUT and patient.sms_opted_out_at is None:
         patient.sms_opted_out_at = now
     elif failure.kind == FailureKind.PERMANENT and patient.phone_flagged_at is None:
@@ -268,15 +269,15 @@ def _email_alert(failure: SendFailure) -> tuple[str, str]:
     return "email_not_sent", f"The mail server did not take the email after every try ({code})."
 
 
-def _fall_back_to_email(
-    session: Session, message: OutboundMessage, policy: SendPolicy, now: datetime
+def fall_back_to_email(
+    session: Session, message: OutboundMessage, settings: Settings, now: datetime
 ) -> None:
     """A visit's text that can never be delivered (a landline, an unroutable number, the
-    patient's STOP at the carrier) goes by email instead, to a patient who consented to email,
-    unless the same message goes by email already."""
-    settings = policy.settings
+    patient's STOP at the carrier: refused at sending or reported later by the carrier) goes by
+    email instead, to a patient who consented to email, unless the same message goes by email
+    already."""
     visit = session.get(Appointment, message.appointment_id) if message.appointment_id else None
-    if settings is None or visit is None or message.patient is None:
+    if visit is None or message.patient is None:
         return
     if message.kind not in EMAILABLE or not may_email(message.patient):
         return

@@ -122,3 +122,56 @@ def test_a_report_for_an_unknown_message_is_acknowledged_and_stores_nothing(
     form = {"MessageSid": "SM" + "b" * 32, "MessageStatus": "delivered"}
     assert post(client, form) == 204
     assert state(db, sent_message) == ("sent", "queued", None)
+
+
+def test_a_landline_reported_later_flags_the_number_and_sends_the_confirmation_by_email(
+    client: FlaskClient, db: Database, settings: Settings, clock: FrozenClock
+) -> None:
+    from scheduler.models import Channel, ClinicRules, Patient, StaffAlert
+
+    demo_clinic(db)
+    with db.transaction() as session:  # confirmations by text only: no email twin planned
+        session.add(ClinicRules(id=1, message_channels={"confirmation": "sms"}))
+    start = datetime(2026, 3, 4, 10, tzinfo=UTC)
+    book(db, settings, clock.now(), start, email="ana@example.org", consent_email=True)
+    with db.transaction() as session:
+        text = session.scalars(
+            select(OutboundMessage).where(
+                OutboundMessage.kind == MessageKind.CONFIRMATION,
+                OutboundMessage.channel == Channel.SMS,
+            )
+        ).one()
+        text.status, text.provider_sid, text.provider_status = MessageStatus.SENT, SID, "sent"
+    assert post(client, report("undelivered", "30006")) == 204  # a landline
+    assert post(client, report("undelivered", "30006")) == 204  # a repeat adds nothing
+    with db.session() as session:
+        emails = session.scalars(
+            select(OutboundMessage).where(OutboundMessage.channel == Channel.EMAIL)
+        ).all()
+        instead = [e for e in emails if e.fallback_for_id == text.id]
+        patient = session.scalars(select(Patient).where(Patient.email == "ana@example.org")).one()
+        alerts = session.scalars(select(StaffAlert).where(StaffAlert.kind == "phone_unusable"))
+        assert [(e.kind, e.status) for e in instead] == [
+            (MessageKind.CONFIRMATION, MessageStatus.PENDING)
+        ]
+        assert patient.phone_flagged_at == clock.now()
+        assert len(alerts.all()) == 1
+
+
+def test_a_passing_carrier_fault_sends_no_email(
+    client: FlaskClient, db: Database, sent_message: int
+) -> None:
+    from scheduler.models import Channel
+
+    assert post(client, report("undelivered", "30003")) == 204  # unreachable just now
+    with db.session() as session:
+        fallbacks = session.scalars(
+            select(OutboundMessage).where(OutboundMessage.fallback_for_id.is_not(None))
+        ).all()
+        assert fallbacks == []
+        assert (
+            session.scalars(
+                select(OutboundMessage).where(OutboundMessage.channel == Channel.EMAIL)
+            ).all()
+            == []
+        )

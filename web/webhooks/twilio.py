@@ -45,7 +45,8 @@ def delivery_status() -> Response | tuple[str, int]:
     if not sid or not status or len(sid) > MAX_FIELD or len(status) > MAX_FIELD:
         return "MessageSid and MessageStatus are required", 400
     with db().transaction() as session:
-        record_delivery_report(session, sid, status, error_code and error_code[:20], clock().now())
+        code = error_code and error_code[:20]
+        record_delivery_report(session, sid, status, code, clock().now(), settings())
     return Response(status=204)
 
 
