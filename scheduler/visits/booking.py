@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,8 +27,10 @@ from scheduler.messaging.outbox import plan_visit_messages
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
+    Channel,
     Consent,
     ConsentKind,
+    MessageStatus,
     OutboundMessage,
     Patient,
     Practitioner,
@@ -319,11 +322,30 @@ def booking_patient(
     owner = proven_owner(session, phone)
     if owner is not None:
         owner.consents.extend(_consents(request, now))
-        owner.email = _usable_email(request.patient) or owner.email
+        new_email = _usable_email(request.patient)
+        if new_email is not None and new_email != owner.email:
+            readdress_unsent_emails(session, owner.id, new_email, now)
+            owner.email = new_email
         return owner
     patient = create_patient(session, request, phone, settings, now)
     patient.phone_verified_at = now
     return patient
+
+
+def readdress_unsent_emails(session: Session, patient_id: int, email: str, now: datetime) -> int:
+    """Send the patient's emails not yet handed over to their new address (else each would be
+    skipped as "email address changed"); returns how many."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.patient_id == patient_id,
+            OutboundMessage.channel == Channel.EMAIL,
+            OutboundMessage.status.in_((MessageStatus.PENDING, MessageStatus.QUEUED)),
+        )
+        .values(to_email=email, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _usable_email(details: PatientDetails) -> str | None:

@@ -33,11 +33,12 @@ from scheduler.models import (
     StaffAlert,
 )
 from scheduler.patients.email_unsubscribe import unsubscribe, unsubscribe_token
+from scheduler.visits.booking import book_visit
 from scheduler.visits.cancellation import cancel_visit
 from scheduler.visits.rescheduling import reschedule_visit
 from tests.conftest import twilio_settings
 from tests.fakes.fake_twilio import FakeTwilio
-from tests.support.factories import book, demo_clinic
+from tests.support.factories import book, booking_request, demo_clinic
 from tests.support.smtp_server import SmtpServer
 
 WEDNESDAY_10AM = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
@@ -367,3 +368,29 @@ def test_an_email_the_mail_server_never_took_does_not_blame_the_address(
         assert session.get_one(OutboundMessage, email.id).status == MessageStatus.FAILED
         alert = session.scalars(select(StaffAlert).where(StaffAlert.message_id == email.id)).one()
     assert alert.kind == "email_not_sent" and "address" not in alert.detail
+
+
+def test_a_new_address_given_at_a_later_booking_takes_the_emails_still_to_go(
+    db: Database, settings: Settings, clock: FrozenClock, sender: Sender, smtp_server: SmtpServer
+) -> None:
+    first = book_with_email(db, settings, clock.now())
+    sender.round()  # the first visit's confirmation goes to the first address
+    with db.transaction() as session:
+        session.get_one(
+            Patient, rows(db, Channel.EMAIL)[0].patient_id
+        ).phone_verified_at = clock.now()
+    request = booking_request(
+        db,
+        WEDNESDAY_10AM + timedelta(days=7),
+        email="ana.new@example.org",
+        consent_email=True,
+        phone_proven=True,
+    )
+    with db.transaction() as session:
+        book_visit(session, request, settings=settings, now=clock.now())
+    reminders = [
+        r for r in rows(db, Channel.EMAIL, MessageKind.REMINDER_48H) if r.appointment_id == first
+    ]
+    assert [r.to_email for r in reminders] == ["ana.new@example.org"]
+    sender.round()
+    assert [r.rcpt_tos for r in smtp_server.wait_for(2)][1] == ("ana.new@example.org",)
