@@ -514,11 +514,35 @@ def send_outbound_messages(
     send rate and the ceiling on new numbers are about texts and do not hold them back.
     """
     policy = policy or SendPolicy()
-    outcomes, attempts = _start_batch(db, message_ids, clock, policy, status_callback_url)
-    if attempts:
-        done = _call_provider_for_all(attempts, backend, policy, concurrency, email_backend)
-        outcomes.update(_record_batch(db, done, clock, policy))
+    texts, emails = _by_channel(db, message_ids)
+    outcomes = {message_id: SendOutcome.NOT_CLAIMED for message_id in message_ids}
+    batches = [texts] if texts else []
+    # Emails one at a time: a crash leaves at most one email whose outcome is unknown (an email
+    # cannot be looked up, so each such one costs staff a check).
+    batches += [[message_id] for message_id in emails]
+    for batch in batches:
+        started, attempts = _start_batch(db, batch, clock, policy, status_callback_url)
+        outcomes.update(started)
+        if attempts:
+            done = _call_provider_for_all(attempts, backend, policy, concurrency, email_backend)
+            outcomes.update(_record_batch(db, done, clock, policy))
     return outcomes
+
+
+def _by_channel(db: Database, message_ids: list[int]) -> tuple[list[int], list[int]]:
+    """The ids of the texts and of the emails among ``message_ids``, each in order."""
+    if not message_ids:
+        return [], []
+    with db.session() as session:
+        emails = set(
+            session.scalars(
+                select(OutboundMessage.id).where(
+                    OutboundMessage.id.in_(message_ids),
+                    OutboundMessage.channel == Channel.EMAIL,
+                )
+            )
+        )
+    return [i for i in message_ids if i not in emails], [i for i in message_ids if i in emails]
 
 
 def _start_batch(
