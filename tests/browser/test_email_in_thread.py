@@ -63,12 +63,12 @@ def test_the_channel_of_each_message_is_chosen_in_set_up_and_the_monitor_splits_
     sign_in(page, live_server, accounts["admin"])
     page.goto(f"{live_server}/staff/setup/rules")
     page.get_by_label("Booking confirmation").select_option(label="Email")
-    page.get_by_label("Visit cancelled").select_option(label="Not sent")
+    page.get_by_label("Short reminder", exact=True).select_option(label="Text and email")
     screenshot(page, "setup_message_channels")
     page.get_by_role("button", name="Save reminder plan").click()
     page.get_by_text("Reminder plan saved.").wait_for()
     assert page.get_by_label("Booking confirmation").input_value() == "email"
-    assert page.get_by_label("Visit cancelled").input_value() == "sms"
+    assert page.get_by_label("Short reminder", exact=True).input_value() == "both"
     page.goto(f"{live_server}/staff/messages")
     page.get_by_role("heading", name="Messaging monitor").wait_for()
     assert page.get_by_role("columnheader", name="Emails").is_visible()
