@@ -462,39 +462,52 @@ class MessageCount:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
-def unsettled(db: Database, cutoff: datetime) -> int:
-    """Messages due by ``cutoff`` still waiting, claimed or being sent."""
+def unsettled(db: Database) -> int:
+    """Messages due by now still waiting, claimed or being sent (a row handed back by a requeue
+    or a reconciliation is due again from that moment, so "by now", not by the load's stop)."""
     with db.session() as session:
         return (
             session.scalar(
                 select(func.count())
                 .select_from(OutboundMessage)
-                .where(OutboundMessage.due_at <= cutoff, OutboundMessage.status.in_(UNSENT))
+                .where(
+                    OutboundMessage.due_at <= datetime.now(UTC),
+                    OutboundMessage.status.in_(UNSENT),
+                )
             )
             or 0
         )
 
 
-def wait_until_due_settled(stack: FaultStack, cutoff: datetime, timeout: float) -> None:
-    """Every message due by ``cutoff`` out of the waiting states, then past every requeue and
-    reconcile timer the last claim could have started (``FaultStack.settle_seconds``)."""
-    wait_until(lambda: unsettled(stack.db, cutoff) == 0, timeout, 1.0, "every due message sent")
+def wait_until_due_settled(stack: FaultStack, timeout: float) -> None:
+    """Every message due out of the waiting states, then past every requeue and reconcile
+    timer the last claim could have started (``FaultStack.settle_seconds``), and still none."""
+    wait_until(lambda: unsettled(stack.db) == 0, timeout, 1.0, "every due message sent")
     quiet_from = stack.last_claim() + timedelta(seconds=stack.settle_seconds)
     while (left := (quiet_from - datetime.now(UTC)).total_seconds()) > 0:
         time.sleep(min(left, 1.0))
-    assert unsettled(stack.db, cutoff) == 0, "rows moved after every message was sent"
+    assert unsettled(stack.db) == 0, "rows moved after every message was sent"
 
 
-def count_messages(db: Database, stored: list[dict[str, Any]], cutoff: datetime) -> MessageCount:
-    """The outbox rows due by ``cutoff`` against the messages Twilio stored, by (to, body)."""
+def count_messages(
+    db: Database, stored: list[dict[str, Any]], counted_at: datetime
+) -> MessageCount:
+    """The outbox rows due by ``counted_at`` against the messages Twilio stored, by (to, body).
+
+    Unexpected: a stored message no outbox row accounts for, or one whose rows are all still
+    to come (sent before it was due)."""
     with db.session() as session:
         rows = session.execute(
-            select(OutboundMessage.to_phone, OutboundMessage.body, OutboundMessage.status).where(
-                OutboundMessage.due_at <= cutoff
+            select(
+                OutboundMessage.to_phone,
+                OutboundMessage.body,
+                OutboundMessage.status,
+                OutboundMessage.due_at,
             )
         ).all()
-    statuses = Counter(str(status) for _, _, status in rows)
-    expected = Counter((to, body) for to, body, status in rows if status not in NOT_TO_SEND)
+    due = [(to, body, status) for to, body, status, at in rows if at <= counted_at]
+    statuses = Counter(str(status) for _, _, status in due)
+    expected = Counter((to, body) for to, body, status in due if status not in NOT_TO_SEND)
     got = Counter((m["to"], m["body"]) for m in stored)
     return MessageCount(
         due=sum(expected.values()),
