@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -54,14 +55,20 @@ class ManagedProcess:
             os.killpg(self.process.pid, signum)
 
     def stop(self, grace: float = 10.0) -> None:
+        """Ask the main process to stop (a Celery worker then finishes its running tasks and
+        stops its own pool, as in a deployment; a SIGTERM to the whole group would kill the
+        pool mid-task); after ``grace`` seconds, SIGKILL the whole group."""
         if self.process is None:
             return
-        self.signal(signal.SIGTERM)
+        if self.running:
+            os.kill(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             self.signal(signal.SIGKILL)
             self.process.wait()
+        with contextlib.suppress(ProcessLookupError):  # anything of its group left behind
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def wait_until(
