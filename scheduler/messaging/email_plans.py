@@ -78,12 +78,6 @@ def load_routes(session: Session) -> dict[MessageKind, Route]:
     return routes
 
 
-def goes_by(session: Session, kind: MessageKind, channel: Channel) -> bool:
-    """Whether messages of ``kind`` go by ``channel`` (kinds without a route: texts only)."""
-    route = load_routes(session).get(kind)
-    return channel == Channel.SMS if route is None else channel in route.channels
-
-
 def channels_for(route: Route, patient: Patient) -> tuple[Channel, ...]:
     """The channels a message goes to this patient by: its route, with a text in place of an
     email for a patient who cannot be emailed (no address, or no consent to email), and an
