@@ -31,6 +31,7 @@ def choose_acupuncture(page, live_server: str) -> None:  # type: ignore[no-untyp
     page.get_by_label("Day").fill(WEDNESDAY)
     page.get_by_role("button", name="Show free times").click()
     page.wait_for_selector("input[name=slot]")
+    page.wait_for_load_state("load")  # deferred scripts (the time-zone picker) have run
 
 
 def test_a_patient_books_a_visit_and_lands_on_their_page(
