@@ -122,6 +122,11 @@ class _Store:
             distinct = len(self._bodies)
         return {"count": len(times), "distinct_bodies": distinct, "accepted_at": times}
 
+    def count(self) -> int:
+        """How many messages were accepted: what ``GET /_fake/count`` answers, cheap to poll."""
+        with self._lock:
+            return len(self._accepted_at)
+
 
 def _filter_day(value: str) -> date:
     """The GMT date of a DateSent value (ISO 8601 date or date-time, or RFC 2822)."""
@@ -177,6 +182,9 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == "/_fake/stats":
             self._send(200, self.server.store.stats())
             return
+        if parts.path == "/_fake/count":
+            self._send(200, {"count": self.server.store.count()})
+            return
         if self._account(parts.path) is None:
             self._send(404, {"code": 20404, "message": "Not found", "status": 404})
             return
@@ -226,7 +234,8 @@ class LeanTwilio:
 
     ``POST /2010-04-01/Accounts/{sid}/Messages.json`` -> 201 ``queued``;
     ``GET`` of the same path filtered by ``To``, ``From``, ``DateSent``, ``DateSent>`` and
-    ``DateSent<`` (GMT dates) -> one page, newest first; ``GET /_fake/stats``.
+    ``DateSent<`` (GMT dates) -> one page, newest first; ``GET /_fake/stats`` and
+    ``GET /_fake/count``.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:

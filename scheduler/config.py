@@ -120,7 +120,7 @@ class Settings:
     secret_key: str = ""
     dispatch_interval_s: float = 2.0
     dispatch_batch_size: int = 500
-    send_batch_size: int = 20
+    send_batch_size: int = 100
     send_concurrency: int = 4
     requeue_after_s: float = 120.0
     heartbeat_interval_s: float = 10.0

@@ -10,7 +10,7 @@ from celery.signals import task_prerun, worker_process_init
 
 from scheduler.config import Settings, load_settings
 from scheduler.follow_ups import Task
-from workers.quiet_logs import quiet_routine_runs
+from workers.quiet_logs import quiet_provider_requests, quiet_routine_runs
 from workers.runtime import broker_url, reset_runtime
 
 
@@ -35,6 +35,7 @@ def create_celery(settings: Settings) -> Celery:
         beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
     )
     quiet_routine_runs((entry, task) for entry, task, _period, _expires in _periodic_runs(settings))
+    quiet_provider_requests()
     return app
 
 

@@ -1,4 +1,5 @@
-"""Routine periodic work logged at DEBUG: texts, bookings, alerts and errors stand out at INFO."""
+"""Routine periodic work logged at DEBUG, and the twilio library's per-request lines off:
+texts, bookings, alerts and errors stand out at INFO."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import logging
 from collections.abc import Iterable
 
 from scheduler.follow_ups import Task
+
+# The twilio library logs every request and answer at INFO: about ten lines a send (the
+# recipient's number among them in a lookup's query), each written by the worker.
+TWILIO_REQUEST_LOGGER = "twilio.http_client"
 
 # Celery's own lines about each run: beat sending it, the worker receiving it, its success.
 CELERY_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
@@ -39,3 +44,9 @@ def quiet_routine_runs(periodic: Iterable[tuple[str, Task]]) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, QuietRoutine) for f in logger.filters):
             logger.addFilter(QuietRoutine(names))
+
+
+def quiet_provider_requests() -> None:
+    """Keep the twilio library's request and response lines out of the logs (its warnings and
+    errors still show): they cost a worker time on every send and repeat what the outbox keeps."""
+    logging.getLogger(TWILIO_REQUEST_LOGGER).setLevel(logging.WARNING)

@@ -639,24 +639,11 @@ def _record_batch(
 
 
 def _record_sent(session: Session, sent: list[_Attempt], now: datetime) -> None:
-    """Provider ids for the whole batch in two statements (no row is loaded)."""
+    """Each message's provider id and status, the send time and `sent`, in one executemany
+    (no row is loaded)."""
     if not sent:
         return
     table = cast(Table, OutboundMessage.__table__)
-    _store_receipts(session, table, sent, now)
-    # A delivery report may have come first: only `sending` becomes `sent`.
-    session.execute(
-        update(table)
-        .where(
-            table.c.id.in_([a.message_id for a in sent]),
-            table.c.status == MessageStatus.SENDING.value,
-        )
-        .values(status=MessageStatus.SENT.value)
-    )
-
-
-def _store_receipts(session: Session, table: Table, sent: list[_Attempt], now: datetime) -> None:
-    """Each message's provider id and status and the send time, in one executemany."""
     rows = [
         {
             "message_id": a.message_id,
@@ -673,6 +660,7 @@ def _store_receipts(session: Session, table: Table, sent: list[_Attempt], now: d
             table.c.status == MessageStatus.SENDING.value,
         )
         .values(
+            status=MessageStatus.SENT.value,
             provider_sid=bindparam("sid"),
             provider_status=bindparam("provider_status"),
             sent_at=now,

@@ -15,11 +15,16 @@ import redis as redis_lib
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.health import read_heartbeat
+from scheduler.messaging.sms.base import OutgoingSms
+from scheduler.messaging.sms.twilio_gateway import TwilioGateway
+from tests.conftest import twilio_settings
+from tests.fakes.fake_twilio import FakeTwilio
 from tests.support.factories import book, demo_clinic
 from tests.support.processes import ManagedProcess, celery_beat, celery_worker, wait_until
 from tests.support.stack import next_weekday_at, process_env
 from workers.celery_app import create_celery
 
+PATIENT = "+447700900123"
 ROUTINE = ("dispatch_due_messages", "dispatch-due-messages", "heartbeat", "Sending due task")
 
 
@@ -77,3 +82,20 @@ def test_at_debug_celerys_lines_about_periodic_runs_are_kept(
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         ("DEBUG", "Scheduler: Sending due task worker-heartbeat (clinic.heartbeat)")
     ]
+
+
+def test_the_workers_log_no_line_of_the_twilio_librarys_requests_or_the_number_texted(
+    settings: Settings, fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture
+) -> None:
+    gateway = TwilioGateway(twilio_settings(fake_twilio))
+    library = logging.getLogger("twilio.http_client")
+    library.setLevel(logging.NOTSET)  # as a process starts, before any Celery app is made
+    with caplog.at_level(logging.INFO):
+        gateway.send(OutgoingSms(PATIENT, "Hello"))  # before the worker's logging is set up
+        assert any("Twilio API Request" in r.getMessage() for r in caplog.records)
+        caplog.clear()
+        create_celery(settings)
+        gateway.send(OutgoingSms(PATIENT, "Hello again"))
+        library.warning("a warning still shows")
+    assert [r.getMessage() for r in caplog.records] == ["a warning still shows"]
+    assert len(fake_twilio.messages) == 2

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime
 
 import requests
+from requests.utils import get_environ_proxies
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -36,6 +38,26 @@ def _connection_failure(exc: requests.exceptions.ConnectionError) -> SendFailure
     return SendFailure(kind, code="connection", detail=type(exc).__name__)
 
 
+DEFAULT_API_BASE_URL = "https://api.twilio.com"
+
+
+def http_client(timeout_s: float, api_base_url: str | None) -> TwilioHttpClient:
+    """The library's HTTP client, with the environment's proxy (``HTTPS_PROXY``, ``NO_PROXY``)
+    and CA bundle (``REQUESTS_CA_BUNDLE``) read once, here, rather than by ``requests`` on every
+    request: that reading walks the whole environment twice a send, about a fifth of the
+    client's time."""
+    client = TwilioHttpClient(
+        timeout=timeout_s, proxy=get_environ_proxies(api_base_url or DEFAULT_API_BASE_URL)
+    )
+    session = client.session
+    assert session is not None  # pooled connections: the library's default
+    session.trust_env = False
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    return client
+
+
 class TwilioGateway:
     """Sends with ``Client.messages.create`` under a request timeout and a status callback."""
 
@@ -56,7 +78,7 @@ class TwilioGateway:
             client = Client(
                 settings.account_sid,
                 settings.auth_token,
-                http_client=TwilioHttpClient(timeout=settings.request_timeout_s),
+                http_client=http_client(settings.request_timeout_s, settings.api_base_url),
                 # With an explicit API base URL, TWILIO_EDGE/REGION must not rewrite its host.
                 environment={} if settings.api_base_url else None,
             )
