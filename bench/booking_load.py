@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import statistics
 import tempfile
 import threading
@@ -15,7 +16,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench import dataset
+from bench.cpu import CpuSampler
 from bench.messaging import rss_mb
+from bench.services import postmaster_pid
 from ops.embedded_redis import EmbeddedRedis, free_port
 from scheduler.calendar.availability import from_minutes
 from scheduler.calendar.snapshot import free_slots
@@ -44,6 +47,22 @@ class Load:
     error_codes: list[int]
     double_bookings: int
     web_rss_mb: float
+    # CPU milliseconds per booking answered (201 or 409), per kind of process: "web" (gunicorn),
+    # "postgresql" (the server and its backends), "client" (the load's own threads), "redis".
+    cpu_ms: dict[str, float]
+
+    def ceiling(self, web_hosts: int = 1, cores: int = 2) -> float:
+        """Bookings a second the measured CPU per booking allows with the load's clients on
+        other machines, PostgreSQL and the first web host sharing ``cores`` cores and each
+        further web host (``cores`` each) taking an equal share of the web work: a projection,
+        not a measurement."""
+        web, database = self.cpu_ms.get("web", 0.0), self.cpu_ms.get("postgresql", 0.0)
+        share = web / web_hosts
+        here = share + database + self.cpu_ms.get("redis", 0.0)
+        bounds = [cores * 1000 / here]
+        if web_hosts > 1:
+            bounds.append(cores * 1000 / share)
+        return min(bounds)
 
 
 def _slots(db: Database) -> list[tuple[int, str]]:
@@ -83,6 +102,15 @@ def _proofs(db: Database, phones: list[str]) -> dict[str, str]:
 
 def _phone(n: int, k: int) -> str:
     return f"+4474{n:02d}{k:06d}"
+
+
+def _kind(pid: int, command: str) -> str:
+    if pid == os.getpid():
+        return "client"
+    for kind, word in (("web", "gunicorn"), ("postgresql", "postgres"), ("redis", "redis")):
+        if word in command:
+            return kind
+    return ""
 
 
 def run_booking_load(database_url: str) -> Load:
@@ -140,19 +168,23 @@ def run_booking_load(database_url: str) -> Load:
                 statuses.append(status)
                 latencies.append(elapsed)
 
+    roots = [os.getpid(), *filter(None, [postmaster_pid(database_url)])]
+    sampler = CpuSampler(lambda: roots, _kind)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz")
         peak = 0.0
         stop_at = time.monotonic() + SECONDS
         threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-        began = time.monotonic()
-        for thread in threads:
-            thread.start()
-        while any(t.is_alive() for t in threads):
-            assert web.process is not None
-            peak = max(peak, rss_mb(web.process.pid))
-            time.sleep(0.5)
-        elapsed = time.monotonic() - began
+        with sampler:
+            sampler.mark()
+            began = time.monotonic()
+            for thread in threads:
+                thread.start()
+            while any(t.is_alive() for t in threads):
+                assert web.process is not None
+                peak = max(peak, rss_mb(web.process.pid))
+                time.sleep(0.5)
+            elapsed = time.monotonic() - began
     finally:
         web.stop()
         redis.stop()
@@ -167,6 +199,7 @@ def run_booking_load(database_url: str) -> Load:
         error_codes=sorted({s for s in statuses if s not in (201, 409)}),
         double_bookings=double_bookings(db),
         web_rss_mb=peak,
+        cpu_ms={k: v * 1000 / max(1, len(statuses)) for k, v in sampler.by_kind().items()},
     )
     db.dispose()
     return result

@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from ops.migrations import upgrade_database
 from scheduler.db import normalise_database_url
@@ -32,3 +33,15 @@ def postgres_database() -> Iterator[str]:
             yield url
         finally:
             server.cleanup()
+
+
+def postmaster_pid(database_url: str) -> int | None:
+    """The embedded PostgreSQL's main process (its backends are its children), from the
+    ``postmaster.pid`` in the socket folder the URL names; None for other databases."""
+    host = parse_qs(urlsplit(database_url).query).get("host")
+    if not host:
+        return None
+    try:
+        return int((Path(host[0]) / "postmaster.pid").read_text().split()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None

@@ -194,20 +194,39 @@ def _busy_lists(
     return by_practitioner, by_room
 
 
+def hours_of(practitioner: Practitioner) -> PractitionerHours:
+    """A practitioner's weekly hours, services and licence from their record: no query once
+    its hours and services are loaded (a booking's checks load them)."""
+    stretches = sorted(practitioner.hours, key=lambda h: (h.weekday, h.starts))
+    return PractitionerHours(
+        practitioner_id=practitioner.id,
+        hours=tuple(WeeklyHours(h.weekday, h.starts, h.ends) for h in stretches),
+        services=frozenset(s.id for s in practitioner.services),
+        licence_expires_on=practitioner.licence_expires_on,
+    )
+
+
 def load_snapshot(
     session: Session,
     start: datetime,
     end: datetime,
     zone: ZoneInfo,
     practitioner_ids: list[int] | None = None,
+    known: list[Practitioner] | None = None,
 ) -> CalendarSnapshot:
     """Hours, held time, time off and closures overlapping [start, end); every practitioner's,
-    or only ``practitioner_ids``' (rooms are always all of them)."""
+    only ``practitioner_ids``', or only those of the ``known`` records (their hours taken from
+    the records, not queried again); rooms are always all of them."""
     by_practitioner, by_room = _busy_lists(session, start, end)
     closures = _closures(session, start, end)
+    practitioners = (
+        {p.id: hours_of(p) for p in known if p.active}
+        if known is not None
+        else practitioner_hours(session, practitioner_ids)
+    )
     return CalendarSnapshot(
         zone=zone,
-        practitioners=practitioner_hours(session, practitioner_ids),
+        practitioners=practitioners,
         practitioner_busy={pid: merge(ivs) for pid, ivs in by_practitioner.items()},
         room_busy={rid: merge(ivs) for rid, ivs in by_room.items()},
         closures=closures,

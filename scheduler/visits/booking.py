@@ -505,7 +505,7 @@ def _claim_slot(
     """
     end = start + timedelta(minutes=service.duration_min)
     window = (start - timedelta(days=1), end + timedelta(days=1))
-    snapshot = load_snapshot(session, *window, zone, [practitioner.id])
+    snapshot = load_snapshot(session, *window, zone, known=[practitioner])
     room_id = claim_time(snapshot, practitioner.id, service, start)
     return _Slot(practitioner, service, room_id, start)
 
