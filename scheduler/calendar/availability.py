@@ -101,6 +101,26 @@ def day_starts(
     return tuple(sorted(set(starts)))
 
 
+@lru_cache(maxsize=1024)
+def range_starts(
+    first_day: date,
+    last_day: date,
+    hours: tuple[WeeklyHours, ...],
+    zone: ZoneInfo,
+    duration: int,
+    grid: int,
+) -> tuple[int, ...]:
+    """``day_starts`` for every day from ``first_day`` to ``last_day``, in order.
+
+    Cached: practitioners mostly share their hours, so one search over many of them builds
+    the range once.
+    """
+    starts: list[int] = []
+    for day in days_between(first_day, last_day):
+        starts.extend(day_starts(day, hours, zone, duration, grid))
+    return tuple(starts)
+
+
 def _stretch_starts(
     day: date, stretch: WeeklyHours, zone: ZoneInfo, duration: int, grid: int
 ) -> list[int]:
@@ -267,17 +287,18 @@ class CalendarSnapshot:
     ) -> list[int]:
         """Starts between two local dates when the practitioner (and a room) are free."""
         query = StartQuery(duration, buffer, grid, needs_room, earliest, latest)
-        return self.starts_for(practitioner_id, days_between(first_day, last_day), query)
+        return self.starts_for(practitioner_id, first_day, last_day, query)
 
     def starts_for(
-        self, practitioner_id: int, days: Iterable[date], query: StartQuery
+        self, practitioner_id: int, first_day: date, last_day: date, query: StartQuery
     ) -> list[int]:
-        """Starts on ``days`` when the practitioner (and a room, if needed) are free, in order.
+        """Starts on the local days from ``first_day`` to ``last_day`` when the practitioner
+        (and a room, if needed) are free, in order.
 
         One sweep over the whole range: candidate starts, then closures, the practitioner's
         held time and the rooms, each a linear pass.
         """
-        starts = self._working_starts(practitioner_id, days, query)
+        starts = self._working_starts(practitioner_id, first_day, last_day, query)
         if self.closures:
             starts = free_starts(starts, self.closures, query.held)
         starts = free_starts(starts, self.busy_of(practitioner_id), query.held)
@@ -286,27 +307,18 @@ class CalendarSnapshot:
         return self._with_free_room(starts, query.held)
 
     def _working_starts(
-        self, practitioner_id: int, days: Iterable[date], query: StartQuery
+        self, practitioner_id: int, first_day: date, last_day: date, query: StartQuery
     ) -> list[int]:
         """Starts within the practitioner's hours on the days they are licensed, in order."""
         who = self.practitioners.get(practitioner_id)
         if who is None:
             return []
-        starts: list[int] = []
-        earliest, latest = query.earliest, query.latest
-        for day in days:
-            if not who.licensed_on(day):
-                continue
-            found = day_starts(day, who.hours, self.zone, query.duration, query.grid)
-            if not found or found[-1] < earliest:
-                continue
-            if found[0] > latest:
-                break  # the days come in order: none later is within the horizon
-            if found[0] >= earliest and found[-1] <= latest:
-                starts.extend(found)
-            else:
-                starts.extend(found[bisect_left(found, earliest) : bisect_right(found, latest)])
-        return starts
+        if who.licence_expires_on is not None:
+            last_day = min(last_day, who.licence_expires_on)
+        if last_day < first_day:
+            return []
+        found = range_starts(first_day, last_day, who.hours, self.zone, query.duration, query.grid)
+        return list(found[bisect_left(found, query.earliest) : bisect_right(found, query.latest)])
 
     def _with_free_room(self, starts: list[int], held: int) -> list[int]:
         """The starts at which some room is free for ``held`` minutes (answers are cached)."""
@@ -358,7 +370,7 @@ def free_times(
     query = StartQuery(duration, buffer, grid, needs_room, earliest, latest)
     by_start: dict[int, list[int]] = {}
     for practitioner_id in _offering(snapshot, service_id, practitioner_ids):
-        for start in snapshot.starts_for(practitioner_id, days_between(first_day, last_day), query):
+        for start in snapshot.starts_for(practitioner_id, first_day, last_day, query):
             by_start.setdefault(start, []).append(practitioner_id)
     return [
         TimeOption(start, start + duration, tuple(ids)) for start, ids in sorted(by_start.items())
