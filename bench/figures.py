@@ -16,7 +16,7 @@ class Figure:
     backend: str
     value: float
     unit: str
-    target: str
+    target: str = ""  # "<= 10", ">= 0.8"; none for a figure shown to explain the others
 
     @property
     def verdict(self) -> str:
@@ -28,9 +28,9 @@ class Figure:
 
 
 def print_table(figures: list[Figure]) -> None:
-    print(f"\n{'figure':<26}{'backend':<12}{'value':>12}  {'unit':<8}{'target':<10}result")
+    print(f"\n{'figure':<40}{'backend':<12}{'value':>12}  {'unit':<8}{'target':<10}result")
     for f in figures:
-        print(f"{f.name:<26}{f.backend:<12}{f.value:>12.2f}  {f.unit:<8}{f.target:<10}{f.verdict}")
+        print(f"{f.name:<40}{f.backend:<12}{f.value:>12.2f}  {f.unit:<8}{f.target:<10}{f.verdict}")
 
 
 def write_results(figures: list[Figure], kept: list[dict[str, Any]] | None = None) -> None:

@@ -43,6 +43,10 @@ def dispatch_run(backend: str, workers: int) -> messaging.Dispatch:
         return messaging.run_dispatch(url, workers=workers)
 
 
+def _split(cpu_ms: dict[str, float]) -> str:
+    return ", ".join(f"{kind} {ms:.2f}" for kind, ms in sorted(cpu_ms.items(), key=lambda i: -i[1]))
+
+
 def messaging_figures() -> list[Figure]:
     floor = messaging.run_floor(processes=2)
     floor_rate = messaging.MESSAGES / floor
@@ -50,19 +54,25 @@ def messaging_figures() -> list[Figure]:
         f"  {messaging.MESSAGES:,} posts from a bare twilio client loop in 2 processes to the "
         f"lean stand-in: {floor:.1f} s ({floor_rate:.0f} a second)"
     )
-    figures: list[Figure] = []
+    tuned = messaging.run_floor(processes=2, gateway_client=True)
+    print(f"  the same loop with the gateway's HTTP client: {tuned:.1f} s")
+    figures: list[Figure] = [
+        Figure("dispatch_floor_gateway_client_s", "none", tuned, "s", ""),
+    ]
     runs: dict[tuple[str, int], messaging.Dispatch] = {}
     for backend in ("sqlite", "postgresql"):
         two = runs[backend, 2] = dispatch_run(backend, workers=2)
         print(
             f"  {backend}: {messaging.MESSAGES:,} messages, 2 worker processes: last accepted "
-            f"{two.seconds:.1f} s after due"
+            f"{two.seconds:.1f} s after due; CPU ms a message: {_split(two.cpu_ms)}"
         )
         figures += [
             Figure("dispatch_10k_s", backend, two.seconds, "s", "<= 10"),
             Figure("dispatch_p99_lateness_s", backend, two.p99_lateness, "s", ""),
             Figure("dispatch_floor_s", backend, floor, "s", ""),
             Figure("dispatch_vs_floor_ratio", backend, floor / two.seconds, "ratio", ">= 0.8"),
+            Figure("dispatch_vs_gateway_client_floor_ratio", backend, tuned / two.seconds, "ratio"),
+            Figure("dispatch_worker_cpu_ms_per_msg", backend, two.cpu_ms.get("worker", 0), "ms"),
         ]
     for workers in (1, 4):
         run = runs["postgresql", workers] = dispatch_run("postgresql", workers)
@@ -88,7 +98,12 @@ def load_figures() -> list[Figure]:
         load = booking_load.run_booking_load(url)
     print(
         f"  20 clients for 30 s: {load.bookings_per_s:.0f} bookings/s, p99 {load.p99_ms:.0f} ms, "
-        f"{load.conflicts} conflicts, {load.errors} errors {load.error_codes}"
+        f"{load.conflicts} conflicts, {load.errors} errors {load.error_codes}; "
+        f"CPU ms a booking: {_split(load.cpu_ms)}"
+    )
+    print(
+        f"  projected from that CPU, clients elsewhere: {load.ceiling(1):.0f} bookings/s on "
+        f"this host, {load.ceiling(2):.0f} with a second 2-core gunicorn host"
     )
     with postgres_database() as url:
         small, large = claims.run_claim_scale(url)
@@ -100,6 +115,10 @@ def load_figures() -> list[Figure]:
         Figure("double_bookings", "postgresql", float(load.double_bookings), "pairs", "<= 0"),
         Figure("booking_errors", "postgresql", float(load.errors), "requests", "<= 0"),
         Figure("web_rss_mb", "postgresql", load.web_rss_mb, "MB", "<= 150"),
+        Figure("booking_web_cpu_ms", "postgresql", load.cpu_ms.get("web", 0), "ms"),
+        Figure("booking_db_cpu_ms", "postgresql", load.cpu_ms.get("postgresql", 0), "ms"),
+        Figure("booking_ceiling_1_host_rps", "postgresql", load.ceiling(1), "req/s"),
+        Figure("booking_ceiling_2_hosts_rps", "postgresql", load.ceiling(2), "req/s"),
         Figure("claim_500_of_10k_ms", "postgresql", small, "ms", ""),
         Figure("claim_500_of_1m_ms", "postgresql", large, "ms", ""),
         Figure("claim_scale_ratio", "postgresql", large / small, "ratio", "<= 1.5"),
