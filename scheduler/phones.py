@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import phonenumbers
+from babel import Locale
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType
-from phonenumbers.geodata.locale import LOCALE_DATA
 
 # FIXED_LINE_OR_MOBILE: the numbering plan cannot tell (the US, Canada); the provider refuses a
 # landline at send time.
@@ -26,7 +26,12 @@ NAMES_WITH_THE = frozenset(
         "Maldives",
         "Dominican Republic",
         "Central African Republic",
-        "Czech Republic",
+        "Solomon Islands",
+        "Marshall Islands",
+        "Cayman Islands",
+        "Faroe Islands",
+        "Falkland Islands",
+        "Cook Islands",
     }
 )
 
@@ -102,11 +107,11 @@ def served_countries(regions: Collection[str]) -> str:
 
 
 def _country_name(region: str) -> str:
-    """The English name of an ISO region ("the United Kingdom"), or the code if unknown."""
-    names = LOCALE_DATA.get(region, {})
-    name = names.get("en", "")
-    if name.startswith("*"):  # held under another language's entry
-        name = names.get(name[1:], "")
+    """The English name of an ISO region ("the United Kingdom"), or the code if unknown.
+
+    From Babel's CLDR names (loaded on first use), not the phonenumbers library's geodata,
+    whose import alone costs a process about 100 MB."""
+    name = Locale("en").territories.get(region, "")
     if not name:
         return region
     return f"the {name}" if name in NAMES_WITH_THE else name

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from scheduler.phones import (
@@ -104,3 +107,14 @@ def test_a_number_that_cannot_take_sms_is_refused_with_a_reason(typed: str, why:
 def test_a_masked_number_keeps_only_the_country_code_and_last_digits() -> None:
     assert mask("+447400123456") == "+44***456"
     assert "7400123" not in mask("+447400123456")
+
+
+def test_the_workers_never_load_the_phone_librarys_geodata() -> None:
+    """About 100 MB a process (the workers and the web each hold one per process)."""
+    code = (
+        "import sys, workers.tasks, scheduler.phones as p; "
+        "assert p.served_countries(['GB', 'CZ']) == 'the United Kingdom or Czechia'; "
+        "print(sorted(m for m in sys.modules if m.startswith('phonenumbers.geodata')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
