@@ -115,10 +115,17 @@ class DispatchIncomplete(SystemExit):
         lost, duplicated = expected - distinct, accepted - distinct
         super().__init__(
             f"dispatch benchmark failed: of {expected:,} messages, {lost:,} lost and "
-            f"{duplicated:,} duplicated at Twilio ({unsettled:,} rows not yet sent); "
+            f"{duplicated:,} duplicated at Twilio ({unsettled:,} not yet recorded as sent); "
             "no figure reported"
         )
         self.lost, self.duplicated = lost, duplicated
+
+
+def check_exactly_once(expected: int, accepted: int, distinct: int, unsettled: int) -> None:
+    """:raise DispatchIncomplete: unless every one of ``expected`` messages (each its own
+    text) reached the stand-in exactly once and no row is left unsent."""
+    if distinct != expected or accepted != expected or unsettled:
+        raise DispatchIncomplete(expected, accepted, distinct, unsettled)
 
 
 @dataclass
@@ -190,9 +197,7 @@ def run_dispatch(
             redis.stop()
             db.dispose()
     accepted = sorted(final["accepted_at"])
-    distinct = int(final["distinct_bodies"])
-    if distinct != messages or len(accepted) != messages or unsettled:
-        raise DispatchIncomplete(messages, len(accepted), distinct, unsettled)
+    check_exactly_once(messages, len(accepted), int(final["distinct_bodies"]), unsettled)
     late = [max(0.0, t - due) for t in accepted]
     span = accepted[-1] - max(due, accepted[0])
     return Dispatch(
