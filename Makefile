@@ -52,8 +52,8 @@ test: chromium $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --ignore=tests/e2e --ignore=tests/faults \
-		--ignore=tests/soak
-	$(BIN)/pytest -n 2 tests/e2e tests/faults
+		--ignore=tests/soak --durations=15
+	$(BIN)/pytest -n 2 tests/e2e tests/faults --durations=15
 
 ## As `make test`, with every input case of a parametrised test on PostgreSQL too (by
 ## default the further cases run on SQLite only: they differ in Python's checks, not the

@@ -75,6 +75,7 @@ def postgres_databases() -> Iterator[PostgresDatabases]:
         databases = PostgresDatabases(admin_url, server)
         databases.prepare_template()
         yield databases
+        databases.close()
 
 
 @pytest.fixture(scope="session")

@@ -74,10 +74,24 @@ class PostgresDatabases:
         self.admin_url = admin_url
         self.server = server
         self._created: list[str] = []
+        self._admin: psycopg.Connection[Any] | None = None
 
     def _execute(self, sql: str) -> None:
-        with psycopg.connect(_psycopg_dsn(self.admin_url), autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+        """Run one statement on the kept admin connection (made again after a restart)."""
+        for attempt in (1, 2):
+            if self._admin is None or self._admin.closed:
+                self._admin = psycopg.connect(_psycopg_dsn(self.admin_url), autocommit=True)
+            try:
+                self._admin.execute(sql)  # type: ignore[arg-type]
+                return
+            except psycopg.OperationalError:
+                self._admin.close()  # the server was restarted under it: connect again
+                if attempt == 2:
+                    raise
+
+    def close(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
 
     def url_for(self, name: str) -> str:
         return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
