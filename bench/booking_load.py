@@ -57,6 +57,8 @@ class Load:
         further web host (``cores`` each) taking an equal share of the web work: a projection,
         not a measurement."""
         web, database = self.cpu_ms.get("web", 0.0), self.cpu_ms.get("postgresql", 0.0)
+        if web <= 0 or database <= 0:
+            return 0.0  # not measured (no process seen): no projection
         share = web / web_hosts
         here = share + database + self.cpu_ms.get("redis", 0.0)
         bounds = [cores * 1000 / here]
@@ -189,6 +191,7 @@ def run_booking_load(database_url: str) -> Load:
         web.stop()
         redis.stop()
     booked = [lat for lat, status in zip(latencies, statuses, strict=True) if status == 201]
+    answered = [status for status in statuses if status in (201, 409)]
     quantiles = statistics.quantiles(latencies, n=100)
     result = Load(
         bookings_per_s=len(booked) / elapsed,
@@ -199,7 +202,7 @@ def run_booking_load(database_url: str) -> Load:
         error_codes=sorted({s for s in statuses if s not in (201, 409)}),
         double_bookings=double_bookings(db),
         web_rss_mb=peak,
-        cpu_ms={k: v * 1000 / max(1, len(statuses)) for k, v in sampler.by_kind().items()},
+        cpu_ms={k: v * 1000 / max(1, len(answered)) for k, v in sampler.by_kind().items()},
     )
     db.dispose()
     return result

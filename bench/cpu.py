@@ -65,6 +65,7 @@ class CpuSampler:
         self._seen: dict[int, tuple[str, float]] = {}
         self._base: dict[int, float] = {}
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # the sampler thread and mark() / stop() both sample
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> CpuSampler:
@@ -80,21 +81,27 @@ class CpuSampler:
         self.stop()
 
     def stop(self) -> None:
+        """Stop sampling, after one last reading of every process."""
         if not self._stop.is_set():
-            self._sample()
             self._stop.set()
             self._thread.join()
+            self._sample()
 
     def mark(self) -> None:
         """Count from now: what each process used so far is left out."""
         self._sample()
-        self._base = {pid: seconds for pid, (_kind, seconds) in self._seen.items()}
+        with self._lock:
+            self._base = {pid: seconds for pid, (_kind, seconds) in self._seen.items()}
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             self._sample()
 
     def _sample(self) -> None:
+        with self._lock:
+            self._sample_all()
+
+    def _sample_all(self) -> None:
         for root in self._roots():
             for pid in _tree(root):
                 seconds = _cpu_seconds(pid)
@@ -107,7 +114,9 @@ class CpuSampler:
     def by_kind(self) -> dict[str, float]:
         """CPU seconds per kind since the start (or the mark)."""
         total: Counter[str] = Counter()
-        for pid, (kind, seconds) in self._seen.items():
+        with self._lock:
+            seen = dict(self._seen)
+        for pid, (kind, seconds) in seen.items():
             if kind:
                 total[kind] += seconds - self._base.get(pid, 0.0)
         return dict(total)

@@ -31,6 +31,12 @@ SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True} | {
 }
 # A session-signing key shorter than this can be guessed offline from one signed cookie.
 SHORTEST_SECRET_KEY = 32
+# A Celery task's time limits (workers/celery_app.py): the soft one interrupts it, the hard one
+# kills its process.
+TASK_SOFT_TIME_LIMIT_S = 45
+TASK_TIME_LIMIT_S = 60
+# What a send task keeps, within its soft limit, for recording its answers after its last call.
+RECORDING_MARGIN_S = 5.0
 
 
 class ConfigurationError(RuntimeError):
@@ -173,6 +179,15 @@ class Settings:
         call takes at most the Twilio timeout, an email's the SMTP timeout in all)."""
         longest = max(self.twilio.request_timeout_s, self.smtp_timeout_s)
         return max(0.5, self.reconcile_after_s - longest - 1.0)
+
+    @property
+    def send_task_budget_s(self) -> float:
+        """How long after it starts a send task may still start a call: its last call, of at
+        most the longest timeout, and the recording of every answer end within the task's
+        soft time limit (a task of many emails, each its own SMTP session, hands the rest back
+        rather than run past it)."""
+        longest = max(self.twilio.request_timeout_s, self.smtp_timeout_s)
+        return max(1.0, TASK_SOFT_TIME_LIMIT_S - longest - RECORDING_MARGIN_S)
 
     def manage_url(self, token: str) -> str:
         """The patient's personal link for a manage token."""

@@ -32,6 +32,13 @@ NAMES_WITH_THE = frozenset(
         "Faroe Islands",
         "Falkland Islands",
         "Cook Islands",
+        "Cocos (Keeling) Islands",
+        "Turks & Caicos Islands",
+        "British Virgin Islands",
+        "U.S. Virgin Islands",
+        "Northern Mariana Islands",
+        "Caribbean Netherlands",
+        "Palestinian Territories",
     }
 )
 

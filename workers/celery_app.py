@@ -8,7 +8,12 @@ from typing import Any
 from celery import Celery
 from celery.signals import task_prerun, worker_process_init
 
-from scheduler.config import Settings, load_settings
+from scheduler.config import (
+    TASK_SOFT_TIME_LIMIT_S,
+    TASK_TIME_LIMIT_S,
+    Settings,
+    load_settings,
+)
 from scheduler.follow_ups import Task
 from workers.quiet_logs import quiet_provider_requests, quiet_routine_runs
 from workers.runtime import broker_url, reset_runtime
@@ -25,8 +30,8 @@ def create_celery(settings: Settings) -> Celery:
         task_ignore_result=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        task_time_limit=60,
-        task_soft_time_limit=45,
+        task_time_limit=TASK_TIME_LIMIT_S,
+        task_soft_time_limit=TASK_SOFT_TIME_LIMIT_S,
         task_default_queue="clinic",
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,

@@ -56,6 +56,7 @@ def runtime() -> Runtime:
         send_policy=SendPolicy(
             daily_cap=settings.sms_daily_cap,
             deadline_s=settings.send_deadline_s,
+            task_budget_s=settings.send_task_budget_s,
             bucket=TokenBucket(client, SEND_RATE_KEY, settings.sms_rate_per_second),
             served=settings.sms_regions,
             new_numbers_per_hour=settings.new_numbers_per_hour,

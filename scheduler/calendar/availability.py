@@ -101,7 +101,7 @@ def day_starts(
     return tuple(sorted(set(starts)))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=128)
 def range_starts(
     first_day: date,
     last_day: date,

@@ -330,6 +330,20 @@ def requeue_lost_claims(session: Session, now: datetime, older_than: timedelta) 
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def hand_back(session: Session, message_ids: list[int], now: datetime) -> int:
+    """Put claimed rows that were never sent (still ``queued``) back to ``pending``, due as
+    they were: the next dispatch claims them again. Returns how many went back."""
+    if not message_ids:
+        return 0
+    result = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id.in_(message_ids), OutboundMessage.status == MessageStatus.QUEUED)
+        .values(status=MessageStatus.PENDING, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def start_sending(session: Session, message_ids: list[int], now: datetime) -> list[OutboundMessage]:
     """Compare-and-set ``queued`` -> ``sending`` for each id; the rows this caller won.
 

@@ -24,7 +24,7 @@ from scheduler.db import Database
 from scheduler.messaging.email.base import EmailBackend, OutgoingEmail
 from scheduler.messaging.email_plans import email_key, may_email, plan_visit_email
 from scheduler.messaging.gsm import segment_count
-from scheduler.messaging.outbox import start_sending
+from scheduler.messaging.outbox import hand_back, start_sending
 from scheduler.messaging.rate_limit import TokenBucket
 from scheduler.messaging.sms.base import (
     FailureKind,
@@ -96,6 +96,9 @@ class SendPolicy:
     # row up once it is older than the deadline plus the request timeout, and must find no
     # call still on its way.
     deadline_s: float = 60.0
+    # No call starts later than this after the send task began: its calls and their recording
+    # end within the task's soft time limit; what it has not started by then goes back.
+    task_budget_s: float = 30.0
     # Where texts may go (ISO regions); anything else is skipped at send time.
     served: tuple[str, ...] = ("GB",)
     # Never-texted numbers the clinic texts in an hour before it pauses them (0: no ceiling).
@@ -514,19 +517,33 @@ def send_outbound_messages(
     send rate and the ceiling on new numbers are about texts and do not hold them back.
     """
     policy = policy or SendPolicy()
+    last_start = time.monotonic() + policy.task_budget_s
     texts, emails = _by_channel(db, message_ids)
     outcomes = {message_id: SendOutcome.NOT_CLAIMED for message_id in message_ids}
     batches = [texts] if texts else []
     # Emails one at a time: a crash leaves at most one email whose outcome is unknown (an email
     # cannot be looked up, so each such one costs staff a check).
     batches += [[message_id] for message_id in emails]
-    for batch in batches:
-        started, attempts = _start_batch(db, batch, clock, policy, status_callback_url)
+    for number, batch in enumerate(batches):
+        if time.monotonic() > last_start:
+            outcomes.update(_hand_back(db, batches[number:], clock))
+            break
+        started, attempts = _start_batch(db, batch, clock, policy, status_callback_url, last_start)
         outcomes.update(started)
         if attempts:
             done = _call_provider_for_all(attempts, backend, policy, concurrency, email_backend)
             outcomes.update(_record_batch(db, done, clock, policy))
     return outcomes
+
+
+def _hand_back(db: Database, batches: list[list[int]], clock: Clock) -> dict[int, SendOutcome]:
+    """The batches a task had no time left to start go back to ``pending`` for the next
+    dispatch (only rows still ``queued``: one another task took stays its)."""
+    ids = [message_id for batch in batches for message_id in batch]
+    with db.transaction() as session:
+        hand_back(session, ids, clock.now())
+    log.info("%d messages handed back: the send task's time is up", len(ids))
+    return dict.fromkeys(ids, SendOutcome.DEFERRED)
 
 
 def _by_channel(db: Database, message_ids: list[int]) -> tuple[list[int], list[int]]:
@@ -551,12 +568,14 @@ def _start_batch(
     clock: Clock,
     policy: SendPolicy,
     status_callback_url: str | None,
+    last_start: float,
 ) -> tuple[dict[int, SendOutcome], list[_Attempt]]:
     """Claim the rows and check each, in one transaction: the outcome of every id so far, and
-    an attempt for each message that may go now."""
+    an attempt for each message that may go now, none starting after ``last_start`` (the send
+    task's budget) or ``policy.deadline_s`` after the claim."""
     outcomes = {message_id: SendOutcome.NOT_CLAIMED for message_id in message_ids}
     attempts: list[_Attempt] = []
-    deadline = time.monotonic() + policy.deadline_s
+    deadline = min(time.monotonic() + policy.deadline_s, last_start)
     with db.transaction() as session:
         now = clock.now()
         messages = start_sending(session, message_ids, now)

@@ -6,6 +6,8 @@ unknown never resent by itself."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
@@ -16,10 +18,12 @@ from sqlalchemy import select
 from scheduler.clock import FrozenClock
 from scheduler.config import Settings
 from scheduler.db import Database
+from scheduler.messaging.email.base import OutgoingEmail
 from scheduler.messaging.email.smtp import SmtpBackend
 from scheduler.messaging.outbox import claim_due
 from scheduler.messaging.reconciliation import reconcile_stuck_sends
 from scheduler.messaging.sending import SendOutcome, SendPolicy, send_outbound_messages
+from scheduler.messaging.sms.base import ProviderReceipt
 from scheduler.messaging.sms.twilio_gateway import TwilioGateway
 from scheduler.messaging.texts import forbidden_words_in
 from scheduler.models import (
@@ -394,3 +398,51 @@ def test_a_new_address_given_at_a_later_booking_takes_the_emails_still_to_go(
     assert [r.to_email for r in reminders] == ["ana.new@example.org"]
     sender.round()
     assert [r.rcpt_tos for r in smtp_server.wait_for(2)][1] == ("ana.new@example.org",)
+
+
+class SlowEmail:
+    """The real SMTP backend, each send taking ``seconds`` longer (a slow mail server)."""
+
+    def __init__(self, backend: SmtpBackend, seconds: float) -> None:
+        self.backend, self.seconds = backend, seconds
+
+    def send(self, email: OutgoingEmail) -> ProviderReceipt:
+        time.sleep(self.seconds)
+        return self.backend.send(email)
+
+
+def test_emails_a_send_task_has_no_time_left_for_go_back_unsent_and_go_next_round(
+    db: Database, settings: Settings, clock: FrozenClock, sender: Sender, smtp_server: SmtpServer
+) -> None:
+    """Each email is its own SMTP session: a task of many stops starting them when its budget
+    is spent (its soft time limit must not interrupt it between a send and its record)."""
+    for n, start in enumerate((WEDNESDAY_10AM, WEDNESDAY_10AM + timedelta(hours=1))):
+        book(
+            db,
+            settings,
+            clock.now(),
+            start,
+            email=f"p{n}@example.org",
+            phone=f"+44740012345{n}",
+            consent_email=True,
+        )
+    with db.transaction() as session:
+        ids = claim_due(session, clock.now(), 500)
+    emails = [r.id for r in rows(db, Channel.EMAIL, MessageKind.CONFIRMATION)]
+    assert len(emails) == 2 and set(emails) <= set(ids)
+    policy = dataclasses.replace(sender.policy, task_budget_s=2.0)
+    slow = SlowEmail(sender.email, seconds=3.0)
+    outcomes = send_outbound_messages(
+        db,
+        ids,
+        sender.sms,
+        clock,
+        policy=policy,
+        email_backend=slow,  # type: ignore[arg-type]
+    )
+    assert [outcomes[i] for i in emails] == [SendOutcome.SENT, SendOutcome.DEFERRED]
+    assert len(smtp_server.received) == 1
+    late = rows(db, Channel.EMAIL, MessageKind.CONFIRMATION)[1]
+    assert (late.status, late.attempts) == (MessageStatus.PENDING, 0)
+    assert sender.round() == {emails[1]: SendOutcome.SENT}
+    assert len(smtp_server.wait_for(2)) == 2
