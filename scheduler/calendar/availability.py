@@ -290,10 +290,16 @@ class CalendarSnapshot:
         return self.starts_for(practitioner_id, first_day, last_day, query)
 
     def starts_for(
-        self, practitioner_id: int, first_day: date, last_day: date, query: StartQuery
+        self,
+        practitioner_id: int,
+        first_day: date,
+        last_day: date,
+        query: StartQuery,
+        *,
+        with_room: bool = True,
     ) -> list[int]:
         """Starts on the local days from ``first_day`` to ``last_day`` when the practitioner
-        (and a room, if needed) are free, in order.
+        (and a room, if the visit needs one and ``with_room``) are free, in order.
 
         One sweep over the whole range: candidate starts, then closures, the practitioner's
         held time and the rooms, each a linear pass.
@@ -302,9 +308,9 @@ class CalendarSnapshot:
         if self.closures:
             starts = free_starts(starts, self.closures, query.held)
         starts = free_starts(starts, self.busy_of(practitioner_id), query.held)
-        if not query.needs_room or not starts:
+        if not (with_room and query.needs_room) or not starts:
             return starts
-        return self._with_free_room(starts, query.held)
+        return self.with_free_room(starts, query.held)
 
     def _working_starts(
         self, practitioner_id: int, first_day: date, last_day: date, query: StartQuery
@@ -320,7 +326,7 @@ class CalendarSnapshot:
         found = range_starts(first_day, last_day, who.hours, self.zone, query.duration, query.grid)
         return list(found[bisect_left(found, query.earliest) : bisect_right(found, query.latest)])
 
-    def _with_free_room(self, starts: list[int], held: int) -> list[int]:
+    def with_free_room(self, starts: list[int], held: int) -> list[int]:
         """The starts at which some room is free for ``held`` minutes (answers are cached)."""
         known = self._rooms_free.setdefault(held, {})
         unknown = [s for s in starts if s not in known]
@@ -370,11 +376,15 @@ def free_times(
     query = StartQuery(duration, buffer, grid, needs_room, earliest, latest)
     by_start: dict[int, list[int]] = {}
     for practitioner_id in _offering(snapshot, service_id, practitioner_ids):
-        for start in snapshot.starts_for(practitioner_id, first_day, last_day, query):
+        # Rooms once for every start below, not once a practitioner: whether a room is free
+        # at a time does not depend on who treats.
+        free = snapshot.starts_for(practitioner_id, first_day, last_day, query, with_room=False)
+        for start in free:
             by_start.setdefault(start, []).append(practitioner_id)
-    return [
-        TimeOption(start, start + duration, tuple(ids)) for start, ids in sorted(by_start.items())
-    ]
+    starts = sorted(by_start)
+    if needs_room and starts:
+        starts = snapshot.with_free_room(starts, query.held)
+    return [TimeOption(start, start + duration, tuple(by_start[start])) for start in starts]
 
 
 def _offering(
