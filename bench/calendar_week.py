@@ -11,7 +11,7 @@ import json
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 
@@ -28,6 +28,7 @@ from scheduler.db import Database
 from scheduler.models import Appointment, Patient, Practitioner, Role, Room, Service
 from scheduler.records.audit import register_audit_listener
 from scheduler.staff.accounts import create_staff_user
+from scheduler.staff.sessions import SessionStamp
 
 # A Monday after the data set's eight weeks of bookings, still in winter time.
 WEEK_START = TODAY + timedelta(weeks=9)
@@ -96,6 +97,7 @@ def measure(db: Database, url: str) -> WeekFigures:
     """The median time of ``GET /staff/calendar/events`` for the busy week, everyone's visits,
     signed in as an admin; 21 runs after one warm-up."""
     from web.app import create_app
+    from web.staff.auth import SESSION_KEY
 
     add_busy_week(db)
     with db.transaction() as session:
@@ -106,12 +108,13 @@ def measure(db: Database, url: str) -> WeekFigures:
             password="bench password 1234",
             role=Role.ADMIN,
             now=NOW,
-        ).id
+        )
+        stamp = asdict(SessionStamp.begin(admin, NOW))
     settings = Settings(database_url=url, secret_key="bench", clinic_timezone="Europe/London")
     app = create_app(settings, FrozenClock(NOW))
     client = app.test_client()
     with client.session_transaction() as cookie:
-        cookie["staff_id"] = admin
+        cookie[SESSION_KEY] = stamp  # signed in as the login form would (web/staff/auth.py)
     end = WEEK_START + timedelta(days=7)
     path = f"/staff/calendar/events?start={WEEK_START}T00:00:00&end={end}T00:00:00"
 
@@ -143,7 +146,8 @@ def main() -> int:
             Figure("calendar_week_events", backend, float(week.events), "events", ""),
         ]
     print_table(figures)
-    kept = [r for r in json.loads(RESULTS.read_text()) if not r["name"].startswith("calendar_week")]
+    earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    kept = [r for r in earlier if not r["name"].startswith("calendar_week")]
     write_results(figures, kept)
     return 0
 
