@@ -71,7 +71,8 @@ _UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)
 def _epoch_minutes(column: Any, dialect: str) -> ColumnElement[int]:
     # Whole minutes since the epoch, computed by the database: no datetime objects per row.
     if dialect == "postgresql":
-        return cast(func.floor(func.extract("epoch", column) / 60), Integer)
+        # date_part gives a double; EXTRACT a numeric, whose arithmetic takes twice as long.
+        return cast(func.floor(func.date_part("epoch", column) / 60), Integer)
     seconds = func.unixepoch(column) if _UNIXEPOCH else cast(func.strftime("%s", column), Integer)
     return cast(seconds / 60, Integer)
 
