@@ -16,7 +16,7 @@ from scheduler.config import (
 )
 from scheduler.follow_ups import Task
 from workers.quiet_logs import quiet_provider_requests, quiet_routine_runs
-from workers.runtime import broker_url, reset_runtime
+from workers.runtime import broker_url, reset_runtime, warm_runtime
 
 
 def create_celery(settings: Settings) -> Celery:
@@ -34,6 +34,9 @@ def create_celery(settings: Settings) -> Celery:
         task_soft_time_limit=TASK_SOFT_TIME_LIMIT_S,
         task_default_queue="clinic",
         worker_prefetch_multiplier=1,
+        # A pool process builds its runtime before it reports up (_fresh_resources_after_fork):
+        # on a loaded machine that may take longer than Celery's default 4 s.
+        worker_proc_alive_timeout=30,
         worker_hijack_root_logger=False,
         timezone="UTC",
         beat_schedule=beat_schedule(settings),
@@ -77,7 +80,10 @@ def _periodic_runs(settings: Settings) -> list[tuple[str, Task, float, float]]:
 
 @worker_process_init.connect
 def _fresh_resources_after_fork(**_: Any) -> None:
+    """A pool process forgets its parent's connections and builds its own runtime before it
+    takes a task."""
     reset_runtime()
+    warm_runtime()
 
 
 @task_prerun.connect

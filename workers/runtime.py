@@ -66,6 +66,15 @@ def runtime() -> Runtime:
     )
 
 
+def warm_runtime() -> None:
+    """Build this process's runtime now and load what its first send would, so that the first
+    task a new pool process takes does not pay for the imports."""
+    sms = runtime().sms
+    warm = getattr(sms, "warm", None)
+    if callable(warm):
+        warm()
+
+
 def reset_runtime() -> None:
     """Forget the parent's resources in a freshly forked child."""
     runtime.cache_clear()

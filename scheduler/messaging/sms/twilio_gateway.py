@@ -87,6 +87,11 @@ class TwilioGateway:
             self._local.client = client
         return client
 
+    def warm(self) -> None:
+        """Import what the first send would (the library loads its API resources on first
+        use) and make this thread's client: no request is made."""
+        _ = self._client.messages
+
     def _sender(self) -> dict[str, str]:
         if self._settings.messaging_service_sid:
             return {"messaging_service_sid": self._settings.messaging_service_sid}
