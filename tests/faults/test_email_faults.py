@@ -183,7 +183,7 @@ def test_workers_killed_again_and_again_mid_send_never_repeat_an_email(
     worker = stack.worker("worker-0")
     for n in range(1, kills + 1):
         wait_until(partial(received, stack, MESSAGES * n // (kills + 2)), 300, 0.05, "progress")
-        wait_until(partial(stack.emailing_child, worker), 60, 0.005, "a child mid-send")
+        wait_until(partial(stack.stop_mid_send, worker), 60, 0.005, "a child mid-send")
         stack.kill(worker)  # the main process and its whole pool, an SMTP session open
         assert stack.emails_received() < MESSAGES, "each kill must land mid-run to mean much"
         worker = stack.worker(f"worker-{n}")
@@ -203,7 +203,7 @@ def test_pool_children_killed_mid_send_never_repeat_an_email(email_stack: FaultS
     killed: list[int] = []
     for n in range(1, kills + 1):
         wait_until(partial(received, stack, MESSAGES * n // (kills + 2)), 300, 0.05, "progress")
-        child = wait_until(lambda: stack.emailing_child(worker), 60, 0.005, "a child mid-send")
+        child = wait_until(lambda: stack.stop_mid_send(worker), 60, 0.005, "a child mid-send")
         assert isinstance(child, int)
         stack.kill_child(child)
         killed.append(child)

@@ -318,6 +318,23 @@ class FaultStack:
         busy = connected_to(child_pids(worker.process.pid), self.smtp.port)
         return busy[0] if busy else None
 
+    def stop_mid_send(self, worker: ManagedProcess) -> int | None:
+        """A pool child of ``worker`` caught with an SMTP session open: stopped (SIGSTOP) and
+        seen still to hold the session, so a kill now lands mid-send, never just after the
+        session closed; None (and the child let go on) when the session ended first."""
+        child = self.emailing_child(worker)
+        if child is None:
+            return None
+        assert self.smtp is not None
+        try:
+            os.kill(child, signal.SIGSTOP)
+        except ProcessLookupError:
+            return None
+        if connected_to([child], self.smtp.port):
+            return child
+        os.kill(child, signal.SIGCONT)
+        return None
+
     def kill_child(self, child: int) -> None:
         """SIGKILL one pool child only; its worker's main process lives on."""
         os.kill(child, signal.SIGKILL)
