@@ -251,6 +251,19 @@ def day_window(first_day: date, last_day: date, zone: ZoneInfo) -> tuple[datetim
     )
 
 
+def bookable_days(
+    first_day: date, last_day: date, now: datetime, zone: ZoneInfo, policy: BookingPolicy
+) -> tuple[date, date] | None:
+    """The part of the local days asked for on which a visit could still be booked (from
+    yesterday, for the zones behind, to the day after the horizon), or None when there is
+    none: days far in the past or future are not looked up (nor, near the ends of the
+    calendar, computed with)."""
+    today = now.astimezone(zone).date()
+    first = max(first_day, today - timedelta(days=1))
+    last = min(last_day, (now + policy.horizon).astimezone(zone).date() + timedelta(days=1))
+    return (first, last) if first <= last else None
+
+
 def _check_range(first_day: date, last_day: date, policy: BookingPolicy) -> None:
     """:raise ValidationFailed: if the range is reversed or longer than the policy allows."""
     if last_day < first_day:
@@ -323,5 +336,8 @@ def free_slots(
     _check_range(first_day, last_day, policy)
     service = active_service(session, service_id)
     _check_practitioner(session, practitioner_id)
-    search = _SlotSearch(service, first_day, last_day, now, practitioner_id, policy)
-    return search.answer(load_snapshot(session, *day_window(first_day, last_day, zone), zone))
+    days = bookable_days(first_day, last_day, now, zone, policy)
+    if days is None:
+        return []
+    search = _SlotSearch(service, *days, now, practitioner_id, policy)
+    return search.answer(load_snapshot(session, *day_window(*days, zone), zone))

@@ -16,7 +16,7 @@ from scheduler.calendar.availability import (
     is_free,
     to_minutes,
 )
-from scheduler.calendar.snapshot import day_window, load_policy, load_snapshot
+from scheduler.calendar.snapshot import bookable_days, day_window, load_policy, load_snapshot
 from scheduler.config import Settings
 from scheduler.courses.integrity import CourseRuleBroken, Problem, course_check
 from scheduler.errors import DomainError, NotFound, SlotUnavailable, ValidationFailed
@@ -279,6 +279,11 @@ def alternatives(
     policy = load_policy(session)
     if last_day < first_day or (last_day - first_day) > timedelta(days=31):
         raise ValidationFailed({"to": ["Ask for up to 31 days, 'to' on or after 'from'."]})
+    widest = replace(policy, horizon=max(policy.horizon, policy.course_horizon))
+    days = bookable_days(first_day, last_day, now, settings.zone, widest)
+    if days is None:
+        return []
+    first_day, last_day = days
     window = day_window(first_day, last_day, settings.zone)
     snapshot = _without(load_snapshot(session, *window, settings.zone), visit)
     options = _free_times(snapshot, visit, policy, now, first_day, last_day)

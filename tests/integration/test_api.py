@@ -311,3 +311,16 @@ def test_health_is_503_when_redis_cannot_be_reached(settings, clock) -> None:  #
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["redis"]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [("0001-01-01", "0001-01-02"), ("9999-12-30", "9999-12-31"), ("2025-01-01", "2025-01-31")],
+)
+def test_days_no_visit_can_be_booked_on_answer_no_times_even_at_the_calendars_ends(
+    client: FlaskClient, first: str, last: str
+) -> None:
+    """Long past, beyond the booking horizon, or at the first and last days a date can name."""
+    response = client.get(f"/api/v1/availability?service_id=2&from={first}&to={last}")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["slots"] == []

@@ -182,6 +182,21 @@ def test_alternatives_list_free_times_with_the_visits_own_practitioner_first(
     assert to_minutes(WEDNESDAY_10AM + timedelta(minutes=15)) in starts  # but it frees room
 
 
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(date.min, date.min + timedelta(days=1)), (date.max - timedelta(days=1), date.max)],
+)
+def test_alternatives_at_the_calendars_ends_are_none_not_an_error(
+    db: Database, settings: Settings, first: date, last: date
+) -> None:
+    visit = book(db, settings, MONDAY_8AM, WEDNESDAY_10AM).appointment
+    with db.session() as session:
+        options = alternatives(
+            session, visit.id, settings=settings, now=MONDAY_8AM, first_day=first, last_day=last
+        )
+    assert options == []
+
+
 def waiting_patient(db: Database, settings: Settings, phone: str, start: datetime) -> Patient:
     return book(db, settings, MONDAY_8AM, start, phone=phone).patient
 
