@@ -173,12 +173,17 @@ class Settings:
         return ZoneInfo(self.clinic_timezone)
 
     @property
+    def longest_call_s(self) -> float:
+        """The longest one provider call may take: Twilio's request timeout, or the SMTP
+        timeout an email's whole session keeps within."""
+        return max(self.twilio.request_timeout_s, self.smtp_timeout_s)
+
+    @property
     def send_deadline_s(self) -> float:
         """How long after its claim a send may still start: reconciliation, which looks rows
         up once they are older than ``reconcile_after_s``, must find no call in flight (a text's
         call takes at most the Twilio timeout, an email's the SMTP timeout in all)."""
-        longest = max(self.twilio.request_timeout_s, self.smtp_timeout_s)
-        return max(0.5, self.reconcile_after_s - longest - 1.0)
+        return max(0.5, self.reconcile_after_s - self.longest_call_s - 1.0)
 
     @property
     def send_task_budget_s(self) -> float:
@@ -186,8 +191,7 @@ class Settings:
         most the longest timeout, and the recording of every answer end within the task's
         soft time limit (a task of many emails, each its own SMTP session, hands the rest back
         rather than run past it)."""
-        longest = max(self.twilio.request_timeout_s, self.smtp_timeout_s)
-        return max(1.0, TASK_SOFT_TIME_LIMIT_S - longest - RECORDING_MARGIN_S)
+        return max(1.0, TASK_SOFT_TIME_LIMIT_S - self.longest_call_s - RECORDING_MARGIN_S)
 
     def manage_url(self, token: str) -> str:
         """The patient's personal link for a manage token."""

@@ -77,7 +77,7 @@ def _epoch_minutes(column: Any, dialect: str) -> ColumnElement[int]:
     return cast(seconds / 60, Integer)
 
 
-def _weekly_hours(session: Session, only: list[int] | None) -> dict[int, list[WeeklyHours]]:
+def _weekly_hours(session: Session) -> dict[int, list[WeeklyHours]]:
     """Each practitioner's stretches of the week, in weekday and time order."""
     query = select(
         WorkingHours.practitioner_id,
@@ -85,37 +85,28 @@ def _weekly_hours(session: Session, only: list[int] | None) -> dict[int, list[We
         WorkingHours.starts,
         WorkingHours.ends,
     ).order_by(WorkingHours.practitioner_id, WorkingHours.weekday, WorkingHours.starts)
-    if only is not None:
-        query = query.where(WorkingHours.practitioner_id.in_(only))
     hours: dict[int, list[WeeklyHours]] = defaultdict(list)
     for practitioner_id, weekday, starts, ends in session.execute(query):
         hours[practitioner_id].append(WeeklyHours(weekday, starts, ends))
     return hours
 
 
-def _services_offered(session: Session, only: list[int] | None) -> dict[int, set[int]]:
+def _services_offered(session: Session) -> dict[int, set[int]]:
     """The ids of the services each practitioner offers."""
     query = select(practitioner_services.c.practitioner_id, practitioner_services.c.service_id)
-    if only is not None:
-        query = query.where(practitioner_services.c.practitioner_id.in_(only))
     services: dict[int, set[int]] = defaultdict(set)
     for practitioner_id, service_id in session.execute(query):
         services[practitioner_id].add(service_id)
     return services
 
 
-def practitioner_hours(
-    session: Session, only: list[int] | None = None
-) -> dict[int, PractitionerHours]:
-    """Active practitioners' weekly hours, services and licence (three plain queries); all of
-    them, or ``only`` those."""
-    hours = _weekly_hours(session, only)
-    services = _services_offered(session, only)
+def practitioner_hours(session: Session) -> dict[int, PractitionerHours]:
+    """Every active practitioner's weekly hours, services and licence (three plain queries)."""
+    hours = _weekly_hours(session)
+    services = _services_offered(session)
     people_query = select(Practitioner.id, Practitioner.licence_expires_on).where(
         Practitioner.active.is_(True)
     )
-    if only is not None:
-        people_query = people_query.where(Practitioner.id.in_(only))
     return {
         pid: PractitionerHours(
             practitioner_id=pid,
@@ -221,18 +212,17 @@ def load_snapshot(
     start: datetime,
     end: datetime,
     zone: ZoneInfo,
-    practitioner_ids: list[int] | None = None,
     known: list[Practitioner] | None = None,
 ) -> CalendarSnapshot:
     """Hours, held time, time off and closures overlapping [start, end); every practitioner's,
-    only ``practitioner_ids``', or only those of the ``known`` records (their hours taken from
-    the records, not queried again); rooms are always all of them."""
+    or only those of the ``known`` records (their hours taken from the records, not queried
+    again); rooms are always all of them."""
     by_practitioner, by_room = _busy_lists(session, start, end)
     closures = _closures(session, start, end)
     practitioners = (
         {p.id: hours_of(p) for p in known if p.active}
         if known is not None
-        else practitioner_hours(session, practitioner_ids)
+        else practitioner_hours(session)
     )
     return CalendarSnapshot(
         zone=zone,

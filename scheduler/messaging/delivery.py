@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.config import Settings
-from scheduler.messaging.sending import fall_back_to_email
+from scheduler.messaging.sending import fall_back_to_email, flag_number_unusable
 from scheduler.messaging.sms.base import FailureKind
 from scheduler.messaging.sms.error_policy import TWILIO_ERROR_ACTIONS
-from scheduler.models import MessageStatus, OutboundMessage, StaffAlert
+from scheduler.models import MessageStatus, OutboundMessage
 
 # How far along each provider status is; a report never moves a message backwards.
 PROVIDER_RANK = {
@@ -68,20 +68,9 @@ def _number_unusable(
     session: Session, message: OutboundMessage, settings: Settings | None, now: datetime
 ) -> None:
     """Flag the patient's number for staff (once), and send the message by email instead."""
-    patient = message.patient
-    if patient is None:
+    if message.patient is None:
         return
-    if patient.phone_flagged_at is None:
-        patient.phone_flagged_at = now
-        session.add(
-            StaffAlert(
-                kind="phone_unusable",
-                patient_id=patient.id,
-                message_id=message.id,
-                detail=f"Carrier reported error {message.error_code}",
-                created_at=now,
-            )
-        )
+    flag_number_unusable(session, message, f"Carrier reported error {message.error_code}", now)
     if settings is not None:
         fall_back_to_email(session, message, settings, now)
 

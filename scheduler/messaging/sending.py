@@ -253,12 +253,23 @@ def _record_failure(
         fall_back_to_email(session, message, settings, now)
     if failure.kind == FailureKind.OPTED_OUT and patient.sms_opted_out_at is None:
         patient.sms_opted_out_at = now
-    elif failure.kind == FailureKind.PERMANENT and patient.phone_flagged_at is None:
-        patient.phone_flagged_at = now
-        _alert(session, message, "phone_unusable", f"Twilio error {failure.code}", now)
+    elif failure.kind == FailureKind.PERMANENT:
+        flag_number_unusable(session, message, f"Twilio error {failure.code}", now)
     elif failure.kind == FailureKind.CONTENT:
         _alert(session, message, "content_filtered", f"Twilio error {failure.code}", now)
     return SendOutcome.FAILED
+
+
+def flag_number_unusable(
+    session: Session, message: OutboundMessage, detail: str, now: datetime
+) -> None:
+    """Flag the patient's number as one that can never take texts and alert staff, once (a
+    refusal at sending or a carrier's later report)."""
+    patient = message.patient
+    if patient is None or patient.phone_flagged_at is not None:
+        return
+    patient.phone_flagged_at = now
+    _alert(session, message, "phone_unusable", detail, now)
 
 
 def _email_alert(failure: SendFailure) -> tuple[str, str]:
