@@ -8,10 +8,13 @@ repeated one is offered once. Busy intervals are sorted and merged, so each ques
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import islice
+from operator import itemgetter, lt
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -52,8 +55,12 @@ class WeeklyHours(NamedTuple):
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
     """Sorted, non-overlapping intervals covering the same time."""
+    ordered = sorted(intervals)
+    # Most lists (a day's visits with gaps between them) need no merging: checked at C speed.
+    if all(map(lt, map(itemgetter(1), ordered), map(itemgetter(0), islice(ordered, 1, None)))):
+        return ordered
     merged: list[Interval] = []
-    for start, end in sorted(intervals):
+    for start, end in ordered:
         if merged and start <= merged[-1][1]:
             if end > merged[-1][1]:
                 merged[-1] = (merged[-1][0], end)
@@ -155,20 +162,21 @@ def free_starts(starts: Sequence[int], busy: Sequence[Interval], held: int) -> l
     if len(starts) < len(busy):
         return [t for t in starts if _clear(busy, t, t + held)]
     free: list[int] = []
+    extend, right, left = free.extend, bisect_right, bisect_left
     kept = 0  # starts before this index are settled
     count = len(starts)
     # Only the intervals that can reach the first start matter (the list may span weeks).
-    first = max(0, bisect_left(busy, (starts[0] - held,)) - 1)
+    first = max(0, left(busy, (starts[0] - held,)) - 1)
     for s, e in busy[first:]:
-        blocked_from = bisect_right(starts, s - held, kept)
+        blocked_from = right(starts, s - held, kept)
         if blocked_from >= count:
             break
-        blocked_to = bisect_left(starts, e, blocked_from)
         if blocked_from > kept:
-            free.extend(starts[kept:blocked_from])
-        if blocked_to > kept:
-            kept = blocked_to
-    free.extend(starts[kept:])
+            extend(starts[kept:blocked_from])
+            kept = left(starts, e, blocked_from)
+        elif e > starts[kept]:
+            kept = left(starts, e, kept)
+    extend(starts[kept:])
     return free
 
 
@@ -342,9 +350,9 @@ class CalendarSnapshot:
         return [s for s in starts if known[s]]
 
 
-@dataclass(frozen=True)
-class TimeOption:
-    """A free start time and who is free then, the suggested practitioner first."""
+class TimeOption(NamedTuple):
+    """A free start time and who is free then, the suggested practitioner first. A tuple: a
+    search makes one for every free time, and a tuple is made in C."""
 
     start: int
     end: int
@@ -374,13 +382,13 @@ def free_times(
 ) -> list[TimeOption]:
     """Every free start between two local dates, with the practitioners free at it."""
     query = StartQuery(duration, buffer, grid, needs_room, earliest, latest)
-    by_start: dict[int, list[int]] = {}
+    by_start: defaultdict[int, list[int]] = defaultdict(list)
     for practitioner_id in _offering(snapshot, service_id, practitioner_ids):
         # Rooms once for every start below, not once a practitioner: whether a room is free
         # at a time does not depend on who treats.
         free = snapshot.starts_for(practitioner_id, first_day, last_day, query, with_room=False)
         for start in free:
-            by_start.setdefault(start, []).append(practitioner_id)
+            by_start[start].append(practitioner_id)
     starts = sorted(by_start)
     if needs_room and starts:
         starts = snapshot.with_free_room(starts, query.held)

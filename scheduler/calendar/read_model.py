@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from scheduler.calendar.availability import from_minutes
-from scheduler.calendar.snapshot import _epoch_minutes as epoch_minutes
+from scheduler.calendar.calendar_rows import epoch_minutes
 from scheduler.models import (
     Appointment,
     AppointmentStatus,

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Date, ForeignKey, String, Table, Time
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    String,
+    Table,
+    Time,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from scheduler.models.base import Base, UTCDateTime
@@ -163,6 +174,26 @@ def clinic_rules(session: Session) -> ClinicRules | None:
     if rules is None:
         session.info[NO_RULES] = True
     return rules
+
+
+def service_and_rules(
+    session: Session, service_id: int
+) -> tuple[Service | None, ClinicRules | None]:
+    """A service (or None) and the clinic's rules row as ``clinic_rules`` gives it, in one
+    query: a free-slot search needs both before anything else."""
+    if session.info.get(NO_RULES) or session.identity_map.get(session.identity_key(ClinicRules, 1)):
+        return session.get(Service, service_id), clinic_rules(session)
+    row = session.execute(
+        select(Service, ClinicRules)
+        .outerjoin(ClinicRules, ClinicRules.id == 1)
+        .where(Service.id == service_id)
+    ).first()
+    if row is None:
+        return None, clinic_rules(session)
+    service, rules = row
+    if rules is None:
+        session.info[NO_RULES] = True
+    return service, rules
 
 
 def keep_rules(session: Session, rules: ClinicRules) -> None:

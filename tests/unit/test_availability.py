@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from itertools import pairwise
 from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scheduler.calendar.availability import (
     CalendarSnapshot,
@@ -142,3 +146,34 @@ def test_holding_a_planned_visit_updates_the_snapshot() -> None:
     snap.hold(1, 0, at(9), at(9, 55))
     assert open_starts(snap) == ["10:00", "10:15"]
     assert snap.free_room(at(9), at(9, 30)) is None
+
+
+def merged_by_sweep(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The plain sweep ``merge`` must agree with, fast path or not."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 200), st.integers(1, 30)).map(lambda p: (p[0], p[0] + p[1])),
+        max_size=25,
+    )
+)
+def test_merge_covers_the_same_time_with_sorted_intervals_that_neither_overlap_nor_touch(
+    intervals: list[tuple[int, int]],
+) -> None:
+    merged = merge(intervals)
+    assert merged == merged_by_sweep(intervals)
+    assert all(end < following for (_, end), (following, _) in pairwise(merged))
+
+
+def test_merge_joins_touching_visits_and_keeps_apart_those_with_a_gap() -> None:
+    assert merge([(60, 120), (0, 60), (130, 140)]) == [(0, 120), (130, 140)]
+    assert merge([(130, 140), (0, 60)]) == [(0, 60), (130, 140)]
