@@ -44,7 +44,7 @@ run: $(STAMP)
 ## Everything: Chromium when missing, lint, types, import contracts, then unit, contract,
 ## integration (SQLite and PostgreSQL), browser, hostile input in parallel processes (each with
 ## its own Redis and PostgreSQL), then the end-to-end stack and the fault scenarios apart from
-## them, two at a time (each starts its own processes and mostly waits on their timers).
+## them, four at a time (each starts its own processes and mostly waits on their timers).
 TEST_WORKERS ?= 3
 test: chromium $(STAMP)
 	$(BIN)/ruff check .
@@ -53,7 +53,7 @@ test: chromium $(STAMP)
 	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --ignore=tests/e2e --ignore=tests/faults \
 		--ignore=tests/soak --durations=15
-	$(BIN)/pytest -n 2 tests/e2e tests/faults --durations=15
+	$(BIN)/pytest -n 4 --dist worksteal tests/e2e tests/faults --durations=15
 
 ## As `make test`, with every input case of a parametrised test on PostgreSQL too (by
 ## default the further cases run on SQLite only: they differ in Python's checks, not the

@@ -25,6 +25,7 @@ from tests.support.services import (
     redis_server,
 )
 from tests.support.smtp_server import SmtpServer
+from tests.support.url_rules import share_url_builders
 from web.limits import storage_options
 
 # A Monday in winter (GMT); the clocks go forward on 2026-03-29.
@@ -55,6 +56,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_url_builders() -> None:
+    share_url_builders()
 
 
 @pytest.fixture(scope="session", autouse=True)

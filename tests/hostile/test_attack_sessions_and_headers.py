@@ -65,7 +65,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def staff(db: Database, clock: FrozenClock) -> dict[str, str]:
-    return create_accounts(db, clock)
+    # At the production cost: these tests measure what signing in costs an attacker.
+    return create_accounts(db, clock, full_strength=True)
 
 
 @pytest.fixture

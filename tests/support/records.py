@@ -17,10 +17,10 @@ from scheduler.models import (
     Role,
     Room,
     Service,
+    StaffUser,
 )
-from scheduler.staff.accounts import create_staff_user
 from tests.support.factories import demo_clinic
-from tests.support.staff import PASSWORD
+from tests.support.staff import password_hash
 
 STAFF = {
     "admin": (Role.ADMIN, "Ada Admin", None),
@@ -41,14 +41,16 @@ def add_staff(db: Database, clock: FrozenClock) -> dict[str, str]:
     with db.transaction() as session:
         for key, (role, name, practitioner) in STAFF.items():
             email = f"{key}@clinic.test"
-            create_staff_user(
-                session,
-                email=email,
-                name=name,
-                password=PASSWORD,
-                role=role,
-                now=clock.now(),
-                practitioner_id=practitioner_id(session, practitioner) if practitioner else None,
+            linked = practitioner_id(session, practitioner) if practitioner else None
+            session.add(
+                StaffUser(
+                    email=email,
+                    name=name,
+                    password_hash=password_hash(),
+                    role=role,
+                    practitioner_id=linked,
+                    created_at=clock.now(),
+                )
             )
             emails[key] = email
     return emails

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from functools import cache
 
 from flask.testing import FlaskClient
@@ -22,14 +24,26 @@ ACCOUNTS = (
 )
 
 
+# A stored hash names its own scrypt parameters, and signing in checks each with its own. The
+# test accounts' is real scrypt at a small cost, so that the suite's thousand sign-ins do not
+# each pay the production cost (tens of milliseconds); tests that measure that cost use
+# ``full_strength`` accounts, and tests of creating accounts go through ``create_staff_user``.
+LIGHT_N, LIGHT_R, LIGHT_P = 2**4, 8, 1
+
+
 @cache
-def password_hash() -> str:
-    """The test password's scrypt hash, worked out once: signing in still checks it for real,
-    and tests of creating accounts go through ``create_staff_user``."""
-    return hash_password(PASSWORD)
+def password_hash(full_strength: bool = False) -> str:
+    """The test password's scrypt hash, worked out once."""
+    if full_strength:
+        return hash_password(PASSWORD)
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(PASSWORD.encode(), salt=salt, n=LIGHT_N, r=LIGHT_R, p=LIGHT_P)
+    return f"scrypt${LIGHT_N}${LIGHT_R}${LIGHT_P}${salt.hex()}${digest.hex()}"
 
 
-def create_accounts(db: Database, clock: FrozenClock) -> dict[str, str]:
+def create_accounts(
+    db: Database, clock: FrozenClock, *, full_strength: bool = False
+) -> dict[str, str]:
     """The demo clinic with an admin, a front desk and a practitioner (Dr Mei Lin) account,
     each named after its role: key -> email."""
     demo_clinic(db)
@@ -40,7 +54,7 @@ def create_accounts(db: Database, clock: FrozenClock) -> dict[str, str]:
                 StaffUser(
                     email=email,
                     name=role.value,
-                    password_hash=password_hash(),
+                    password_hash=password_hash(full_strength),
                     role=role,
                     practitioner_id=lin.id if role == Role.PRACTITIONER else None,
                     created_at=clock.now(),
