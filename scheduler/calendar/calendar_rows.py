@@ -48,7 +48,7 @@ class CalendarRows:
     """What one read of the calendar over a window found, in epoch minutes."""
 
     # Active visits' held time per practitioner, and per active room (a free room's list is
-    # empty); each list in start order, not merged.
+    # empty); not merged, nor (on PostgreSQL) sorted.
     by_practitioner: dict[int, list[Interval]]
     by_room: dict[int, list[Interval]]
     time_off: list[tuple[int, int, int]]  # (practitioner, start, end)
