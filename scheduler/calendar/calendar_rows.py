@@ -63,9 +63,11 @@ def read_calendar(
     """Held time, time off and closures overlapping [start, end), the active rooms, and (if
     asked) every active practitioner's hours: one statement, one round trip.
 
-    Each kind comes back as JSON built by the database, instants already in epoch minutes, so
-    no Python object is made per row of the answer beyond the numbers themselves.
+    Each kind comes back as JSON built by the database, instants already in epoch minutes:
+    no datetime object, and no row object, is made for a visit; a pair of numbers is.
     """
+    if session.autoflush:
+        session.flush()  # as a query through the session would: changes not yet sent count
     dialect = session.get_bind().dialect.name
     statement = _statement(dialect, with_practitioners)
     # Through the session's connection: plain columns, nothing for the ORM to load.
@@ -175,9 +177,9 @@ def _statement(dialect: str, with_practitioners: bool) -> Select[*tuple[Any, ...
 def _held(array: _JsonArrays, start: Any, end: Any, held_from: Any) -> ColumnElement[Any]:
     """Active visits' held time overlapping [start, end). PostgreSQL groups them by
     practitioner and room (one [practitioner, room, [starts], [ends]] a group: it groups by
-    hashing, which is cheap); SQLite gives four flat arrays in start order (practitioners,
-    rooms, starts, ends: it groups by sorting, which costs more than sharing the visits out
-    in Python)."""
+    hashing, which is cheap); SQLite gives four flat arrays (practitioners, rooms, starts,
+    ends: it groups by sorting, which costs more than sharing the visits out in Python), read
+    in start order from the index, so the lists to merge come mostly sorted."""
     starts = array.minutes(Appointment.starts_at)
     ends = array.minutes(Appointment.blocked_until)
     in_window = (
@@ -211,12 +213,13 @@ def _held(array: _JsonArrays, start: Any, end: Any, held_from: Any) -> ColumnEle
 def epoch_minutes(column: Any, dialect: str) -> ColumnElement[int]:
     """Whole minutes since the epoch, computed by the database: no datetime object per row.
 
-    Whole seconds divided by the database's own integer division: SQLAlchemy's ``//`` calls
-    a Python ``floor()`` on SQLite for every row, and its ``/`` divides as numerics on
-    PostgreSQL. No stored instant is before 1970, so truncating is flooring."""
+    Whole seconds (rounded down: PostgreSQL's cast would round 09:59:59.6 up to 10:00) divided
+    by the database's own integer division: SQLAlchemy's ``//`` calls a Python ``floor()`` on
+    SQLite for every row, and its ``/`` divides as numerics on PostgreSQL. No stored instant is
+    before 1970, so truncating the quotient is flooring it."""
     seconds: ColumnElement[int]
     if dialect == "postgresql":
-        seconds = cast(func.date_part("epoch", column), BigInteger)
+        seconds = cast(func.floor(func.date_part("epoch", column)), BigInteger)
     elif _UNIXEPOCH:
         seconds = func.unixepoch(column)
     else:

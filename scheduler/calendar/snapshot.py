@@ -43,14 +43,6 @@ def policy_from(rules: ClinicRules | None) -> BookingPolicy:
     )
 
 
-def active_service(session: Session, service_id: int) -> Service:
-    """:raise NotFound: if there is no such bookable service."""
-    service = session.get(Service, service_id)
-    if service is None or not service.active:
-        raise NotFound(f"service {service_id} does not exist")
-    return service
-
-
 def hours_of(practitioner: Practitioner) -> PractitionerHours:
     """A practitioner's weekly hours, services and licence from their record: no query once
     its hours and services are loaded (a booking's checks load them)."""

@@ -129,3 +129,17 @@ def test_without_practitioners_the_statement_leaves_their_hours_out(db: Database
         rooms = session.scalars(select(Room.id).where(Room.active.is_(True))).all()
     assert rows.practitioners is None
     assert sorted(rows.by_room) == sorted(rooms) and all(v == [] for v in rows.by_room.values())
+
+
+def test_an_instant_with_a_fraction_of_a_second_counts_down_to_its_minute(db: Database) -> None:
+    demo_clinic(db)
+    away = datetime(2026, 3, 10, 9, 59, 59, 600000, tzinfo=UTC)
+    with db.transaction() as session:
+        first = session.scalars(select(Practitioner.id).order_by(Practitioner.id)).first()
+        session.add(
+            TimeOff(practitioner_id=first, starts_at=away, ends_at=away + timedelta(hours=1))
+        )
+    with db.session() as session:
+        rows = read_calendar(session, START, END, with_practitioners=False)
+    assert rows.time_off == [(first, minutes(away), minutes(away + timedelta(hours=1)))]
+    assert minutes(away) == minutes(datetime(2026, 3, 10, 9, 59, tzinfo=UTC))

@@ -67,14 +67,18 @@ def _psycopg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-# What a database's schema is, as one digest: its columns, constraints, indexes, triggers,
-# functions and migration. A database given back is used again only while it matches the
-# template's (a test that migrated it down, or changed it, gets it dropped instead).
+# What a database's schema is, as one digest: its columns (types, defaults), constraints,
+# indexes, triggers (and whether they fire), functions and migration. A database given back
+# is used again only while it matches the template's (a test that migrated it down, or
+# changed it, gets it dropped instead).
 _SCHEMA_DIGEST = """
 SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
   SELECT 'c:' || a.attrelid::regclass || '.' || a.attname || ':'
-         || format_type(a.atttypid, a.atttypmod) || ':' || a.attnotnull
+         || format_type(a.atttypid, a.atttypmod) || ':' || a.attnotnull || ':'
+         || a.attidentity::text || a.attgenerated::text || ':'
+         || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
     FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
    WHERE r.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL
   SELECT 'k:' || conrelid::regclass || ':' || conname || ':' || pg_get_constraintdef(oid)
@@ -84,7 +88,9 @@ SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
     FROM pg_index i JOIN pg_class r ON r.oid = i.indrelid
    WHERE r.relnamespace = 'public'::regnamespace
   UNION ALL
-  SELECT 't:' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+  SELECT 't:' || pg_get_triggerdef(oid) || ':' || tgenabled::text
+    FROM pg_trigger WHERE tgrelid IN (SELECT oid FROM pg_class
+                                      WHERE relnamespace = 'public'::regnamespace)
   UNION ALL
   SELECT 'f:' || proname || ':' || md5(prosrc)
     FROM pg_proc WHERE pronamespace = 'public'::regnamespace
@@ -108,7 +114,6 @@ class PostgresDatabases:
     def __init__(self, admin_url: str, server: Any = None) -> None:
         self.admin_url = admin_url
         self.server = server
-        self._created: list[str] = []
         self._spare: list[str] = []
         self._digest: str | None = None
         self._admin: psycopg.Connection[Any] | None = None
@@ -127,6 +132,10 @@ class PostgresDatabases:
                     raise
 
     def close(self) -> None:
+        """Drop the databases kept for reuse (an outside server keeps none of them)."""
+        for name in self._spare:
+            self._execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        self._spare.clear()
         if self._admin is not None:
             self._admin.close()
 
@@ -148,7 +157,6 @@ class PostgresDatabases:
             self._execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         name = f"t_{uuid.uuid4().hex[:12]}"
         self._execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
-        self._created.append(name)
         return self.url_for(name)
 
     def drop(self, url: str) -> None:
