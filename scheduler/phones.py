@@ -7,7 +7,8 @@ from collections.abc import Collection
 
 import phonenumbers
 from babel import Locale
-from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumber, PhoneNumberType
+from phonenumbers.phonenumberutil import _number_type_helper
 
 # FIXED_LINE_OR_MOBILE: the numbering plan cannot tell (the US, Canada); the provider refuses a
 # landline at send time.
@@ -82,14 +83,27 @@ def refusal(e164: str, served: Collection[str]) -> str | None:
         number = phonenumbers.parse(e164, None)
     except NumberParseException:
         return "not a phone number"
-    if not phonenumbers.is_valid_number(number):
-        return "not a valid phone number"
+    # Valid means the number has a region and its region's plan gives it a type: each worked
+    # out once (``is_valid_number`` and ``number_type`` would each work the region out again).
     region = phonenumbers.region_code_for_number(number)
+    kind = _number_type(number, region)
+    if region is None or kind == PhoneNumberType.UNKNOWN:
+        return "not a valid phone number"
     if region not in served:
         return f"{region} is not a country the clinic texts"
-    if phonenumbers.number_type(number) not in SMS_CAPABLE:
+    if kind not in SMS_CAPABLE:
         return "not a mobile number"
     return None
+
+
+def _number_type(number: PhoneNumber, region: str | None) -> int:
+    """``phonenumbers.number_type`` for a number whose region is already known."""
+    if region is None or number.country_code is None:
+        return PhoneNumberType.UNKNOWN
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(number.country_code, region)
+    if metadata is None:
+        return PhoneNumberType.UNKNOWN
+    return _number_type_helper(phonenumbers.national_significant_number(number), metadata)
 
 
 def normalised(raw: str, default_region: str = "GB") -> str | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, case, cast, func, select, update
+from sqlalchemy import Row, String, Table, bindparam, case, func, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.config import Settings
@@ -24,7 +26,11 @@ from scheduler.messaging.timing import QUIET, load_reminder_plan, visit_due_time
 from scheduler.messaging.wording import load_wording
 from scheduler.models import (
     Appointment,
+    AppointmentStatus,
+    Base,
     Channel,
+    Consent,
+    ConsentKind,
     MessageKind,
     MessageStatus,
     OutboundMessage,
@@ -273,7 +279,7 @@ def cancel_unsent_for_visit(
     if moving:
         values["dedupe_key"] = case(
             (OutboundMessage.kind == MessageKind.CONFIRMATION, OutboundMessage.dedupe_key),
-            else_=OutboundMessage.dedupe_key + ":cancelled:" + cast(OutboundMessage.id, String),
+            else_=OutboundMessage.dedupe_key + ":cancelled:" + sql_cast(OutboundMessage.id, String),
         )
     result = session.execute(
         update(OutboundMessage)
@@ -369,18 +375,194 @@ def _with_patients(session: Session, message_ids: list[int]) -> list[OutboundMes
     )
 
 
-def _claim_for_sending(session: Session, message_ids: list[int], now: datetime) -> list[int]:
-    """The ids moved from ``queued`` to ``sending`` by this caller, one attempt more each."""
+def _claim_for_sending(
+    session: Session, message_ids: list[int], now: datetime, channel: Channel | None = None
+) -> list[int]:
+    """The ids moved from ``queued`` to ``sending`` by this caller, one attempt more each
+    (only rows of ``channel``, when given)."""
+    table = _table(OutboundMessage)
+    condition = table.c.id.in_(message_ids) & (table.c.status == MessageStatus.QUEUED)
+    if channel is not None:
+        condition &= table.c.channel == channel
     won = session.scalars(
-        update(OutboundMessage)
-        .where(OutboundMessage.id.in_(message_ids), OutboundMessage.status == MessageStatus.QUEUED)
+        update(table)
+        .where(condition)
         .values(
             status=MessageStatus.SENDING,
-            attempts=OutboundMessage.attempts + 1,
+            attempts=table.c.attempts + 1,
             claimed_at=now,
             updated_at=now,
         )
-        .returning(OutboundMessage.id)
-        .execution_options(synchronize_session=False)
+        .returning(table.c.id)
     ).all()
     return list(won)
+
+
+@dataclass(slots=True)
+class PatientFacts:
+    """What the send-time checks read of a text's patient."""
+
+    email: str | None
+    time_zone: str
+    sms_opted_out_at: datetime | None
+    # The latest recorded answer for each kind of consent.
+    answers: dict[ConsentKind, bool] = field(default_factory=dict)
+
+    def consents_to(self, kind: ConsentKind) -> bool:
+        """The latest recorded answer for ``kind``; no answer means no consent."""
+        return self.answers.get(kind, False)
+
+
+@dataclass(slots=True)
+class VisitFacts:
+    """What the send-time checks read of a text's visit: whether it stands, and when."""
+
+    status: AppointmentStatus
+    starts_at: datetime
+
+
+# The columns of a claimed text that its checks may change, written back by ``settle_texts``.
+SETTLED_FIELDS = ("status", "due_at", "attempts", "error_message", "updated_at", "body", "segments")
+
+
+@dataclass(slots=True)
+class ClaimedText:
+    """A text this caller moved to ``sending``, read as plain columns (no ORM object): what
+    the send-time checks and the provider call need. What the checks change on it is written
+    by ``settle_texts``."""
+
+    id: int
+    patient_id: int | None
+    appointment_id: int | None
+    kind: MessageKind
+    channel: Channel
+    to_phone: str | None
+    to_email: str | None
+    body: str
+    segments: int
+    planned_for: datetime | None
+    status: MessageStatus
+    attempts: int
+    due_at: datetime
+    error_message: str | None
+    updated_at: datetime
+    patient: PatientFacts | None
+    visit: VisitFacts | None
+    loaded: tuple[object, ...] = ()
+
+    def settled(self) -> dict[str, object] | None:
+        """The row's settled columns, if the checks changed any since it was read."""
+        values = tuple(getattr(self, name) for name in SETTLED_FIELDS)
+        return None if values == self.loaded else dict(zip(SETTLED_FIELDS, values, strict=True))
+
+
+def start_sending_texts(
+    session: Session, message_ids: list[int], now: datetime
+) -> list[ClaimedText]:
+    """Compare-and-set ``queued`` -> ``sending`` for each text among the ids; the texts this
+    caller won, in id order.
+
+    One statement for the batch, then one query reading each text with its patient's
+    consents and its visit as plain rows (what the send-time checks need, no more).
+    """
+    if not message_ids:
+        return []
+    won = _claim_for_sending(session, message_ids, now, Channel.SMS)
+    return _read_texts(session, won) if won else []
+
+
+def _read_texts(session: Session, message_ids: list[int]) -> list[ClaimedText]:
+    """The texts with their patients' consents (oldest first) and their visits, in id order."""
+    message, patient = _table(OutboundMessage), _table(Patient)
+    consent, visit = _table(Consent), _table(Appointment)
+    rows = session.execute(
+        select(
+            message.c.id,
+            message.c.patient_id,
+            message.c.appointment_id,
+            message.c.kind,
+            message.c.channel,
+            message.c.to_phone,
+            message.c.to_email,
+            message.c.body,
+            message.c.segments,
+            message.c.planned_for,
+            message.c.status,
+            message.c.attempts,
+            message.c.due_at,
+            message.c.error_message,
+            message.c.updated_at,
+            patient.c.email,
+            patient.c.time_zone,
+            patient.c.sms_opted_out_at,
+            visit.c.status.label("visit_status"),
+            visit.c.starts_at,
+            consent.c.kind.label("consent_kind"),
+            consent.c.granted,
+        )
+        .select_from(
+            message.outerjoin(patient, patient.c.id == message.c.patient_id)
+            .outerjoin(visit, visit.c.id == message.c.appointment_id)
+            .outerjoin(consent, consent.c.patient_id == message.c.patient_id)
+        )
+        .where(message.c.id.in_(message_ids))
+        .order_by(message.c.id, consent.c.recorded_at, consent.c.id)
+    )
+    texts: list[ClaimedText] = []
+    for row in rows:
+        if not texts or texts[-1].id != row.id:
+            texts.append(_claimed_text(row))
+        facts = texts[-1].patient
+        if facts is not None and row.consent_kind is not None:
+            facts.answers[row.consent_kind] = row.granted
+    return texts
+
+
+def _claimed_text(row: Row[*tuple[Any, ...]]) -> ClaimedText:
+    """A claimed text from the first of its rows (its patient's consents are added after)."""
+    text = ClaimedText(
+        id=row.id,
+        patient_id=row.patient_id,
+        appointment_id=row.appointment_id,
+        kind=row.kind,
+        channel=row.channel,
+        to_phone=row.to_phone,
+        to_email=row.to_email,
+        body=row.body,
+        segments=row.segments,
+        planned_for=row.planned_for,
+        status=row.status,
+        attempts=row.attempts,
+        due_at=row.due_at,
+        error_message=row.error_message,
+        updated_at=row.updated_at,
+        patient=None
+        if row.patient_id is None
+        else PatientFacts(row.email, row.time_zone, row.sms_opted_out_at),
+        visit=None if row.visit_status is None else VisitFacts(row.visit_status, row.starts_at),
+    )
+    text.loaded = tuple(getattr(text, name) for name in SETTLED_FIELDS)
+    return text
+
+
+def settle_texts(session: Session, texts: list[ClaimedText]) -> None:
+    """Write what the send-time checks changed (skipped, cancelled, deferred, reworded) on
+    claimed texts, in one executemany; nothing when they changed nothing."""
+    rows = [
+        {"message_id": text.id, **{f"new_{k}": v for k, v in settled.items()}}
+        for text in texts
+        if (settled := text.settled()) is not None
+    ]
+    if not rows:
+        return
+    table = _table(OutboundMessage)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("message_id"))
+        .values({name: bindparam(f"new_{name}") for name in SETTLED_FIELDS}),
+        rows,
+    )
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 
+import phonenumbers
 import pytest
 
 from scheduler.phones import (
+    SMS_CAPABLE,
     InvalidPhone,
     mask,
     normalised,
@@ -79,6 +82,33 @@ def test_a_stored_number_is_checked_again_before_a_text_goes(
     stored: str, served: tuple[str, ...], why: str | None
 ) -> None:
     assert refusal(stored, served) == why
+
+
+def test_the_check_at_send_time_agrees_with_the_library_on_any_number() -> None:
+    """Validity, region and type worked out once each give what the library's own
+    ``is_valid_number``, ``region_code_for_number`` and ``number_type`` give."""
+
+    def by_the_library(e164: str, served: tuple[str, ...]) -> str | None:
+        try:
+            number = phonenumbers.parse(e164, None)
+        except phonenumbers.NumberParseException:
+            return "not a phone number"
+        if not phonenumbers.is_valid_number(number):
+            return "not a valid phone number"
+        region = phonenumbers.region_code_for_number(number)
+        if region not in served:
+            return f"{region} is not a country the clinic texts"
+        if phonenumbers.number_type(number) not in SMS_CAPABLE:
+            return "not a mobile number"
+        return None
+
+    chance = random.Random(7)
+    codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+    numbers = [f"+{chance.choice(codes)}{chance.randint(10**5, 10**12)}" for _ in range(5000)]
+    numbers += ["+447400123456", "+447624123456", "+447781123456", "+12015550123", "+80012345678"]
+    for served in (("GB",), ("GB", "GG", "IM", "JE"), ("US", "CA"), ("001", "GB")):
+        for number in numbers:
+            assert refusal(number, served) == by_the_library(number, served), (number, served)
 
 
 def test_any_valid_number_is_normalised_for_counting_requests_by_number() -> None:
