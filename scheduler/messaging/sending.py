@@ -14,7 +14,7 @@ from typing import TypeAlias, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Integer, String, Table, bindparam, column, func, select, update, values
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -728,36 +728,46 @@ def _record_batch(
 
 
 def _record_sent(session: Session, sent: list[_Attempt], now: datetime) -> None:
-    """Each message's provider id and status, the send time and `sent`, in one executemany
-    (no row is loaded)."""
+    """Each message's provider id and status, the send time and `sent`, in one statement (no
+    row is loaded): on PostgreSQL an ``UPDATE ... FROM (VALUES ...)``, planned and run once for
+    the batch rather than once a row (its server's work a text about halved); SQLite, with no
+    round trips to save and no column names for a ``VALUES`` list, runs one executemany."""
     if not sent:
         return
     table = cast(Table, OutboundMessage.__table__)
-    rows = [
-        {
-            "message_id": a.message_id,
-            "sid": a.receipt.sid,  # type: ignore[union-attr]
-            "provider_status": a.receipt.status,  # type: ignore[union-attr]
-        }
+    answers = [
+        (a.message_id, a.receipt.sid, a.receipt.status)  # type: ignore[union-attr]
         for a in sent
     ]
+    recorded = {
+        "status": MessageStatus.SENT.value,
+        "sent_at": now,
+        "updated_at": now,
+        "error_code": None,
+        "error_message": None,
+    }
     # Only rows still in `sending`: one reconciliation settled meanwhile keeps its settling.
+    still_sending = table.c.status == MessageStatus.SENDING.value
+    if session.get_bind().dialect.name == "postgresql":
+        given = values(
+            column("message_id", Integer),
+            column("sid", String),
+            column("provider_status", String),
+            name="answers",
+        ).data(answers)
+        session.execute(
+            update(table)
+            .where(table.c.id == given.c.message_id, still_sending)
+            .values(provider_sid=given.c.sid, provider_status=given.c.provider_status, **recorded)
+        )
+        return
     session.execute(
         update(table)
-        .where(
-            table.c.id == bindparam("message_id"),
-            table.c.status == MessageStatus.SENDING.value,
-        )
+        .where(table.c.id == bindparam("message_id"), still_sending)
         .values(
-            status=MessageStatus.SENT.value,
-            provider_sid=bindparam("sid"),
-            provider_status=bindparam("provider_status"),
-            sent_at=now,
-            updated_at=now,
-            error_code=None,
-            error_message=None,
+            provider_sid=bindparam("sid"), provider_status=bindparam("provider_status"), **recorded
         ),
-        rows,
+        [{"message_id": i, "sid": sid, "provider_status": status} for i, sid, status in answers],
     )
 
 

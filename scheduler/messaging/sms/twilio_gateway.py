@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from datetime import UTC, datetime
 
-import requests
-from requests.utils import get_environ_proxies
+import urllib3
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from scheduler.config import TwilioSettings
 from scheduler.messaging.sms.base import FailureKind, OutgoingSms, ProviderReceipt, SendFailure
 from scheduler.messaging.sms.error_policy import classify
+from scheduler.messaging.sms.twilio_http import PooledHttpClient
 
 
 def _retry_after(exc: TwilioRestException) -> float | None:
@@ -27,35 +25,20 @@ def _retry_after(exc: TwilioRestException) -> float | None:
         return None
 
 
-def _connection_failure(exc: requests.exceptions.ConnectionError) -> SendFailure:
-    """Refused or reset before an answer: worth a retry if the request never left (refused,
-    or a connect timeout, which is a ConnectionError too); else the outcome is unknown."""
+def _connection_failure(exc: urllib3.exceptions.HTTPError) -> SendFailure:
+    """No answer: worth a retry if the request never left (refused, the host not found, or a
+    connect timeout: no connection was made); else (reset, cut off) the outcome is unknown."""
     kind = (
         FailureKind.RETRY_LATER
-        if isinstance(exc, requests.exceptions.ConnectTimeout) or "refused" in str(exc).lower()
+        if isinstance(exc, urllib3.exceptions.ConnectTimeoutError)  # NewConnectionError too
         else FailureKind.UNKNOWN
     )
     return SendFailure(kind, code="connection", detail=type(exc).__name__)
 
 
-DEFAULT_API_BASE_URL = "https://api.twilio.com"
-
-
-def http_client(timeout_s: float, api_base_url: str | None) -> TwilioHttpClient:
-    """The library's HTTP client, with the environment's proxy (``HTTPS_PROXY``, ``NO_PROXY``)
-    and CA bundle (``REQUESTS_CA_BUNDLE``) read once, here, rather than by ``requests`` on every
-    request: that reading walks the whole environment twice a send, about a fifth of the
-    client's time."""
-    client = TwilioHttpClient(
-        timeout=timeout_s, proxy=get_environ_proxies(api_base_url or DEFAULT_API_BASE_URL)
-    )
-    session = client.session
-    assert session is not None  # pooled connections: the library's default
-    session.trust_env = False
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        session.verify = bundle
-    return client
+def http_client(timeout_s: float, api_base_url: str | None) -> PooledHttpClient:
+    """The HTTP client the library sends through (``twilio_http.PooledHttpClient``)."""
+    return PooledHttpClient(timeout_s, api_base_url)
 
 
 class TwilioGateway:
@@ -113,9 +96,9 @@ class TwilioGateway:
                 detail=str(exc.msg),
                 retry_after_s=_retry_after(exc),
             ) from exc
-        except requests.exceptions.ReadTimeout as exc:
+        except urllib3.exceptions.ReadTimeoutError as exc:
             raise SendFailure(FailureKind.UNKNOWN, code="timeout", detail="no answer") from exc
-        except requests.exceptions.ConnectionError as exc:
+        except urllib3.exceptions.HTTPError as exc:
             raise _connection_failure(exc) from exc
         return ProviderReceipt(sid=str(message.sid), status=str(message.status or "queued"))
 
@@ -125,7 +108,7 @@ class TwilioGateway:
             messages = self._client.messages.list(
                 to=to, date_sent_after=since.astimezone(UTC), limit=200
             )
-        except (TwilioException, requests.exceptions.RequestException) as exc:
+        except (TwilioException, urllib3.exceptions.HTTPError) as exc:
             raise SendFailure(FailureKind.UNKNOWN, code="lookup", detail=str(exc)) from exc
         for message in messages:
             if message.body == body:
