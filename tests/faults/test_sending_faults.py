@@ -28,10 +28,22 @@ def assert_exactly_once(stack: FaultStack) -> None:
     ), report
 
 
+# Twilio's pace, roughly: each create answered after this long. The kill scenarios need sends
+# in flight to kill; against a fake that answers at once, a worker sends one text at a time
+# and a run of 1,000 can end between two kills.
+TWILIO_ANSWERS_S = 0.05
+
+
+def answer_at_twilios_pace(stack: FaultStack) -> None:
+    """Every create of the run (its retries too) answered after ``TWILIO_ANSWERS_S``."""
+    stack.fake.script(*[Behaviour.slow(TWILIO_ANSWERS_S)] * (3 * MESSAGES))
+
+
 def test_workers_killed_again_and_again_mid_run_lose_and_repeat_nothing(
     stack: FaultStack,
 ) -> None:
     stack.seed(MESSAGES)
+    answer_at_twilios_pace(stack)
     stack.beat()
     kills = 5 if FULL else 2
     worker = stack.worker("worker-0")
@@ -56,6 +68,7 @@ def test_pool_children_killed_mid_send_while_the_worker_lives_lose_and_repeat_no
     """SIGKILL one prefork child at a time, each while it has a request open to Twilio; the
     worker's main process lives on, gets its task back and starts a new child."""
     stack.seed(MESSAGES)
+    answer_at_twilios_pace(stack)
     worker = stack.worker()
     stack.beat()
     kills = 5 if FULL else 3
