@@ -10,16 +10,13 @@ from scheduler.calendar.availability import to_minutes
 from scheduler.calendar.calendar_rows import read_calendar
 from scheduler.db import Database
 from scheduler.models import (
-    Appointment,
     Closure,
-    Patient,
     Practitioner,
     Room,
     Service,
     TimeOff,
 )
-from tests.conftest import MONDAY_8AM
-from tests.support.factories import demo_clinic
+from tests.support.factories import demo_clinic, filler_visit
 
 START = datetime(2026, 3, 9, 0, 0, tzinfo=UTC)  # the window: Monday 9 to Saturday 14 March
 END = datetime(2026, 3, 14, 0, 0, tzinfo=UTC)
@@ -39,31 +36,17 @@ def visit(
     status: str = "booked",
 ) -> tuple[int, int]:
     """Add one visit for a patient of its own; its held time in epoch minutes."""
-    patient = Patient(
-        first_name=f"Held{n}",
-        last_name="Visit",
-        phone_e164=f"+44751{n:07d}",
-        time_zone="Europe/London",
-        created_at=MONDAY_8AM,
+    added = filler_visit(
+        session,  # type: ignore[arg-type]
+        name=f"Held{n}",
+        phone=f"+44751{n:07d}",
+        practitioner_id=practitioner_id,
+        service=service,
+        start=start,
+        room_id=room_id,
+        status=status,
     )
-    ends = start + timedelta(minutes=service.duration_min)
-    held_until = ends + timedelta(minutes=service.buffer_min)
-    session.add(  # type: ignore[attr-defined]
-        Appointment(
-            patient=patient,
-            practitioner_id=practitioner_id,
-            service_id=service.id,
-            room_id=room_id,
-            starts_at=start,
-            ends_at=ends,
-            blocked_until=held_until,
-            status=status,
-            booked_via="web",
-            created_at=MONDAY_8AM,
-            updated_at=MONDAY_8AM,
-        )
-    )
-    return minutes(start), minutes(held_until)
+    return minutes(added.starts_at), minutes(added.blocked_until)
 
 
 def test_an_empty_database_reads_as_empty_lists(db: Database) -> None:

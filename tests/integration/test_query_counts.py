@@ -16,11 +16,11 @@ from sqlalchemy import Engine, event, select
 from scheduler.calendar.snapshot import free_slots
 from scheduler.config import Settings
 from scheduler.db import Database
-from scheduler.models import Appointment, Patient, Practitioner, Room, Service
+from scheduler.models import Practitioner, Room, Service
 from scheduler.visits.booking import book_visit
 from tests.conftest import MONDAY_8AM
 from tests.support.booking_requests import proven
-from tests.support.factories import api_booking, booking_request, demo_clinic, ids
+from tests.support.factories import api_booking, booking_request, demo_clinic, filler_visit, ids
 
 ZONE = ZoneInfo("Europe/London")
 # The weeks the availability call looks at (winter time throughout), and the visits' days.
@@ -92,30 +92,16 @@ def cells(db: Database) -> list[tuple[datetime, int, int, int | None]]:
 def add_visits(db: Database, chosen: list[tuple[datetime, int, int, int | None]]) -> None:
     """One booked visit, for a patient of its own, in each chosen cell."""
     with db.transaction() as session:
-        durations = {s.id: (s.duration_min, s.buffer_min) for s in session.scalars(select(Service))}
+        services = {s.id: s for s in session.scalars(select(Service))}
         for n, (start, practitioner_id, service_id, room_id) in enumerate(chosen):
-            patient = Patient(
-                first_name=f"Filler{n}",
-                last_name="Visit",
-                phone_e164=f"+44750{n:07d}",
-                time_zone="Europe/London",
-                created_at=MONDAY_8AM,
-            )
-            minutes, buffer = durations[service_id]
-            session.add(
-                Appointment(
-                    patient=patient,
-                    practitioner_id=practitioner_id,
-                    service_id=service_id,
-                    room_id=room_id,
-                    starts_at=start,
-                    ends_at=start + timedelta(minutes=minutes),
-                    blocked_until=start + timedelta(minutes=minutes + buffer),
-                    status="booked",
-                    booked_via="web",
-                    created_at=MONDAY_8AM,
-                    updated_at=MONDAY_8AM,
-                )
+            filler_visit(
+                session,
+                name=f"Filler{n}",
+                phone=f"+44750{n:07d}",
+                practitioner_id=practitioner_id,
+                service=services[service_id],
+                start=start,
+                room_id=room_id,
             )
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from scheduler.clinical.safety import QUESTIONS
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.demo import load_demo_clinic
-from scheduler.models import Practitioner, Service
+from scheduler.models import Appointment, Patient, Practitioner, Service
 from scheduler.visits.booking import BookingRequest, BookingResult, PatientDetails, book_visit
 
 PHONE = "+447400123456"
@@ -82,3 +83,42 @@ def api_booking(
     }
     body.update(overrides)
     return body
+
+
+def filler_visit(
+    session: Session,
+    *,
+    name: str,
+    phone: str,
+    practitioner_id: int,
+    service: Service,
+    start: datetime,
+    room_id: int | None,
+    status: str = "booked",
+) -> Appointment:
+    """A visit written straight to the calendar (no booking rules), for a patient of its own,
+    holding the service's length and buffer."""
+    created = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # the tests' Monday morning
+    patient = Patient(
+        first_name=name,
+        last_name="Visit",
+        phone_e164=phone,
+        time_zone="Europe/London",
+        created_at=created,
+    )
+    ends = start + timedelta(minutes=service.duration_min)
+    visit = Appointment(
+        patient=patient,
+        practitioner_id=practitioner_id,
+        service_id=service.id,
+        room_id=room_id,
+        starts_at=start,
+        ends_at=ends,
+        blocked_until=ends + timedelta(minutes=service.buffer_min),
+        status=status,
+        booked_via="web",
+        created_at=created,
+        updated_at=created,
+    )
+    session.add(visit)
+    return visit
