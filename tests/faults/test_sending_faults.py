@@ -28,10 +28,11 @@ def assert_exactly_once(stack: FaultStack) -> None:
     ), report
 
 
-# Twilio's pace, roughly: each create answered after this long. The kill scenarios need sends
-# in flight to kill; against a fake that answers at once, a worker sends one text at a time
-# and a run of 1,000 can end between two kills.
-TWILIO_ANSWERS_S = 0.05
+# Near Twilio's pace: each create answered after this long (slower than a quick answer, so the
+# workers send several at once). The kill scenarios need sends in flight to kill; against a
+# fake that answers at once, a worker sends one text at a time and a run of 1,000 can end
+# between two kills. At 10,000 messages these runs take about five minutes.
+TWILIO_ANSWERS_S = 0.03
 
 
 def answer_at_twilios_pace(stack: FaultStack) -> None:
@@ -39,6 +40,7 @@ def answer_at_twilios_pace(stack: FaultStack) -> None:
     stack.fake.script(*[Behaviour.slow(TWILIO_ANSWERS_S)] * (3 * MESSAGES))
 
 
+@pytest.mark.timeout(900)
 def test_workers_killed_again_and_again_mid_run_lose_and_repeat_nothing(
     stack: FaultStack,
 ) -> None:
@@ -62,6 +64,7 @@ def test_workers_killed_again_and_again_mid_run_lose_and_repeat_nothing(
     assert_exactly_once(stack)
 
 
+@pytest.mark.timeout(900)
 def test_pool_children_killed_mid_send_while_the_worker_lives_lose_and_repeat_nothing(
     stack: FaultStack,
 ) -> None:
