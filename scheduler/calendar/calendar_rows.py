@@ -231,10 +231,11 @@ class _JsonArrays:
     """The JSON functions of PostgreSQL and SQLite, behind one set of names."""
 
     def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
         self.postgresql = dialect == "postgresql"
 
     def minutes(self, column: Any) -> ColumnElement[int]:
-        return epoch_minutes(column, "postgresql" if self.postgresql else "sqlite")
+        return epoch_minutes(column, self.dialect)
 
     def of_rows(self, query: Select[*tuple[Any, ...]]) -> ColumnElement[Any]:
         """The query's rows as one JSON array of arrays (NULL on PostgreSQL when empty)."""

@@ -35,11 +35,12 @@ DUMMY_HASH = (
 )
 
 
-def hash_password(password: str) -> str:
-    """``scrypt$n$r$p$salt$hash``: salted and deliberately slow."""
+def hash_password(password: str, n: int = SCRYPT_N) -> str:
+    """``scrypt$n$r$p$salt$hash``: salted and deliberately slow (``n`` is the work factor; a
+    hash names its own, and is checked with it)."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P)
+    return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
 def verify_password(stored: str, password: str) -> bool:
