@@ -13,10 +13,12 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     ColumnElement,
+    Integer,
     Select,
     bindparam,
     cast,
     func,
+    literal,
     literal_column,
     select,
     type_coerce,
@@ -30,11 +32,12 @@ from scheduler.models import (
     Closure,
     Practitioner,
     Room,
+    Service,
     TimeOff,
     WorkingHours,
 )
 from scheduler.models.base import UTCDateTime
-from scheduler.models.clinic import practitioner_services
+from scheduler.models.clinic import POLICY_COLUMNS, ClinicRules, practitioner_services
 
 LONGEST_VISIT = timedelta(minutes=480 + 120)  # the services table's limits: duration + buffer
 
@@ -55,13 +58,37 @@ class CalendarRows:
     closures: list[Interval]
     # Every active practitioner's hours, services and licence; None when not asked for.
     practitioners: dict[int, PractitionerHours] | None
+    # With a service asked for: the service (None if there is no such service) and the
+    # clinic's stored rules (None while it keeps the defaults).
+    service: ServiceTerms | None = None
+    rules: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class ServiceTerms:
+    """What a free-slot search needs of a service."""
+
+    id: int
+    duration_min: int
+    buffer_min: int
+    needs_room: bool
+    active: bool
+
+
+SERVICE_COLUMNS = ("id", "duration_min", "buffer_min", "needs_room", "active")
 
 
 def read_calendar(
-    session: Session, start: datetime, end: datetime, *, with_practitioners: bool
+    session: Session,
+    start: datetime,
+    end: datetime,
+    *,
+    with_practitioners: bool,
+    service_id: int | None = None,
 ) -> CalendarRows:
-    """Held time, time off and closures overlapping [start, end), the active rooms, and (if
-    asked) every active practitioner's hours: one statement, one round trip.
+    """Held time, time off and closures overlapping [start, end), the active rooms, (if
+    asked) every active practitioner's hours, and (with ``service_id``) that service's terms
+    and the clinic's rules: one statement, one round trip.
 
     Each kind comes back as JSON built by the database, instants already in epoch minutes:
     no datetime object, and no row object, is made for a visit; a pair of numbers is.
@@ -69,21 +96,35 @@ def read_calendar(
     if session.autoflush:
         session.flush()  # as a query through the session would: changes not yet sent count
     dialect = session.get_bind().dialect.name
-    statement = _statement(dialect, with_practitioners)
+    with_service = service_id is not None
+    statement = _statement(dialect, with_practitioners, with_service)
+    parameters: dict[str, Any] = {"start": start, "end": end, "held_from": start - LONGEST_VISIT}
+    if with_service:
+        parameters["service_id"] = service_id
     # Through the session's connection: plain columns, nothing for the ORM to load.
-    row = (
-        session.connection()
-        .execute(statement, {"start": start, "end": end, "held_from": start - LONGEST_VISIT})
-        .one()
-    )
+    row = session.connection().execute(statement, parameters).one()
     held, time_off, closures, rooms = (value or [] for value in row[:4])
     by_practitioner, by_room = _shared_out(dialect, held, rooms)
+    service, rules = row[-2:] if with_service else (None, None)
     return CalendarRows(
         by_practitioner=by_practitioner,
         by_room=by_room,
         time_off=[(p, s, e) for p, s, e in time_off],
         closures=[(s, e) for s, e in closures],
         practitioners=_practitioners(row[4], row[5], row[6]) if with_practitioners else None,
+        service=_service_terms(service) if service is not None else None,
+        rules=rules,
+    )
+
+
+def _service_terms(values: dict[str, Any]) -> ServiceTerms:
+    """A service's terms from its JSON object (SQLite gives its booleans as 0 and 1)."""
+    return ServiceTerms(
+        id=values["id"],
+        duration_min=values["duration_min"],
+        buffer_min=values["buffer_min"],
+        needs_room=bool(values["needs_room"]),
+        active=bool(values["active"]),
     )
 
 
@@ -130,7 +171,9 @@ def _practitioners(people: Any, hours: Any, services: Any) -> dict[int, Practiti
 
 
 @lru_cache(maxsize=8)
-def _statement(dialect: str, with_practitioners: bool) -> Select[*tuple[Any, ...]]:
+def _statement(
+    dialect: str, with_practitioners: bool, with_service: bool
+) -> Select[*tuple[Any, ...]]:
     """The statement for a dialect, built once: SQLAlchemy then reuses its compiled form."""
     start = bindparam("start", type_=UTCDateTime())
     end = bindparam("end", type_=UTCDateTime())
@@ -170,6 +213,12 @@ def _statement(dialect: str, with_practitioners: bool) -> Select[*tuple[Any, ...
             array.of_rows(
                 select(practitioner_services.c.practitioner_id, practitioner_services.c.service_id)
             ),
+        ]
+    if with_service:
+        service = bindparam("service_id", type_=Integer())
+        columns += [
+            array.object_of(Service, SERVICE_COLUMNS, Service.id == service),
+            array.object_of(ClinicRules, POLICY_COLUMNS, ClinicRules.id == 1),
         ]
     return select(*columns)
 
@@ -242,6 +291,15 @@ class _JsonArrays:
         inner = query.subquery()
         build = func.json_build_array if self.postgresql else func.json_array
         return self._all(inner, build(*inner.c))
+
+    def object_of(
+        self, model: Any, names: tuple[str, ...], where: ColumnElement[bool]
+    ) -> ColumnElement[Any]:
+        """The one row of ``model`` that ``where`` picks, as a JSON object of the columns
+        ``names`` (NULL when there is none)."""
+        build = func.json_build_object if self.postgresql else func.json_object
+        pairs = [part for name in names for part in (literal(name), getattr(model, name))]
+        return type_coerce(select(build(*pairs)).where(where).scalar_subquery(), JSON)
 
     def of_values(self, query: Select[*tuple[Any, ...]]) -> ColumnElement[Any]:
         """The query's one column as a JSON array (NULL on PostgreSQL when empty)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -18,10 +19,10 @@ from scheduler.calendar.availability import (
     merge,
     to_minutes,
 )
-from scheduler.calendar.calendar_rows import read_calendar
+from scheduler.calendar.calendar_rows import CalendarRows, ServiceTerms, read_calendar
 from scheduler.errors import NotFound, ValidationFailed
-from scheduler.models import Practitioner, Service
-from scheduler.models.clinic import ClinicRules, clinic_rules, service_and_rules
+from scheduler.models import Practitioner
+from scheduler.models.clinic import POLICY_COLUMNS, ClinicRules, clinic_rules
 
 
 def load_policy(session: Session) -> BookingPolicy:
@@ -33,13 +34,21 @@ def policy_from(rules: ClinicRules | None) -> BookingPolicy:
     """The booking policy a stored rules row sets (the defaults for none)."""
     if rules is None:
         return BookingPolicy()
+    return policy_of({name: getattr(rules, name) for name in POLICY_COLUMNS})
+
+
+def policy_of(rules: Mapping[str, int] | None) -> BookingPolicy:
+    """The booking policy from the stored rules' values by column name (the defaults for
+    none)."""
+    if rules is None:
+        return BookingPolicy()
     return BookingPolicy(
-        grid_minutes=rules.grid_minutes,
-        minimum_notice=timedelta(minutes=rules.minimum_notice_minutes),
-        horizon=timedelta(days=rules.horizon_days),
-        course_horizon=timedelta(days=rules.course_horizon_days),
-        late_cancellation=timedelta(hours=rules.late_cancellation_hours),
-        waitlist_hold=timedelta(minutes=rules.waitlist_hold_minutes),
+        grid_minutes=rules["grid_minutes"],
+        minimum_notice=timedelta(minutes=rules["minimum_notice_minutes"]),
+        horizon=timedelta(days=rules["horizon_days"]),
+        course_horizon=timedelta(days=rules["course_horizon_days"]),
+        late_cancellation=timedelta(hours=rules["late_cancellation_hours"]),
+        waitlist_hold=timedelta(minutes=rules["waitlist_hold_minutes"]),
     )
 
 
@@ -66,14 +75,21 @@ def load_snapshot(
     every practitioner's, or only those of the ``known`` records (their hours taken from the
     records, not queried again); rooms are always all of them."""
     rows = read_calendar(session, start, end, with_practitioners=known is None)
-    by_practitioner = rows.by_practitioner
-    for practitioner_id, s, e in rows.time_off:
-        by_practitioner.setdefault(practitioner_id, []).append((s, e))
     practitioners = (
         rows.practitioners
         if rows.practitioners is not None
         else {p.id: hours_of(p) for p in known or () if p.active}
     )
+    return snapshot_of(rows, zone, practitioners)
+
+
+def snapshot_of(
+    rows: CalendarRows, zone: ZoneInfo, practitioners: dict[int, PractitionerHours]
+) -> CalendarSnapshot:
+    """The snapshot of what one read of the calendar found: time off counts as held."""
+    by_practitioner = rows.by_practitioner
+    for practitioner_id, s, e in rows.time_off:
+        by_practitioner.setdefault(practitioner_id, []).append((s, e))
     return CalendarSnapshot(
         zone=zone,
         practitioners=practitioners,
@@ -96,36 +112,70 @@ def bookable_days(
 ) -> tuple[date, date] | None:
     """The part of the local days asked for on which a visit could still be booked (from
     yesterday, for the zones behind, to the day after the horizon), or None when there is
-    none: days far in the past or future are not looked up (nor, near the ends of the
-    calendar, computed with)."""
-    today = now.astimezone(zone).date()
-    first = max(first_day, today - timedelta(days=1))
+    none."""
+    first = max(first_day, _yesterday(now, zone))
     last = min(last_day, (now + policy.horizon).astimezone(zone).date() + timedelta(days=1))
     return (first, last) if first <= last else None
 
 
-def _check_range(first_day: date, last_day: date, policy: BookingPolicy) -> None:
-    """:raise ValidationFailed: if the range is reversed or longer than the policy allows."""
+def _yesterday(now: datetime, zone: ZoneInfo) -> date:
+    return now.astimezone(zone).date() - timedelta(days=1)
+
+
+def _check_range(first_day: date, last_day: date) -> None:
+    """:raise ValidationFailed: if the range is reversed or longer than a search may ask for
+    (``BookingPolicy.longest_query``: not one of the stored rules)."""
+    longest = BookingPolicy.longest_query
     if last_day < first_day:
         raise ValidationFailed({"to": ["must be on or after 'from'"]})
-    if (last_day - first_day) > policy.longest_query:
-        raise ValidationFailed({"to": [f"ask for at most {policy.longest_query.days} days"]})
+    if (last_day - first_day) > longest:
+        raise ValidationFailed({"to": [f"ask for at most {longest.days} days"]})
 
 
-def _check_practitioner(session: Session, practitioner_id: int | None) -> None:
-    """:raise NotFound: if a practitioner is named and is not an active one."""
-    if practitioner_id is None:
-        return
-    found = session.get(Practitioner, practitioner_id)
-    if found is None or not found.active:
+def free_slots(
+    session: Session,
+    *,
+    service_id: int,
+    first_day: date,
+    last_day: date,
+    zone: ZoneInfo,
+    now: datetime,
+    practitioner_id: int | None = None,
+) -> list[TimeOption]:
+    """Free start times for a service between two local dates (inclusive), earliest first.
+
+    Each time lists the practitioners free then; with ``practitioner_id``, only that one.
+    One statement reads the service, the clinic's rules and the calendar over the days asked
+    for (from yesterday on: days gone are not read); days past the booking horizon are read
+    (a range is at most ``BookingPolicy.longest_query`` long) and left out of the answer.
+
+    :raise ValidationFailed: if the range is reversed or longer than a search may ask for.
+    :raise NotFound: if the service or the practitioner is not an active one.
+    """
+    _check_range(first_day, last_day)
+    # From yesterday on (days gone are not read), and short of the calendar's last days,
+    # whose window would run past the largest date.
+    last_read = min(last_day, date.max - timedelta(days=2))
+    window = day_window(max(first_day, _yesterday(now, zone)), last_read, zone)
+    rows = read_calendar(session, *window, with_practitioners=True, service_id=service_id)
+    service, practitioners = rows.service, rows.practitioners or {}
+    if service is None or not service.active:
+        raise NotFound(f"service {service_id} does not exist")
+    if practitioner_id is not None and practitioner_id not in practitioners:
         raise NotFound(f"practitioner {practitioner_id} does not exist")
+    policy = policy_of(rows.rules)
+    days = bookable_days(first_day, last_day, now, zone, policy)
+    if days is None:
+        return []
+    search = _SlotSearch(service, *days, now, practitioner_id, policy)
+    return search.answer(snapshot_of(rows, zone, practitioners))
 
 
 @dataclass(frozen=True)
 class _SlotSearch:
     """What a free-slot question asks for, once checked."""
 
-    service: Service
+    service: ServiceTerms
     first_day: date
     last_day: date
     now: datetime
@@ -152,37 +202,3 @@ class _SlotSearch:
             grid=self.policy.grid_minutes,
             practitioner_ids=candidates,
         )
-
-
-def free_slots(
-    session: Session,
-    *,
-    service_id: int,
-    first_day: date,
-    last_day: date,
-    zone: ZoneInfo,
-    now: datetime,
-    practitioner_id: int | None = None,
-    policy: BookingPolicy | None = None,
-) -> list[TimeOption]:
-    """Free start times for a service between two local dates (inclusive), earliest first.
-
-    Each time lists the practitioners free then; with ``practitioner_id``, only that one.
-
-    :raise ValidationFailed: if the range is reversed or longer than the policy allows.
-    :raise NotFound: if the service or the practitioner does not exist.
-    """
-    if policy is None:
-        service, rules = service_and_rules(session, service_id)
-        policy = policy_from(rules)
-    else:
-        service = session.get(Service, service_id)
-    _check_range(first_day, last_day, policy)
-    if service is None or not service.active:
-        raise NotFound(f"service {service_id} does not exist")
-    _check_practitioner(session, practitioner_id)
-    days = bookable_days(first_day, last_day, now, zone, policy)
-    if days is None:
-        return []
-    search = _SlotSearch(service, *days, now, practitioner_id, policy)
-    return search.answer(load_snapshot(session, *day_window(*days, zone), zone))

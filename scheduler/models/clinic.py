@@ -161,6 +161,16 @@ class ClinicRules(Base):
     )
 
 
+# The rules that make up the booking policy (``snapshot.policy_from``).
+POLICY_COLUMNS = (
+    "grid_minutes",
+    "minimum_notice_minutes",
+    "horizon_days",
+    "course_horizon_days",
+    "late_cancellation_hours",
+    "waitlist_hold_minutes",
+)
+
 NO_RULES = "clinic_rules_absent"  # a session's note that the clinic keeps the default rules
 
 

@@ -6,10 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from scheduler.calendar.availability import to_minutes
-from scheduler.calendar.calendar_rows import read_calendar
+from scheduler.calendar.availability import BookingPolicy, to_minutes
+from scheduler.calendar.calendar_rows import ServiceTerms, read_calendar
+from scheduler.calendar.snapshot import policy_from, policy_of
 from scheduler.db import Database
 from scheduler.models import (
+    ClinicRules,
     Closure,
     Practitioner,
     Room,
@@ -126,3 +128,53 @@ def test_an_instant_with_a_fraction_of_a_second_counts_down_to_its_minute(db: Da
         rows = read_calendar(session, START, END, with_practitioners=False)
     assert rows.time_off == [(first, minutes(away), minutes(away + timedelta(hours=1)))]
     assert minutes(away) == minutes(datetime(2026, 3, 10, 9, 59, tzinfo=UTC))
+
+
+def test_with_a_service_the_statement_brings_its_terms_and_the_clinics_rules(
+    db: Database,
+) -> None:
+    demo_clinic(db)
+    with db.transaction() as session:
+        tuina = session.scalars(select(Service).where(Service.code == "tuina")).one()
+        tuina.needs_room, tuina.buffer_min = False, 5
+        session.query(ClinicRules).delete()
+    with db.session() as session:
+        rows = read_calendar(session, START, END, with_practitioners=True, service_id=tuina.id)
+        unknown = read_calendar(session, START, END, with_practitioners=True, service_id=9999)
+    assert rows.service == ServiceTerms(
+        id=tuina.id,
+        duration_min=tuina.duration_min,
+        buffer_min=5,
+        needs_room=False,
+        active=True,
+    )
+    assert rows.rules is None  # the clinic keeps the default rules
+    assert policy_of(rows.rules) == BookingPolicy()
+    assert unknown.service is None
+
+    with db.transaction() as session:
+        session.add(
+            ClinicRules(
+                id=1,
+                grid_minutes=30,
+                minimum_notice_minutes=240,
+                horizon_days=60,
+                course_horizon_days=120,
+                late_cancellation_hours=48,
+                waitlist_hold_minutes=20,
+            )
+        )
+        session.execute(update(Service).where(Service.id == tuina.id).values(active=False))
+    with db.session() as session:
+        rows = read_calendar(session, START, END, with_practitioners=False, service_id=tuina.id)
+        stored = session.get_one(ClinicRules, 1)
+        assert policy_of(rows.rules) == policy_from(stored)
+    assert rows.service is not None and rows.service.active is False
+    assert policy_of(rows.rules) == BookingPolicy(
+        grid_minutes=30,
+        minimum_notice=timedelta(hours=4),
+        horizon=timedelta(days=60),
+        course_horizon=timedelta(days=120),
+        late_cancellation=timedelta(hours=48),
+        waitlist_hold=timedelta(minutes=20),
+    )

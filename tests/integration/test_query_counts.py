@@ -36,7 +36,7 @@ WITHIN_AN_HOUR = ("acupuncture", "tuina", "dry_needling")
 MOST = {
     "book_visit": {"sqlite": 16, "postgresql": 12},
     "api_booking": {"sqlite": 20, "postgresql": 16},
-    "free_slots": {"sqlite": 3, "postgresql": 2},
+    "free_slots": {"sqlite": 2, "postgresql": 1},
     "api_availability": {"sqlite": 3, "postgresql": 2},
 }
 
