@@ -240,7 +240,9 @@ def book_course(
     token = request.link_token if returning else issue_link_token(session, patient, now)
     flush_or_conflict(session)
     url = settings.manage_url(token)
-    messages = plan_visit_messages(session, visits[0], manage_url=url, settings=settings, now=now)
+    messages = plan_visit_messages(
+        session, visits[0], manage_url=url, settings=settings, now=now, new_visit=True
+    )
     follow_ups = (fill_unplaced_visits(course.id),) if course.unplaced else ()
     return CourseBooking(course, patient, visits, plan, token, messages, follow_ups)
 

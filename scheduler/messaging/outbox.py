@@ -54,16 +54,19 @@ def plan_visit_messages(
     manage_url: str,
     settings: Settings,
     now: datetime,
+    new_visit: bool = False,
 ) -> list[OutboundMessage]:
     """Write the visit's confirmation and reminders as pending outbox rows.
 
     Reminders whose time has already passed are not written: the confirmation covers them.
     Each text is worded for the moment it is due ("today", "tomorrow"). The reminders' offsets
-    come from the clinic's reminder plan, the words from its wording.
+    come from the clinic's reminder plan, the words from its wording. A message the visit
+    already has is not written again; a ``new_visit`` (written in this transaction) has none,
+    so they are not looked up.
     """
     context = _context(appointment, manage_url, settings)
     wording = load_wording(session)
-    existing = _existing_keys(session, appointment.id)
+    existing = set() if new_visit else _existing_keys(session, appointment.id)
     routes = load_routes(session)
     rows: list[OutboundMessage] = []
     for kind, due in _due_times(session, appointment, now).items():

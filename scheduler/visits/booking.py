@@ -418,9 +418,12 @@ def book_visit(
         number; nothing is written.
     :raise SlotUnavailable: if the practitioner or every room is taken at that time.
     """
+    service: Service | None = None
     if policy is None:
-        # The service comes with the rules (one query); the checks then find it in the session.
-        policy = policy_from(service_and_rules(session, request.service_id)[1])
+        # The service comes with the rules (one query); the checks then find it in the
+        # session, as long as it is held here (the session holds its objects weakly).
+        service, rules = service_and_rules(session, request.service_id)
+        policy = policy_from(rules)
     phone, service, practitioner = validate_booking(
         session, request, settings=settings, now=now, policy=policy
     )
@@ -469,7 +472,9 @@ def _book_slot(
     token = issue_link_token(session, patient, now)
     flush_or_conflict(session)
     url = settings.manage_url(token)
-    messages = plan_visit_messages(session, appointment, manage_url=url, settings=settings, now=now)
+    messages = plan_visit_messages(
+        session, appointment, manage_url=url, settings=settings, now=now, new_visit=True
+    )
     return BookingResult(appointment, patient, token, messages)
 
 
