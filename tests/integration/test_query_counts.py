@@ -14,13 +14,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, select
 
 from scheduler.calendar.snapshot import free_slots
+from scheduler.clock import FrozenClock
 from scheduler.config import Settings
 from scheduler.db import Database
-from scheduler.models import Practitioner, Room, Service
+from scheduler.models import Practitioner, Role, Room, Service, StaffUser
 from scheduler.visits.booking import book_visit
 from tests.conftest import MONDAY_8AM
 from tests.support.booking_requests import proven
 from tests.support.factories import api_booking, booking_request, demo_clinic, filler_visit, ids
+from tests.support.staff import password_hash, sign_in
 
 ZONE = ZoneInfo("Europe/London")
 # The weeks the availability call looks at (winter time throughout), and the visits' days.
@@ -38,6 +40,7 @@ MOST = {
     "api_booking": {"sqlite": 18, "postgresql": 14},
     "free_slots": {"sqlite": 2, "postgresql": 1},
     "api_availability": {"sqlite": 2, "postgresql": 1},
+    "calendar_week": {"sqlite": 5, "postgresql": 3},
 }
 
 
@@ -157,6 +160,17 @@ def count_api_booking(client: FlaskClient, app: Flask, db: Database, start: date
     return len(statements)
 
 
+def count_calendar_week(client: FlaskClient, app: Flask) -> tuple[int, int]:
+    """Statements one ``GET /staff/calendar/events`` for a week of the window makes (after a
+    warm-up), and the events it answers."""
+    path = "/staff/calendar/events?start=2026-03-09T00:00:00&end=2026-03-16T00:00:00"
+    assert client.get(path).status_code == 200
+    with counting(app.extensions["clinic.db"].engine) as statements:
+        answer = client.get(path)
+    assert answer.status_code == 200
+    return len(statements), len(answer.get_json())
+
+
 def phone_of(start: datetime) -> str:
     """A phone number of its own for the patient booking at ``start``."""
     return f"07400 1{start.day:02d}{start.hour:03d}"
@@ -208,3 +222,28 @@ def test_the_api_makes_as_many_statements_among_many_visits_as_among_few(
     assert booking_few == booking_many
     assert availability_many <= MOST["api_availability"][backend]
     assert booking_many <= MOST["api_booking"][backend]
+
+
+def test_the_calendar_week_makes_as_many_statements_among_many_visits_as_among_few(
+    db: Database, app: Flask, client: FlaskClient, clock: FrozenClock, backend: str
+) -> None:
+    with db.transaction() as session:
+        session.add(
+            StaffUser(
+                email="desk@clinic.test",
+                name="Front desk",
+                password_hash=password_hash(),
+                role=Role.FRONT_DESK,
+                created_at=clock.now(),
+            )
+        )
+    sign_in(client, "desk@clinic.test")
+    spread = cells(db)
+    add_visits(db, spread[:FEW])
+    few, events_before = count_calendar_week(client, app)
+    add_visits(db, spread[FEW:MANY])
+    many, events_after = count_calendar_week(client, app)
+    print(f"calendar week on {backend}: {few} statements among {FEW} visits, {many} among {MANY}")
+    assert events_after > events_before  # the visits were seen
+    assert few == many
+    assert many <= MOST["calendar_week"][backend]
