@@ -95,33 +95,32 @@ def visits_between(
     # Read after the visits: services, practitioners and rooms are never deleted, so every
     # one a visit names is there.
     names = _Names.read(connection)
-    service, practitioner, room = names.services, names.practitioners, names.rooms
     return [
         CalendarVisit(
             id=visit_id,
             start_min=start_min,
             end_min=end_min,
             status=status,
-            patient_id=patient_id,
+            patient_id=patient,
             patient_name=patient_name,
-            service_name=service[service_id],
-            practitioner_id=practitioner_id,
-            practitioner_name=practitioner[practitioner_id],
-            room_id=room_id,
-            room_name=room[room_id] if room_id is not None else None,
-            course_id=course_id,
+            service_name=names.services[service],
+            practitioner_id=practitioner,
+            practitioner_name=names.practitioners[practitioner],
+            room_id=room,
+            room_name=names.rooms[room] if room is not None else None,
+            course_id=course,
         )
         for (
             visit_id,
             start_min,
             end_min,
             status,
-            patient_id,
+            patient,
             patient_name,
-            service_id,
-            practitioner_id,
-            room_id,
-            course_id,
+            service,
+            practitioner,
+            room,
+            course,
         ) in rows
     ]
 
