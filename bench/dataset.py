@@ -111,14 +111,15 @@ def build(db: Database, appointments: int = 200_000, seed: int = 7) -> dict[str,
         for begin in range(0, len(rows), 20_000):
             with db.transaction() as session:
                 session.execute(insert(Appointment), rows[begin : begin + 20_000])
-    _analyze(db)
+    if db.is_postgresql:
+        _analyze(db)
     return {"appointments": len(rows), "practitioners": PRACTITIONERS, "rooms": ROOMS}
 
 
 def _analyze(db: Database) -> None:
-    """Planner statistics for the loaded tables, as a live database has them (autovacuum
-    gathers them there after a load like this): without them PostgreSQL guesses one visit in
-    the window and sorts where it would hash."""
+    """PostgreSQL's planner statistics for the loaded tables, as a live database has them
+    (autovacuum gathers them after a load like this); SQLite keeps none unless asked, and the
+    application never asks."""
     with db.engine.connect() as connection:
         connection.execute(text("ANALYZE"))
         connection.commit()

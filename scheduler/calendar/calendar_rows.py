@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -75,7 +75,7 @@ class ServiceTerms:
     active: bool
 
 
-SERVICE_COLUMNS = ("id", "duration_min", "buffer_min", "needs_room", "active")
+SERVICE_COLUMNS = tuple(f.name for f in fields(ServiceTerms))  # the services table's names
 
 
 def read_calendar(
@@ -119,13 +119,8 @@ def read_calendar(
 
 def _service_terms(values: dict[str, Any]) -> ServiceTerms:
     """A service's terms from its JSON object (SQLite gives its booleans as 0 and 1)."""
-    return ServiceTerms(
-        id=values["id"],
-        duration_min=values["duration_min"],
-        buffer_min=values["buffer_min"],
-        needs_room=bool(values["needs_room"]),
-        active=bool(values["active"]),
-    )
+    terms = ServiceTerms(**values)
+    return replace(terms, needs_room=bool(terms.needs_room), active=bool(terms.active))
 
 
 def _shared_out(

@@ -92,6 +92,8 @@ def visits_between(
     # Plain rows through the session's connection: nothing here is an ORM object to track.
     connection = session.connection()
     rows = connection.execute(query).all()
+    if not rows:
+        return []
     # Read after the visits: services, practitioners and rooms are never deleted, so every
     # one a visit names is there.
     names = _Names.read(connection)

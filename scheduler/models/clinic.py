@@ -161,7 +161,8 @@ class ClinicRules(Base):
     )
 
 
-# The rules that make up the booking policy (``snapshot.policy_from``).
+# The stored rules that make up the booking policy: read by name by ``snapshot.policy_of``
+# (from a rules row, or from the calendar statement's JSON object of these columns).
 POLICY_COLUMNS = (
     "grid_minutes",
     "minimum_notice_minutes",
@@ -190,7 +191,7 @@ def service_and_rules(
     session: Session, service_id: int
 ) -> tuple[Service | None, ClinicRules | None]:
     """A service (or None) and the clinic's rules row as ``clinic_rules`` gives it, in one
-    query: a free-slot search needs both before anything else."""
+    query: a booking needs both before anything else."""
     if session.info.get(NO_RULES) or session.identity_map.get(session.identity_key(ClinicRules, 1)):
         return session.get(Service, service_id), clinic_rules(session)
     row = session.execute(

@@ -418,15 +418,17 @@ def book_visit(
         number; nothing is written.
     :raise SlotUnavailable: if the practitioner or every room is taken at that time.
     """
-    service: Service | None = None
+    loaded: Service | None = None
     if policy is None:
-        # The service comes with the rules (one query); the checks then find it in the
-        # session, as long as it is held here (the session holds its objects weakly).
-        service, rules = service_and_rules(session, request.service_id)
+        # The service comes with the rules (one query). Held in ``loaded`` while the checks
+        # run, it is found in the session (which holds its objects weakly), not queried again:
+        # tests/integration/test_query_counts.py counts the statements.
+        loaded, rules = service_and_rules(session, request.service_id)
         policy = policy_from(rules)
     phone, service, practitioner = validate_booking(
         session, request, settings=settings, now=now, policy=policy
     )
+    del loaded
     slot = _claim_slot(session, request.starts_at, service, practitioner, settings.zone)
     patient = booking_patient(session, request, phone, settings, now)
     return _book_slot(session, slot, patient, request, settings=settings, now=now)

@@ -71,6 +71,7 @@ def test_availability_lists_free_slots_and_drops_a_booked_one(
         ("service_id=2&from=yesterday&to=2026-03-04", 422, "from"),
         ("from=2026-03-04&to=2026-03-04", 422, "service_id"),
         ("service_id=999&from=2026-03-04&to=2026-03-04", 404, None),
+        ("service_id=999&from=2026-03-05&to=2026-03-04", 422, "to"),  # the range first
         ("service_id=2&from=2026-03-04&to=2026-03-04&practitioner_id=999", 404, None),
     ],
 )

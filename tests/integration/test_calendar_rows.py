@@ -148,6 +148,8 @@ def test_with_a_service_the_statement_brings_its_terms_and_the_clinics_rules(
         needs_room=False,
         active=True,
     )
+    assert rows.service is not None
+    assert rows.service.needs_room is False and rows.service.active is True  # not 0 and 1
     assert rows.rules is None  # the clinic keeps the default rules
     assert policy_of(rows.rules) == BookingPolicy()
     assert unknown.service is None
