@@ -37,9 +37,16 @@ from scheduler.models import (
     WorkingHours,
 )
 from scheduler.models.base import UTCDateTime
-from scheduler.models.clinic import POLICY_COLUMNS, ClinicRules, practitioner_services
+from scheduler.models.clinic import (
+    LONGEST_BUFFER_MIN,
+    LONGEST_SERVICE_MIN,
+    POLICY_COLUMNS,
+    ClinicRules,
+    practitioner_services,
+)
 
-LONGEST_VISIT = timedelta(minutes=480 + 120)  # the services table's limits: duration + buffer
+# The longest time a visit holds (the services table's limits): its length and its buffer.
+LONGEST_VISIT = timedelta(minutes=LONGEST_SERVICE_MIN + LONGEST_BUFFER_MIN)
 
 # SQLite's unixepoch() (3.38 and later) reads a stored time about twice as fast as
 # strftime('%s'), which older libraries fall back to.

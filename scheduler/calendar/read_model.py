@@ -20,11 +20,13 @@ from scheduler.models import (
     Room,
     Service,
 )
+from scheduler.models.clinic import LONGEST_SERVICE_MIN
 from scheduler.visits.attendance import ALLOWED, EARLY_ARRIVAL
 from scheduler.visits.cancellation import CANCELLABLE
 
-# No visit is longer than this: the lower bound keeps the index range to the window.
-LONGEST_VISIT = timedelta(hours=8)
+# No visit is longer than this (the services table's limit): the lower bound keeps the index
+# range to the window.
+LONGEST_VISIT = timedelta(minutes=LONGEST_SERVICE_MIN)
 EARLY_ARRIVAL_MIN = int(EARLY_ARRIVAL.total_seconds() // 60)
 CANCELLED = (AppointmentStatus.CANCELLED, AppointmentStatus.CANCELLED_LATE)
 

@@ -28,13 +28,21 @@ practitioner_services = Table(
 )
 
 
+# The longest a service may last, and the longest buffer after it, in minutes: the calendar's
+# reads rely on no visit holding time longer than these.
+LONGEST_SERVICE_MIN = 480
+LONGEST_BUFFER_MIN = 120
+
+
 class Service(Base):
     """Something the clinic offers, with how long it takes and what it needs."""
 
     __tablename__ = "services"
     __table_args__ = (
-        CheckConstraint("duration_min > 0 AND duration_min <= 480", name="duration"),
-        CheckConstraint("buffer_min >= 0 AND buffer_min <= 120", name="buffer"),
+        CheckConstraint(
+            f"duration_min > 0 AND duration_min <= {LONGEST_SERVICE_MIN}", name="duration"
+        ),
+        CheckConstraint(f"buffer_min >= 0 AND buffer_min <= {LONGEST_BUFFER_MIN}", name="buffer"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,6 +19,7 @@ from scheduler.models import (
     Service,
     TemplatePhase,
 )
+from scheduler.models.clinic import LONGEST_BUFFER_MIN, LONGEST_SERVICE_MIN
 from scheduler.setup.clinic_details import parse_price
 
 # Statuses of a visit still to come (a completed one is history).
@@ -75,8 +76,8 @@ def _check_service(session: Session, data: ServiceInput, editing: int | None) ->
         taken="A service with this name exists.",
     )
     description = errors.text("description", data.description, longest=500, required=False)
-    duration = errors.whole_number("duration_min", data.duration_min, 5, 480)
-    buffer = errors.whole_number("buffer_min", data.buffer_min, 0, 120)
+    duration = errors.whole_number("duration_min", data.duration_min, 5, LONGEST_SERVICE_MIN)
+    buffer = errors.whole_number("buffer_min", data.buffer_min, 0, LONGEST_BUFFER_MIN)
     price = parse_price(errors, "price", data.price)
     errors.raise_if_any()
     return {
