@@ -68,7 +68,7 @@ def _fill(db: Database, total: int, start: int) -> None:
         raw.commit()
     finally:
         raw.close()
-    with db.engine.connect() as conn:
+    with db.engine.begin() as conn:  # committed: statistics an ANALYZE wrote roll back with it
         conn.exec_driver_sql("ANALYZE outbound_messages")
 
 
