@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, String, Table, bindparam, case, func, select, update
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import Row, String, bindparam, case, cast, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.config import Settings
@@ -27,7 +26,6 @@ from scheduler.messaging.wording import load_wording
 from scheduler.models import (
     Appointment,
     AppointmentStatus,
-    Base,
     Channel,
     Consent,
     ConsentKind,
@@ -36,6 +34,7 @@ from scheduler.models import (
     OutboundMessage,
     Patient,
 )
+from scheduler.models.base import table_of
 
 UNSENT = (MessageStatus.PENDING, MessageStatus.QUEUED)
 
@@ -282,7 +281,7 @@ def cancel_unsent_for_visit(
     if moving:
         values["dedupe_key"] = case(
             (OutboundMessage.kind == MessageKind.CONFIRMATION, OutboundMessage.dedupe_key),
-            else_=OutboundMessage.dedupe_key + ":cancelled:" + sql_cast(OutboundMessage.id, String),
+            else_=OutboundMessage.dedupe_key + ":cancelled:" + cast(OutboundMessage.id, String),
         )
     result = session.execute(
         update(OutboundMessage)
@@ -383,7 +382,7 @@ def _claim_for_sending(
 ) -> list[int]:
     """The ids moved from ``queued`` to ``sending`` by this caller, one attempt more each
     (only rows of ``channel``, when given)."""
-    table = _table(OutboundMessage)
+    table = table_of(OutboundMessage)
     condition = table.c.id.in_(message_ids) & (table.c.status == MessageStatus.QUEUED)
     if channel is not None:
         condition &= table.c.channel == channel
@@ -476,8 +475,8 @@ def start_sending_texts(
 
 def _read_texts(session: Session, message_ids: list[int]) -> list[ClaimedText]:
     """The texts with their patients' consents (oldest first) and their visits, in id order."""
-    message, patient = _table(OutboundMessage), _table(Patient)
-    consent, visit = _table(Consent), _table(Appointment)
+    message, patient = table_of(OutboundMessage), table_of(Patient)
+    consent, visit = table_of(Consent), table_of(Appointment)
     rows = session.execute(
         select(
             message.c.id,
@@ -558,14 +557,10 @@ def settle_texts(session: Session, texts: list[ClaimedText]) -> None:
     ]
     if not rows:
         return
-    table = _table(OutboundMessage)
+    table = table_of(OutboundMessage)
     session.execute(
         update(table)
         .where(table.c.id == bindparam("message_id"))
         .values({name: bindparam(f"new_{name}") for name in SETTLED_FIELDS}),
         rows,
     )
-
-
-def _table(model: type[Base]) -> Table:
-    return cast(Table, model.__table__)

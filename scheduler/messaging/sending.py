@@ -14,7 +14,7 @@ from typing import TypeAlias, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, Table, bindparam, column, func, select, update, values
+from sqlalchemy import Integer, String, bindparam, column, func, select, update, values
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -53,6 +53,7 @@ from scheduler.models import (
     Patient,
     StaffAlert,
 )
+from scheduler.models.base import table_of
 from scheduler.patients.email_unsubscribe import unsubscribe_url
 from scheduler.patients.links import issue_link_token
 from scheduler.phones import refusal
@@ -704,9 +705,9 @@ def _call_provider_for_all(
     for index, attempt in enumerate(attempts):
         began = time.monotonic()
         done.append(call(attempt))
-        rest = attempts[index + 1 :]
-        if concurrency > 1 and len(rest) > 1 and time.monotonic() - began > policy.quick_answer_s:
-            done.extend(_pool(concurrency).map(call, rest))
+        slow = time.monotonic() - began > policy.quick_answer_s
+        if slow and concurrency > 1 and len(attempts) - index > 2:  # two or more left
+            done.extend(_pool(concurrency).map(call, attempts[index + 1 :]))
             break
     return done
 
@@ -734,7 +735,7 @@ def _record_sent(session: Session, sent: list[_Attempt], now: datetime) -> None:
     round trips to save and no column names for a ``VALUES`` list, runs one executemany."""
     if not sent:
         return
-    table = cast(Table, OutboundMessage.__table__)
+    table = table_of(OutboundMessage)
     answers = [
         (a.message_id, a.receipt.sid, a.receipt.status)  # type: ignore[union-attr]
         for a in sent

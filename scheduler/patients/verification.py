@@ -448,7 +448,7 @@ def redeem_proof(session: Session, proof: str, phone: str, now: datetime) -> Non
     :raise ValidationFailed: on ``phone_proof`` if the proof is unknown, expired, used, or
         for another number; nothing is written.
     """
-    if proof and len(proof) <= 64:
+    if _could_be_proof(proof):
         # Spent in one statement when it is good (the usual case); looked at only when not.
         spent = session.execute(
             update(PhoneVerification)
@@ -471,9 +471,14 @@ def redeem_proof(session: Session, proof: str, phone: str, now: datetime) -> Non
     raise ValidationFailed({"phone_proof": [PROOF_NOT_VALID]})
 
 
+def _could_be_proof(proof: str) -> bool:
+    """Whether ``proof`` is worth looking up: not empty, and no longer than a proof is."""
+    return bool(proof) and len(proof) <= 64
+
+
 def _live_proof(session: Session, proof: str, now: datetime) -> PhoneVerification | None:
     """The code ``proof`` came from, if the proof is unused and within its lifetime."""
-    if not proof or len(proof) > 64:
+    if not _could_be_proof(proof):
         return None
     found = session.scalars(
         select(PhoneVerification).where(PhoneVerification.proof_hash == _proof_hash(proof))

@@ -252,29 +252,35 @@ def validate_booking(
     policy: BookingPolicy,
     horizon: timedelta | None = None,
     with_patient: bool = True,
+    service: Service | None = None,
 ) -> tuple[str, Service, Practitioner]:
     """Check every field of a booking; returns (E.164 phone, service, practitioner).
 
     ``with_patient=False`` checks only the what, who and when (to preview a plan); the phone
-    returned is then empty.
+    returned is then empty. ``service``, when the caller has loaded the request's service
+    already, is checked rather than looked up.
 
     :raise ValidationFailed: with every field that is wrong.
     """
     errors = FieldErrors()
     phone = _check_patient_answers(request, settings, errors) if with_patient else ""
     rules = _StartRules(settings.zone, policy, now, horizon or policy.horizon)
-    service, practitioner = _check_visit(session, request, rules, errors)
+    service, practitioner = _check_visit(session, request, rules, errors, service)
     errors.raise_if_any()
     assert service is not None and practitioner is not None
     return phone, service, practitioner
 
 
 def _check_visit(
-    session: Session, request: BookingRequest, rules: _StartRules, errors: FieldErrors
+    session: Session,
+    request: BookingRequest,
+    rules: _StartRules,
+    errors: FieldErrors,
+    loaded: Service | None = None,
 ) -> tuple[Service | None, Practitioner | None]:
-    """The booking's service and practitioner, with a message for each one that cannot be
-    booked, and for a start they cannot be booked at."""
-    service = session.get(Service, request.service_id)
+    """The booking's service (``loaded``, if the caller has it) and practitioner, with a
+    message for each one that cannot be booked, and for a start they cannot be booked at."""
+    service = loaded if loaded is not None else session.get(Service, request.service_id)
     if service is None or not service.active:
         errors.add("service_id", "Choose one of the clinic's services.")
     # With the services and hours the checks and the snapshot read: one statement, not three.
@@ -420,15 +426,12 @@ def book_visit(
     """
     loaded: Service | None = None
     if policy is None:
-        # The service comes with the rules (one query). Held in ``loaded`` while the checks
-        # run, it is found in the session (which holds its objects weakly), not queried again:
-        # tests/integration/test_query_counts.py counts the statements.
+        # The service comes with the rules (one query), and the checks take it from here.
         loaded, rules = service_and_rules(session, request.service_id)
         policy = policy_from(rules)
     phone, service, practitioner = validate_booking(
-        session, request, settings=settings, now=now, policy=policy
+        session, request, settings=settings, now=now, policy=policy, service=loaded
     )
-    del loaded
     slot = _claim_slot(session, request.starts_at, service, practitioner, settings.zone)
     patient = booking_patient(session, request, phone, settings, now)
     return _book_slot(session, slot, patient, request, settings=settings, now=now)
